@@ -1,0 +1,169 @@
+//! The answer engine: triage first, then search, then a reply. No Discord, no I/O per question.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::knowledge::{Kind, Knowledge, KnowledgeError, Tier};
+use crate::reply::{NoMatch, Reply, SeekCare, SectionAnswer};
+use crate::search::{IndexError, Opened, QueryTerm, Search};
+use crate::triage::{FlagHit, Triage, Triaged};
+
+/// Questions are searched on their first this-many characters; triage always reads all.
+pub const MAX_QUESTION_CHARS: usize = 4000;
+
+/// Candidates kept for `--explain`.
+const CANDIDATES: usize = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("{0}")]
+    Knowledge(#[from] KnowledgeError),
+    #[error("{0}")]
+    Index(#[from] IndexError),
+}
+
+/// The section an answer came from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SectionRef {
+    pub id: String,
+    pub title: String,
+    pub kind: Kind,
+    pub guide: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Candidate {
+    pub id: String,
+    pub score: f32,
+}
+
+/// Everything known about one question's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub triage: Triaged,
+    pub reply: Reply,
+    pub section: Option<SectionRef>,
+    pub score: Option<f32>,
+    /// Why: the words searched and the best candidates (empty for seek-care replies,
+    /// which are decided before any search).
+    pub terms: Vec<QueryTerm>,
+    pub candidates: Vec<Candidate>,
+}
+
+impl Answer {
+    pub fn tier(&self) -> Option<Tier> {
+        self.triage.tier()
+    }
+
+    pub fn red_flags(&self) -> &[FlagHit] {
+        &self.triage.hits
+    }
+}
+
+/// One loaded version of the knowledge, ready to answer.
+pub struct Engine {
+    knowledge: Knowledge,
+    triage: Triage,
+    search: Search,
+}
+
+impl Engine {
+    /// Loads the knowledge folder and opens (or rebuilds) its index.
+    pub fn open(knowledge_dir: &Path, index_dir: &Path) -> Result<(Engine, Opened), EngineError> {
+        let knowledge = Knowledge::load(knowledge_dir)?;
+        let (search, opened) = Search::open(index_dir, &knowledge)?;
+        Ok((Engine::new(knowledge, search), opened))
+    }
+
+    /// An engine whose index lives in memory, for tests and benchmarks.
+    pub fn in_memory(knowledge: Knowledge) -> Result<Engine, EngineError> {
+        let search = Search::in_memory(&knowledge)?;
+        Ok(Engine::new(knowledge, search))
+    }
+
+    pub fn new(knowledge: Knowledge, search: Search) -> Engine {
+        let triage = Triage::new(&knowledge.red_flags);
+        Engine {
+            knowledge,
+            triage,
+            search,
+        }
+    }
+
+    /// The score below which a search result is not an answer.
+    pub fn min_score(&self) -> f32 {
+        self.search.min_score
+    }
+
+    pub fn knowledge(&self) -> &Knowledge {
+        &self.knowledge
+    }
+
+    pub fn triage(&self, message: &str) -> Triaged {
+        self.triage.check(message)
+    }
+
+    /// Answers one question. Red flags are checked on the whole text before anything else.
+    pub fn ask(&self, question: &str) -> Answer {
+        let triage = self.triage.check(question);
+        if triage.is_red_flag() {
+            let reply = Reply::SeekCare(SeekCare::new(&triage.hits, &self.knowledge.red_flags));
+            return Answer {
+                triage,
+                reply,
+                section: None,
+                score: None,
+                terms: Vec::new(),
+                candidates: Vec::new(),
+            };
+        }
+        let searched = match question.char_indices().nth(MAX_QUESTION_CHARS) {
+            Some((cut, _)) => &question[..cut],
+            None => question,
+        };
+        let results = self.search.search(searched, CANDIDATES);
+        let sections: Vec<_> = self.knowledge.sections().collect();
+        let candidates = results
+            .hits
+            .iter()
+            .map(|h| Candidate {
+                id: sections[h.section].1.id.clone(),
+                score: h.score,
+            })
+            .collect();
+        let best = results
+            .hits
+            .first()
+            .filter(|h| h.score >= self.search.min_score);
+        let (reply, section, score) = match best {
+            Some(hit) => {
+                let (guide, section) = sections[hit.section];
+                let reference = SectionRef {
+                    id: section.id.clone(),
+                    title: section.title.clone(),
+                    kind: section.kind,
+                    guide: guide.title.clone(),
+                };
+                (
+                    Reply::Answer(SectionAnswer::new(guide, section)),
+                    Some(reference),
+                    Some(hit.score),
+                )
+            }
+            None => (
+                Reply::NoMatch(NoMatch::new(sections.iter().map(|(_, s)| *s))),
+                None,
+                None,
+            ),
+        };
+        Answer {
+            triage,
+            reply,
+            section,
+            score,
+            terms: results.terms,
+            candidates,
+        }
+    }
+}

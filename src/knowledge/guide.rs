@@ -1,0 +1,478 @@
+//! Parses one Markdown guide: a `+++` TOML front-matter block, then one section per `##`.
+//!
+//! A section heading carries its stable id and kind as heading attributes:
+//! `## Knee-to-Chest Twist {#knee-to-chest .technique}`. Right under it, optional
+//! `Keywords: a, b` and `Hold: 5-10 seconds` paragraphs; numbered items are steps.
+
+use std::fmt;
+
+use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use serde::Deserialize;
+
+use super::problem::{line_of, Problem};
+
+/// What a section is for; shapes how it is answered and listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    Warmup,
+    Technique,
+    Precaution,
+    SeekHelp,
+    Info,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 5] = [
+        Kind::Warmup,
+        Kind::Technique,
+        Kind::Precaution,
+        Kind::SeekHelp,
+        Kind::Info,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Warmup => "warmup",
+            Kind::Technique => "technique",
+            Kind::Precaution => "precaution",
+            Kind::SeekHelp => "seek-help",
+            Kind::Info => "info",
+        }
+    }
+
+    fn parse(class: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == class)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One guide file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Guide {
+    /// File name inside the knowledge folder, e.g. `lower-back.md`.
+    pub file: String,
+    pub title: String,
+    pub summary: String,
+    pub source: String,
+    pub tags: Vec<String>,
+    pub sections: Vec<Section>,
+}
+
+impl Guide {
+    /// The guide's safety line: the first paragraph of its first precaution section.
+    pub fn safety_line(&self) -> Option<&str> {
+        self.sections
+            .iter()
+            .find(|s| s.kind == Kind::Precaution)
+            .and_then(|s| s.paragraphs.first())
+            .map(String::as_str)
+    }
+}
+
+/// One `##` section of a guide.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Section {
+    pub id: String,
+    pub kind: Kind,
+    pub title: String,
+    pub keywords: Vec<String>,
+    pub hold: Option<String>,
+    pub paragraphs: Vec<String>,
+    /// Numbered list items, in order.
+    pub steps: Vec<String>,
+    /// Bulleted list items.
+    pub points: Vec<String>,
+    /// 1-based line of the heading.
+    pub line: usize,
+}
+
+impl Section {
+    /// All the prose of the section, for indexing.
+    pub fn body(&self) -> String {
+        let mut parts: Vec<&str> = self.paragraphs.iter().map(String::as_str).collect();
+        parts.extend(self.steps.iter().map(String::as_str));
+        parts.extend(self.points.iter().map(String::as_str));
+        if let Some(hold) = &self.hold {
+            parts.push(hold);
+        }
+        parts.join("\n")
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FrontMatter {
+    title: String,
+    summary: String,
+    source: String,
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+/// Text being gathered for the block the parser is inside.
+enum Block {
+    None,
+    FrontMatter(usize),
+    Heading {
+        line: usize,
+        id: Option<String>,
+        classes: Vec<String>,
+    },
+    Paragraph,
+    Item {
+        ordered: bool,
+    },
+}
+
+struct SectionBuilder {
+    section: Section,
+    kind_ok: bool,
+}
+
+pub fn parse(file: &str, text: &str) -> Result<Guide, Vec<Problem>> {
+    let options = Options::ENABLE_HEADING_ATTRIBUTES
+        | Options::ENABLE_PLUSES_DELIMITED_METADATA_BLOCKS
+        | Options::ENABLE_STRIKETHROUGH;
+    let mut problems = Vec::new();
+    let mut front: Option<FrontMatter> = None;
+    let mut sections: Vec<SectionBuilder> = Vec::new();
+    let mut block = Block::None;
+    let mut buf = String::new();
+    let mut lists: Vec<bool> = Vec::new();
+
+    for (event, range) in Parser::new_ext(text, options).into_offset_iter() {
+        let line = line_of(text, range.start);
+        match event {
+            Event::Start(Tag::MetadataBlock(_)) => {
+                block = Block::FrontMatter(line);
+                buf.clear();
+            }
+            Event::End(TagEnd::MetadataBlock(_)) => {
+                if let Block::FrontMatter(start) = block {
+                    front = parse_front_matter(file, start, &buf, &mut problems);
+                }
+                block = Block::None;
+            }
+            Event::Start(Tag::Heading {
+                level, id, classes, ..
+            }) => {
+                if level == HeadingLevel::H1 {
+                    problems.push(Problem::new(
+                        file,
+                        line,
+                        "a `#` heading is not used; put the guide title in the front matter and start sections with `##`",
+                    ));
+                }
+                if level <= HeadingLevel::H2 {
+                    block = Block::Heading {
+                        line,
+                        id: id.map(|s| s.to_string()),
+                        classes: classes.iter().map(|c| c.to_string()).collect(),
+                    };
+                } else {
+                    block = Block::Paragraph;
+                }
+                buf.clear();
+            }
+            Event::End(TagEnd::Heading(level)) if level <= HeadingLevel::H2 => {
+                if let Block::Heading { line, id, classes } =
+                    std::mem::replace(&mut block, Block::None)
+                {
+                    sections.push(start_section(file, line, id, &classes, &buf, &mut problems));
+                }
+            }
+            Event::End(TagEnd::Heading(_)) | Event::End(TagEnd::Paragraph)
+                if matches!(block, Block::Paragraph) =>
+            {
+                finish_paragraph(file, line, &buf, sections.last_mut(), &mut problems);
+                block = Block::None;
+            }
+            Event::Start(Tag::Paragraph) if lists.is_empty() => {
+                block = Block::Paragraph;
+                buf.clear();
+            }
+            Event::Start(Tag::List(start)) => lists.push(start.is_some()),
+            Event::End(TagEnd::List(_)) => {
+                lists.pop();
+            }
+            Event::Start(Tag::Item) => {
+                flush_item(&mut block, &mut buf, sections.last_mut());
+                block = Block::Item {
+                    ordered: lists.last().copied().unwrap_or(false),
+                };
+            }
+            Event::End(TagEnd::Item) => flush_item(&mut block, &mut buf, sections.last_mut()),
+            Event::Text(t) | Event::Code(t) => buf.push_str(&t),
+            Event::SoftBreak | Event::HardBreak => buf.push(' '),
+            _ => {}
+        }
+    }
+
+    if front.is_none() && !problems.iter().any(|p| p.line > 0 && p.line <= 3) {
+        problems.push(Problem::new(
+            file,
+            1,
+            "missing front matter; start the file with a `+++` block holding title, summary, source and tags",
+        ));
+    }
+    if sections.is_empty() {
+        problems.push(Problem::new(
+            file,
+            0,
+            "no sections; add at least one `## Title {#id .kind}` heading",
+        ));
+    }
+    for b in &sections {
+        let s = &b.section;
+        if b.kind_ok && s.paragraphs.is_empty() && s.steps.is_empty() && s.points.is_empty() {
+            problems.push(Problem::new(
+                file,
+                s.line,
+                format!("section `{}` is empty; write at least one paragraph or step under it", s.id),
+            ));
+        }
+    }
+    match front {
+        Some(front) if problems.is_empty() => Ok(Guide {
+            file: file.to_owned(),
+            title: front.title,
+            summary: front.summary,
+            source: front.source,
+            tags: front.tags,
+            sections: sections.into_iter().map(|b| b.section).collect(),
+        }),
+        _ => Err(problems),
+    }
+}
+
+fn parse_front_matter(
+    file: &str,
+    start: usize,
+    text: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<FrontMatter> {
+    match toml::from_str::<FrontMatter>(text) {
+        Ok(front) => {
+            if front.title.trim().is_empty() {
+                problems.push(Problem::new(file, start, "the front matter `title` is empty"));
+            }
+            Some(front)
+        }
+        Err(err) => {
+            let line = err.span().map(|s| start + line_of(text, s.start)).unwrap_or(start);
+            problems.push(Problem::new(
+                file,
+                line,
+                format!(
+                    "bad front matter: {}; it needs title = \"...\", summary = \"...\", source = \"...\" and optionally tags = [\"...\"]",
+                    err.message()
+                ),
+            ));
+            None
+        }
+    }
+}
+
+fn start_section(
+    file: &str,
+    line: usize,
+    id: Option<String>,
+    classes: &[String],
+    title: &str,
+    problems: &mut Vec<Problem>,
+) -> SectionBuilder {
+    let title = title.trim().to_owned();
+    let id = match id {
+        Some(id) if is_valid_id(&id) => id,
+        Some(id) => {
+            problems.push(Problem::new(
+                file,
+                line,
+                format!("section id `{id}` must use only lower-case letters, digits and hyphens"),
+            ));
+            id
+        }
+        None => {
+            problems.push(Problem::new(
+                file,
+                line,
+                format!("section \"{title}\" has no id; add one after the title, like `{{#{} .technique}}`", suggest_id(&title)),
+            ));
+            suggest_id(&title)
+        }
+    };
+    let kinds: Vec<Kind> = classes.iter().filter_map(|c| Kind::parse(c)).collect();
+    let unknown: Vec<&String> = classes.iter().filter(|c| Kind::parse(c).is_none()).collect();
+    let names = Kind::ALL.map(|k| format!(".{k}")).join(", ");
+    let mut kind_ok = true;
+    if !unknown.is_empty() {
+        kind_ok = false;
+        problems.push(Problem::new(
+            file,
+            line,
+            format!("unknown kind `.{}` on section `{id}`; use one of {names}", unknown[0]),
+        ));
+    } else if kinds.len() != 1 {
+        kind_ok = false;
+        problems.push(Problem::new(
+            file,
+            line,
+            format!("section `{id}` needs exactly one kind after its id, one of {names}"),
+        ));
+    }
+    SectionBuilder {
+        section: Section {
+            id,
+            kind: kinds.first().copied().unwrap_or(Kind::Info),
+            title,
+            keywords: Vec::new(),
+            hold: None,
+            paragraphs: Vec::new(),
+            steps: Vec::new(),
+            points: Vec::new(),
+            line,
+        },
+        kind_ok,
+    }
+}
+
+fn finish_paragraph(
+    file: &str,
+    line: usize,
+    text: &str,
+    section: Option<&mut SectionBuilder>,
+    problems: &mut Vec<Problem>,
+) {
+    let text = text.trim();
+    if text.is_empty() {
+        return;
+    }
+    // Text before the first section is the guide's introduction; the summary covers it.
+    let Some(b) = section else { return };
+    let s = &mut b.section;
+    if let Some(rest) = strip_label(text, "keywords:") {
+        s.keywords.extend(
+            rest.split(',')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(str::to_owned),
+        );
+    } else if let Some(rest) = strip_label(text, "hold:") {
+        if rest.trim().is_empty() {
+            problems.push(Problem::new(file, line, "`Hold:` needs a duration after it"));
+        }
+        s.hold = Some(rest.trim().to_owned());
+    } else {
+        s.paragraphs.push(text.to_owned());
+    }
+}
+
+fn flush_item(block: &mut Block, buf: &mut String, section: Option<&mut SectionBuilder>) {
+    if let (Block::Item { ordered }, Some(b)) = (&*block, section) {
+        let item = buf.trim();
+        if !item.is_empty() {
+            let list = if *ordered {
+                &mut b.section.steps
+            } else {
+                &mut b.section.points
+            };
+            list.push(item.to_owned());
+        }
+    }
+    buf.clear();
+}
+
+fn strip_label<'a>(text: &'a str, label: &str) -> Option<&'a str> {
+    let head = text.get(..label.len())?;
+    head.eq_ignore_ascii_case(label).then(|| &text[label.len()..])
+}
+
+fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn suggest_id(title: &str) -> String {
+    let words: Vec<String> = crate::text::words(title, crate::text::Markdown::Split);
+    let id = words.join("-");
+    if id.is_empty() {
+        "section-id".to_owned()
+    } else {
+        id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "+++\ntitle = \"T\"\nsummary = \"S\"\nsource = \"src\"\ntags = [\"a\"]\n+++\n\nIntro.\n\n## Knee to chest {#knee .technique}\n\nKeywords: pop, adjust\n\nHold: 5-10 seconds\n\nLie down.\n\n1. First **step**\n2. Second\n\n## Careful {#careful .precaution}\n\nNever force it.\n\n- stop if it hurts\n";
+
+    #[test]
+    fn parses_front_matter_sections_keywords_hold_and_steps() {
+        let guide = parse("g.md", GOOD).unwrap();
+        assert_eq!(guide.title, "T");
+        assert_eq!(guide.sections.len(), 2);
+        let s = &guide.sections[0];
+        assert_eq!((s.id.as_str(), s.kind), ("knee", Kind::Technique));
+        assert_eq!(s.keywords, ["pop", "adjust"]);
+        assert_eq!(s.hold.as_deref(), Some("5-10 seconds"));
+        assert_eq!(s.paragraphs, ["Lie down."]);
+        assert_eq!(s.steps, ["First step", "Second"]);
+        assert_eq!(s.line, 10);
+        assert_eq!(guide.sections[1].points, ["stop if it hurts"]);
+        assert_eq!(guide.safety_line(), Some("Never force it."));
+    }
+
+    fn problems(text: &str) -> Vec<String> {
+        parse("g.md", text)
+            .unwrap_err()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn unknown_kind_names_the_line_and_the_allowed_kinds() {
+        let text = GOOD.replace(".precaution", ".warning");
+        let found = problems(&text);
+        assert!(found[0].starts_with("g.md:21: unknown kind `.warning`"), "{found:?}");
+        assert!(found[0].contains(".seek-help"));
+    }
+
+    #[test]
+    fn missing_id_suggests_one() {
+        let found = problems(&GOOD.replace("{#knee .technique}", ""));
+        assert!(found[0].contains("has no id"), "{found:?}");
+        assert!(found[0].contains("{#knee-to-chest .technique}"), "{found:?}");
+    }
+
+    #[test]
+    fn empty_section_is_reported() {
+        let text = GOOD.replace("Never force it.\n\n- stop if it hurts\n", "");
+        assert_eq!(
+            problems(&text),
+            ["g.md:21: section `careful` is empty; write at least one paragraph or step under it"]
+        );
+    }
+
+    #[test]
+    fn bad_front_matter_points_into_the_block() {
+        let found = problems(&GOOD.replace("summary = \"S\"", "summary = S"));
+        assert!(found[0].starts_with("g.md:3: bad front matter"), "{found:?}");
+    }
+
+    #[test]
+    fn missing_front_matter_is_reported() {
+        let found = problems(&GOOD[GOOD.find("Intro").unwrap()..]);
+        assert!(found[0].contains("missing front matter"), "{found:?}");
+    }
+}

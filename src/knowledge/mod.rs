@@ -1,0 +1,159 @@
+//! The knowledge folder: guides (Markdown) and red flags (TOML), loaded and validated.
+//!
+//! Owns reading and checking what moderators write. Every problem is reported as
+//! `file:line: what is wrong and how to fix it`; nothing here searches or answers.
+
+mod guide;
+mod problem;
+mod red_flags;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+pub use guide::{Guide, Kind, Section};
+pub use problem::{KnowledgeError, Problem};
+pub use red_flags::{Flag, RedFlags, Tier, TierText};
+
+/// The red-flag file's name inside the knowledge folder.
+pub const RED_FLAGS_FILE: &str = "red-flags.toml";
+
+/// Everything the engine answers from, validated.
+#[derive(Debug, Clone)]
+pub struct Knowledge {
+    pub guides: Vec<Guide>,
+    pub red_flags: RedFlags,
+    /// A hash of every file the knowledge was built from; the index records it.
+    pub fingerprint: String,
+    /// Names and hashes of the files read, for `backcare index` and the manifest.
+    pub files: Vec<(String, String)>,
+}
+
+impl Knowledge {
+    /// Reads and validates the knowledge folder. All problems are collected and returned
+    /// together, so a moderator can fix them in one go.
+    pub fn load(dir: &Path) -> Result<Knowledge, KnowledgeError> {
+        let entries = fs::read_dir(dir).map_err(|source| KnowledgeError::Folder {
+            dir: dir.to_owned(),
+            source,
+        })?;
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .collect();
+        paths.sort();
+
+        let mut problems = Vec::new();
+        let mut guides = Vec::new();
+        let mut files = Vec::new();
+        let mut flags_text = None;
+        let mut hasher = Sha256::new();
+        hasher.update(red_flags::FLOOR.as_bytes());
+
+        for path in &paths {
+            let name = file_name(path);
+            let is_guide = path.extension().is_some_and(|e| e == "md") && !is_readme(&name);
+            if !is_guide && name != RED_FLAGS_FILE {
+                continue;
+            }
+            let bytes = match fs::read(path) {
+                Ok(bytes) => bytes,
+                Err(err) => {
+                    problems.push(Problem::new(&name, 0, format!("cannot read the file: {err}")));
+                    continue;
+                }
+            };
+            let digest = hex(&Sha256::digest(&bytes));
+            hasher.update(name.as_bytes());
+            hasher.update(digest.as_bytes());
+            files.push((name.clone(), digest));
+            let Ok(text) = String::from_utf8(bytes) else {
+                problems.push(Problem::new(
+                    &name,
+                    0,
+                    "the file is not valid UTF-8 text; save it as UTF-8",
+                ));
+                continue;
+            };
+            if is_guide {
+                match guide::parse(&name, &text) {
+                    Ok(guide) => guides.push(guide),
+                    Err(mut found) => problems.append(&mut found),
+                }
+            } else {
+                flags_text = Some(text);
+            }
+        }
+
+        let red_flags = match &flags_text {
+            Some(text) => red_flags::parse(RED_FLAGS_FILE, text).unwrap_or_else(|mut found| {
+                problems.append(&mut found);
+                RedFlags::floor()
+            }),
+            None => RedFlags::floor(),
+        };
+        if guides.is_empty() && problems.is_empty() {
+            problems.push(Problem::new(
+                &dir.display().to_string(),
+                0,
+                "no guides found; add at least one Markdown guide (*.md) to the knowledge folder",
+            ));
+        }
+        check_unique_ids(&guides, &mut problems);
+
+        if !problems.is_empty() {
+            return Err(KnowledgeError::Invalid(problems));
+        }
+        Ok(Knowledge {
+            guides,
+            red_flags,
+            fingerprint: hex(&hasher.finalize()),
+            files,
+        })
+    }
+
+    /// Every section of every guide, in file order.
+    pub fn sections(&self) -> impl Iterator<Item = (&Guide, &Section)> {
+        self.guides
+            .iter()
+            .flat_map(|g| g.sections.iter().map(move |s| (g, s)))
+    }
+
+    /// Finds a section by its id.
+    pub fn section(&self, id: &str) -> Option<(&Guide, &Section)> {
+        self.sections().find(|(_, s)| s.id == id)
+    }
+}
+
+fn check_unique_ids(guides: &[Guide], problems: &mut Vec<Problem>) {
+    let mut seen: std::collections::HashMap<&str, (&str, usize)> = Default::default();
+    for guide in guides {
+        for section in &guide.sections {
+            if let Some((file, line)) = seen.insert(&section.id, (&guide.file, section.line)) {
+                problems.push(Problem::new(
+                    &guide.file,
+                    section.line,
+                    format!(
+                        "duplicate section id `{}` (already used at {file}:{line}); give this section another {{#id}}",
+                        section.id
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn is_readme(name: &str) -> bool {
+    name.to_ascii_lowercase().starts_with("readme")
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

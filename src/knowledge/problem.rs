@@ -1,0 +1,67 @@
+//! Problems found in knowledge files, worded for the moderator who has to fix them.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// One thing wrong in a knowledge file: where, and what to change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    /// 1-based line, or 0 when the problem concerns the whole file.
+    pub line: usize,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(file: &str, line: usize, message: impl Into<String>) -> Problem {
+        Problem {
+            file: file.to_owned(),
+            line,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file, self.message)
+        } else {
+            write!(f, "{}:{}: {}", self.file, self.line, self.message)
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KnowledgeError {
+    #[error("cannot read the knowledge folder {}: {source} (pass --knowledge DIR or set BACKCARE_KNOWLEDGE_DIR)", dir.display())]
+    Folder {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}", render(.0))]
+    Invalid(Vec<Problem>),
+}
+
+fn render(problems: &[Problem]) -> String {
+    let lines: Vec<String> = problems.iter().map(Problem::to_string).collect();
+    lines.join("\n")
+}
+
+impl KnowledgeError {
+    /// The individual problems, for callers that report them one by one.
+    pub fn problems(&self) -> Vec<Problem> {
+        match self {
+            KnowledgeError::Folder { dir, .. } => {
+                vec![Problem::new(&dir.display().to_string(), 0, self.to_string())]
+            }
+            KnowledgeError::Invalid(problems) => problems.clone(),
+        }
+    }
+}
+
+/// Converts a byte offset into a 1-based line number.
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
+    let offset = offset.min(text.len());
+    text.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() + 1
+}

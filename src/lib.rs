@@ -1,0 +1,16 @@
+//! backcare: answers back-care questions from moderated guides, and sends every message that
+//! mentions a red-flag symptom to care.
+//!
+//! The engine ([`engine`]: [`knowledge`], [`triage`], [`search`], [`reply`]) knows nothing of
+//! Discord; [`cli`] and the Discord layer are thin front ends over it.
+
+pub mod cli;
+pub mod engine;
+pub mod knowledge;
+pub mod reply;
+pub mod search;
+pub mod text;
+pub mod triage;
+pub mod vocab;
+
+pub use engine::{Answer, Engine, EngineError};

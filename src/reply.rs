@@ -1,0 +1,224 @@
+//! Reply composition: what the bot says, as structured parts and as chat text.
+//!
+//! Every front end words its answer from here, so the command line shows exactly what the bot
+//! would say. Text fits a Discord message (2,000 characters); nothing here knows Discord.
+
+use serde::Serialize;
+
+use crate::knowledge::{Guide, Kind, RedFlags, Section, Tier};
+use crate::text::truncate_chars;
+use crate::triage::FlagHit;
+
+/// Discord's limit for message content, and so for every reply text.
+pub const MAX_REPLY_CHARS: usize = 2000;
+
+/// The last line of every reply.
+pub const NOT_MEDICAL_ADVICE: &str =
+    "I'm a bot sharing general back-care information, not medical advice.";
+
+/// The seek-care reply for a message with red flags.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeekCare {
+    pub tier: Tier,
+    pub heading: String,
+    /// What the member mentioned, one entry per flag, highest tier first.
+    pub noticed: Vec<String>,
+    pub advice: String,
+}
+
+/// A guide section as an answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SectionAnswer {
+    pub id: String,
+    pub title: String,
+    pub kind: Kind,
+    pub guide: String,
+    pub paragraphs: Vec<String>,
+    pub steps: Vec<String>,
+    pub points: Vec<String>,
+    pub hold: Option<String>,
+    pub safety: Option<String>,
+}
+
+/// What the bot can help with, when nothing matched.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NoMatch {
+    pub topics: Vec<Topic>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Topic {
+    pub id: String,
+    pub title: String,
+    pub kind: Kind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "reply", rename_all = "snake_case")]
+pub enum Reply {
+    SeekCare(SeekCare),
+    Answer(SectionAnswer),
+    NoMatch(NoMatch),
+}
+
+impl SeekCare {
+    pub fn new(hits: &[FlagHit], red_flags: &RedFlags) -> SeekCare {
+        let tier = hits.iter().map(|h| h.tier).max().unwrap_or(Tier::Urgent);
+        let text = red_flags.tier_text(tier);
+        let mut noticed: Vec<String> = Vec::new();
+        for hit in hits {
+            if !noticed.contains(&hit.noticed) {
+                noticed.push(hit.noticed.clone());
+            }
+        }
+        SeekCare {
+            tier,
+            heading: text.heading.clone(),
+            noticed,
+            advice: text.advice.clone(),
+        }
+    }
+
+    /// "You mentioned a, b and c." with at most three items.
+    pub fn noticed_sentence(&self) -> String {
+        let shown: Vec<&str> = self.noticed.iter().take(3).map(String::as_str).collect();
+        let list = match shown.as_slice() {
+            [] => "a warning sign".to_owned(),
+            [one] => (*one).to_owned(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        };
+        format!("You mentioned {list}.")
+    }
+}
+
+impl SectionAnswer {
+    pub fn new(guide: &Guide, section: &Section) -> SectionAnswer {
+        SectionAnswer {
+            id: section.id.clone(),
+            title: section.title.clone(),
+            kind: section.kind,
+            guide: guide.title.clone(),
+            paragraphs: section.paragraphs.clone(),
+            steps: section.steps.clone(),
+            points: section.points.clone(),
+            hold: section.hold.clone(),
+            // A precaution section is its own safety line.
+            safety: (section.kind != Kind::Precaution)
+                .then(|| guide.safety_line().map(str::to_owned))
+                .flatten(),
+        }
+    }
+}
+
+impl NoMatch {
+    pub fn new<'a>(sections: impl Iterator<Item = &'a Section>) -> NoMatch {
+        NoMatch {
+            topics: sections
+                .map(|s| Topic {
+                    id: s.id.clone(),
+                    title: s.title.clone(),
+                    kind: s.kind,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Reply {
+    /// The reply as plain chat text, at most [`MAX_REPLY_CHARS`] characters.
+    pub fn text(&self) -> String {
+        let text = match self {
+            Reply::SeekCare(s) => format!(
+                "⚠️ {}\n{}\n{}\n\n{NOT_MEDICAL_ADVICE}",
+                s.heading,
+                s.noticed_sentence(),
+                s.advice
+            ),
+            Reply::Answer(a) => answer_text(a),
+            Reply::NoMatch(n) => no_match_text(n),
+        };
+        truncate_chars(&text, MAX_REPLY_CHARS)
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Reply::SeekCare(_) => "seek_care",
+            Reply::Answer(_) => "answer",
+            Reply::NoMatch(_) => "no_match",
+        }
+    }
+}
+
+fn answer_text(a: &SectionAnswer) -> String {
+    let mut out = format!("{} ({})\n", a.title, a.kind);
+    for paragraph in &a.paragraphs {
+        out.push_str(&truncate_chars(paragraph, 500));
+        out.push('\n');
+    }
+    for (n, step) in a.steps.iter().enumerate() {
+        out.push_str(&format!("{}. {}\n", n + 1, truncate_chars(step, 300)));
+    }
+    for point in &a.points {
+        out.push_str(&format!("• {}\n", truncate_chars(point, 300)));
+    }
+    if let Some(hold) = &a.hold {
+        out.push_str(&format!("Hold: {hold}\n"));
+    }
+    let mut footer = String::new();
+    if let Some(safety) = &a.safety {
+        footer.push_str(&format!("Safety: {}\n", truncate_chars(safety, 300)));
+    }
+    footer.push_str(&format!("From the guide \"{}\". {NOT_MEDICAL_ADVICE}", a.guide));
+    // The footer is never the part that gets cut.
+    let room = MAX_REPLY_CHARS.saturating_sub(footer.chars().count() + 1);
+    format!("{}\n{footer}", truncate_chars(out.trim_end(), room))
+}
+
+fn no_match_text(n: &NoMatch) -> String {
+    let mut out = String::from(
+        "I couldn't find that in my guides. Here is what I can help with:\n",
+    );
+    for topic in n.topics.iter().take(25) {
+        out.push_str(&format!("• {} ({})\n", topic.title, topic.kind));
+    }
+    out.push_str(
+        "Try asking about one of these, for example \"how do I warm up before cracking my back?\"\n",
+    );
+    out.push_str(NOT_MEDICAL_ADVICE);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn noticed_sentence_lists_at_most_three() {
+        let care = SeekCare {
+            tier: Tier::Urgent,
+            heading: "h".into(),
+            noticed: vec!["a".into(), "b".into(), "c".into(), "d".into()],
+            advice: "x".into(),
+        };
+        assert_eq!(care.noticed_sentence(), "You mentioned a, b and c.");
+    }
+
+    #[test]
+    fn a_huge_section_still_fits_and_keeps_its_footer() {
+        let answer = SectionAnswer {
+            id: "x".into(),
+            title: "T".into(),
+            kind: Kind::Technique,
+            guide: "G".into(),
+            paragraphs: vec!["word ".repeat(1000)],
+            steps: vec!["step ".repeat(200); 30],
+            points: vec![],
+            hold: Some("5 s".into()),
+            safety: Some("be gentle".into()),
+        };
+        let text = Reply::Answer(answer).text();
+        assert!(text.chars().count() <= MAX_REPLY_CHARS);
+        assert!(text.ends_with(NOT_MEDICAL_ADVICE));
+        assert!(text.contains("Safety: be gentle"));
+    }
+}

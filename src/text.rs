@@ -1,0 +1,154 @@
+//! Chat-text normalisation shared by triage and search: Unicode, case, Discord markdown.
+//!
+//! This module turns whatever a member typed into plain lower-case words. It knows nothing
+//! about red flags or the index; it must never drop a letter that could belong to a word.
+
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+/// How characters that Discord uses for inline markdown are treated while splitting words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Markdown {
+    /// `**numb**ness` reads as `numbness`: the markers are deleted.
+    Join,
+    /// `numb**legs` reads as `numb legs`: the markers separate words.
+    Split,
+}
+
+/// Returns the text in canonical form: NFKC, case-folded, accents removed.
+///
+/// Accents are removed because members type "númbness" or paste text from phones whose
+/// keyboards add them; the guides and red-flag phrases are written without.
+pub fn canonical(text: &str) -> String {
+    let folded = caseless::default_case_fold_str(&text.nfkc().collect::<String>());
+    if folded.is_ascii() {
+        return folded;
+    }
+    folded.nfd().filter(|c| !is_combining_mark(*c)).nfc().collect()
+}
+
+/// True for characters that live inside words without being letters: apostrophes and
+/// invisible formatting characters such as zero-width spaces and soft hyphens.
+fn is_joiner(c: char) -> bool {
+    matches!(
+        c,
+        '\'' | '\u{2019}'
+            | '\u{2018}'
+            | '\u{00AD}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{FEFF}'
+    )
+}
+
+/// Characters Discord reads as inline markdown: bold, italics, strike, spoiler, code.
+pub fn is_markdown_marker(c: char) -> bool {
+    matches!(c, '*' | '_' | '~' | '|' | '`')
+}
+
+/// Splits canonical text into words, calling `emit` for each.
+///
+/// Letters and digits form words; apostrophes and zero-width characters are skipped so
+/// "can't" reads "cant"; everything else (spaces, punctuation, emoji, `>` quotes) separates.
+/// A letter repeated three or more times is kept twice ("numbbbb" -> "numbb"), which leaves
+/// a stretched word within one typo of the real one.
+pub fn for_each_word(canonical: &str, markdown: Markdown, mut emit: impl FnMut(&str)) {
+    let mut word = String::with_capacity(32);
+    let mut run_char = '\0';
+    let mut run_len = 0usize;
+    for c in canonical.chars() {
+        if c.is_alphanumeric() {
+            if c == run_char {
+                run_len += 1;
+            } else {
+                run_char = c;
+                run_len = 1;
+            }
+            if run_len <= 2 {
+                word.push(c);
+            }
+        } else if is_joiner(c) || (markdown == Markdown::Join && is_markdown_marker(c)) {
+            continue;
+        } else {
+            if !word.is_empty() {
+                emit(&word);
+                word.clear();
+            }
+            run_char = '\0';
+            run_len = 0;
+        }
+    }
+    if !word.is_empty() {
+        emit(&word);
+    }
+}
+
+/// Collects the words of `text` (canonicalised first) into a vector.
+pub fn words(text: &str, markdown: Markdown) -> Vec<String> {
+    let mut out = Vec::new();
+    for_each_word(&canonical(text), markdown, |w| out.push(w.to_owned()));
+    out
+}
+
+/// Words too common to carry meaning in a red-flag phrase or a search query.
+///
+/// Deliberately small: "no", "not", "both", "back" and "down" are *not* filler.
+pub const FILLER: &[&str] = &[
+    "a", "an", "the", "my", "your", "his", "her", "their", "our", "in", "on", "of", "at", "to",
+    "into", "is", "are", "was", "were", "be", "been", "am", "i", "im", "me", "and", "or",
+    "with", "from", "for", "it", "its", "this", "that", "some", "any", "just", "very", "really",
+    "so",
+];
+
+pub fn is_filler(word: &str) -> bool {
+    FILLER.contains(&word)
+}
+
+/// Cuts `text` to at most `max` characters on a character boundary, adding an ellipsis when
+/// anything was cut.
+pub fn truncate_chars(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_folds_width_case_and_accents() {
+        assert_eq!(canonical("ＮＵＭＢ Númbness"), "numb numbness");
+    }
+
+    #[test]
+    fn markdown_markers_join_or_split_words() {
+        assert_eq!(words("**numb**ness", Markdown::Join), ["numbness"]);
+        assert_eq!(words("numb**legs", Markdown::Split), ["numb", "legs"]);
+        assert_eq!(words("||numb||", Markdown::Split), ["numb"]);
+    }
+
+    #[test]
+    fn apostrophes_and_zero_width_characters_stay_inside_words() {
+        assert_eq!(words("I can’t feel\u{200b}ing", Markdown::Join), ["i", "cant", "feeling"]);
+    }
+
+    #[test]
+    fn punctuation_emoji_and_quotes_separate_words() {
+        assert_eq!(words("> numb😱legs, ok?", Markdown::Join), ["numb", "legs", "ok"]);
+    }
+
+    #[test]
+    fn stretched_letters_are_kept_twice() {
+        assert_eq!(words("sooooo numbbbb", Markdown::Join), ["soo", "numbb"]);
+    }
+
+    #[test]
+    fn truncation_respects_character_boundaries() {
+        assert_eq!(truncate_chars("ééééé", 3), "éé…");
+        assert_eq!(truncate_chars("abc", 3), "abc");
+    }
+}

@@ -1,0 +1,323 @@
+//! Red-flag triage: does a message mention a warning sign, and which tier does it reach?
+//!
+//! Runs on every message before any search. It matches whole words and phrases, their
+//! inflections and one-letter typos, and deliberately ignores negation: "no numbness"
+//! still escalates. It errs towards false alarms; it must never miss.
+
+
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::knowledge::{RedFlags, Tier};
+use crate::text::{self, Markdown};
+use crate::vocab::{TermId, Via, Vocabulary};
+
+/// One red flag found in a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FlagHit {
+    pub id: String,
+    pub tier: Tier,
+    /// The phrase from the red-flag list that matched.
+    pub matched: String,
+    /// The words of the message that matched it.
+    #[serde(skip)]
+    pub words: Vec<String>,
+    /// What the reply says the member mentioned.
+    #[serde(skip)]
+    pub noticed: String,
+}
+
+/// The outcome of triaging one message: hits, highest tier first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Triaged {
+    pub hits: Vec<FlagHit>,
+}
+
+impl Triaged {
+    /// The highest tier reached, if any flag matched.
+    pub fn tier(&self) -> Option<Tier> {
+        self.hits.first().map(|h| h.tier)
+    }
+
+    pub fn is_red_flag(&self) -> bool {
+        !self.hits.is_empty()
+    }
+}
+
+struct Phrase {
+    flag: usize,
+    text: String,
+    terms: Vec<TermId>,
+    gap: usize,
+}
+
+struct FlagInfo {
+    id: String,
+    tier: Tier,
+    noticed: String,
+}
+
+/// The compiled matcher for a set of red flags. Built once per knowledge load.
+pub struct Triage {
+    vocab: Vocabulary,
+    phrases: Vec<Phrase>,
+    /// For each term, the phrases that contain it.
+    by_term: Vec<Vec<usize>>,
+    flags: Vec<FlagInfo>,
+}
+
+/// The words of a red-flag phrase that take part in matching (filler removed).
+pub fn phrase_words(phrase: &str) -> impl Iterator<Item = String> {
+    text::words(phrase, Markdown::Split)
+        .into_iter()
+        .filter(|w| !text::is_filler(w))
+}
+
+impl Triage {
+    pub fn new(red_flags: &RedFlags) -> Triage {
+        let mut vocab = Vocabulary::default();
+        let mut phrases = Vec::new();
+        let mut flags = Vec::new();
+        for (index, flag) in red_flags.flags.iter().enumerate() {
+            flags.push(FlagInfo {
+                id: flag.id.clone(),
+                tier: flag.tier,
+                noticed: flag.noticed.clone(),
+            });
+            for phrase in &flag.phrases {
+                let mut terms: Vec<TermId> = phrase_words(phrase).map(|w| vocab.add(&w)).collect();
+                terms.sort_unstable();
+                terms.dedup();
+                if !terms.is_empty() {
+                    phrases.push(Phrase {
+                        flag: index,
+                        text: phrase.clone(),
+                        terms,
+                        gap: flag.gap(),
+                    });
+                }
+            }
+        }
+        vocab.finish();
+        let mut by_term = vec![Vec::new(); vocab.len()];
+        for (index, phrase) in phrases.iter().enumerate() {
+            for &term in &phrase.terms {
+                by_term[term].push(index);
+            }
+        }
+        Triage {
+            vocab,
+            phrases,
+            by_term,
+            flags,
+        }
+    }
+
+    /// Triages one message. Never fails: any text, any size.
+    pub fn check(&self, message: &str) -> Triaged {
+        let canonical = text::canonical(message);
+        let mut found: HashMap<usize, (usize, Vec<String>)> = HashMap::new();
+        self.scan(&canonical, Markdown::Join, &mut found);
+        // "numb**legs" and "numb_legs" only read right with markdown as a separator; both
+        // readings are triaged and their hits combined, since a miss is never acceptable.
+        if canonical.chars().any(text::is_markdown_marker) {
+            self.scan(&canonical, Markdown::Split, &mut found);
+        }
+        let mut hits: Vec<FlagHit> = found
+            .into_iter()
+            .map(|(flag, (phrase, words))| {
+                let info = &self.flags[flag];
+                FlagHit {
+                    id: info.id.clone(),
+                    tier: info.tier,
+                    matched: self.phrases[phrase].text.clone(),
+                    words,
+                    noticed: info.noticed.clone(),
+                }
+            })
+            .collect();
+        hits.sort_by(|a, b| b.tier.cmp(&a.tier).then_with(|| a.id.cmp(&b.id)));
+        Triaged { hits }
+    }
+
+    /// Finds the phrases present in one reading of the message, keeping for each flag the
+    /// first phrase that matched.
+    fn scan(
+        &self,
+        canonical: &str,
+        markdown: Markdown,
+        found: &mut HashMap<usize, (usize, Vec<String>)>,
+    ) {
+        let mut occurrences: Vec<Occurrence> = Vec::new();
+        let mut words: Vec<String> = Vec::new();
+        let mut position = 0usize;
+        let mut terms = Vec::new();
+        text::for_each_word(canonical, markdown, |word| {
+            if text::is_filler(word) {
+                return;
+            }
+            terms.clear();
+            self.vocab.lookup(word, &mut terms);
+            if !terms.is_empty() {
+                words.push(word.to_owned());
+                for &(term, via) in &terms {
+                    occurrences.push(Occurrence {
+                        position,
+                        term,
+                        word: words.len() - 1,
+                        weak: via == Via::TypoOfRealWord,
+                    });
+                }
+            }
+            position += 1;
+        });
+        if occurrences.is_empty() {
+            return;
+        }
+        let mut candidates: Vec<usize> = occurrences
+            .iter()
+            .flat_map(|o| self.by_term[o.term].iter().copied())
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        for index in candidates {
+            let phrase = &self.phrases[index];
+            if found.contains_key(&phrase.flag) {
+                continue;
+            }
+            if let Some(matched) = window_match(&occurrences, phrase) {
+                let matched_words = matched.iter().map(|&w| words[w].clone()).collect();
+                found.insert(phrase.flag, (index, matched_words));
+            }
+        }
+    }
+}
+
+/// A message word recognised as a phrase term.
+#[derive(Clone, Copy, Debug)]
+struct Occurrence {
+    /// Position among the message's content (non-filler) words.
+    position: usize,
+    term: TermId,
+    /// Index of the word as written.
+    word: usize,
+    /// A real English word one letter off the term ("never" for "fever"): enough inside a
+    /// phrase of several words, not enough to raise a one-word flag on its own.
+    weak: bool,
+}
+
+/// Looks for all the phrase's terms within a window of `terms + gap` content words.
+/// Returns the indices of the matched words.
+fn window_match(occurrences: &[Occurrence], phrase: &Phrase) -> Option<Vec<usize>> {
+    let single = phrase.terms.len() == 1;
+    let relevant: Vec<&Occurrence> = occurrences
+        .iter()
+        .filter(|o| phrase.terms.contains(&o.term) && !(single && o.weak))
+        .collect();
+    let need = phrase.terms.len();
+    let span = need + phrase.gap;
+    let mut counts = vec![0usize; need];
+    let mut distinct = 0;
+    let mut start = 0;
+    for end in 0..relevant.len() {
+        let slot = slot_of(phrase, relevant[end].term);
+        counts[slot] += 1;
+        if counts[slot] == 1 {
+            distinct += 1;
+        }
+        while relevant[end].position - relevant[start].position >= span {
+            let slot = slot_of(phrase, relevant[start].term);
+            counts[slot] -= 1;
+            if counts[slot] == 0 {
+                distinct -= 1;
+            }
+            start += 1;
+        }
+        if distinct == need {
+            let mut words: Vec<usize> = relevant[start..=end].iter().map(|o| o.word).collect();
+            words.dedup();
+            return Some(words);
+        }
+    }
+    None
+}
+
+fn slot_of(phrase: &Phrase, term: TermId) -> usize {
+    phrase.terms.iter().position(|&t| t == term).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn triage() -> Triage {
+        Triage::new(&RedFlags::floor())
+    }
+
+    fn tier(message: &str) -> Option<Tier> {
+        triage().check(message).tier()
+    }
+
+    #[test]
+    fn numb_is_a_whole_word_not_part_of_number() {
+        assert_eq!(tier("what number of reps should I do?"), None);
+        assert!(tier("my foot went numb").is_some());
+    }
+
+    #[test]
+    fn inflections_and_one_letter_typos_match() {
+        for message in ["numbness in my foot", "tingling toes", "a bit of numbnes", "tinglng leg"] {
+            assert!(tier(message).is_some(), "{message}");
+        }
+    }
+
+    #[test]
+    fn negated_mentions_still_escalate() {
+        assert!(tier("no numbness, just curious").is_some());
+    }
+
+    #[test]
+    fn markdown_zero_width_and_case_do_not_hide_a_flag() {
+        for message in ["**NUMB**ness", "||numb||", "> numb\u{200b}ness", "`numb`", "__Numb__"] {
+            assert!(tier(message).is_some(), "{message}");
+        }
+    }
+
+    #[test]
+    fn highest_tier_comes_first() {
+        let triaged = triage().check("my leg is numb and I wet myself, lost bladder control");
+        assert_eq!(triaged.tier(), Some(Tier::Emergency));
+        assert!(triaged.hits.len() >= 2);
+    }
+
+    #[test]
+    fn everyday_back_care_questions_do_not_escalate() {
+        for message in [
+            "my lower back has a dull ache",
+            "tight after deadlifts",
+            "does cracking help mobility",
+        ] {
+            assert_eq!(tier(message), None, "{message}");
+        }
+    }
+
+    #[test]
+    fn words_too_far_apart_do_not_form_a_phrase() {
+        let phrase = Phrase {
+            flag: 0,
+            text: "a b".into(),
+            terms: vec![0, 1],
+            gap: 1,
+        };
+        let at = |position, term| Occurrence {
+            position,
+            term,
+            word: position,
+            weak: false,
+        };
+        assert!(window_match(&[at(0, 0), at(2, 1)], &phrase).is_some());
+        assert!(window_match(&[at(0, 0), at(3, 1)], &phrase).is_none());
+    }
+}

@@ -1,0 +1,221 @@
+//! A word vocabulary shared by triage and search: maps a message word to the known words
+//! it may stand for, through exact spelling, English stemming and one-letter typos.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use rust_stemmers::{Algorithm, Stemmer};
+
+pub type TermId = usize;
+
+/// Typos are only considered in words at least this long (shorter words collide too often).
+pub const TYPO_MIN_CHARS: usize = 5;
+
+static ENGLISH: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("triage/english-words.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .collect()
+});
+
+/// True when `word` is a common English word, so not a misspelling of something else.
+pub fn is_english_word(word: &str) -> bool {
+    ENGLISH.contains(word)
+}
+
+/// How a word was recognised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    Exact,
+    /// One letter off a phrase word, and itself a common English word: a weaker reading
+    /// ("never" is one letter off "fever").
+    TypoOfRealWord,
+    Typo,
+}
+
+pub struct Vocabulary {
+    stemmer: Stemmer,
+    stems: HashMap<String, TermId>,
+    /// The stem of each term, by id.
+    terms: Vec<String>,
+    /// Spellings (as written in phrases, plus regular inflections) for typo matching.
+    forms: Vec<(String, TermId)>,
+    /// Every form, and every form with one character deleted, to the forms it came from.
+    deletions: HashMap<String, Vec<usize>>,
+}
+
+impl Default for Vocabulary {
+    fn default() -> Self {
+        Vocabulary {
+            stemmer: Stemmer::create(Algorithm::English),
+            stems: HashMap::new(),
+            terms: Vec::new(),
+            forms: Vec::new(),
+            deletions: HashMap::new(),
+        }
+    }
+}
+
+impl Vocabulary {
+    pub fn len(&self) -> usize {
+        self.terms.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    /// The stem a term stands for, as the English stemmer writes it.
+    pub fn stem(&self, id: TermId) -> &str {
+        &self.terms[id]
+    }
+
+    /// Adds a phrase word, returning its term.
+    pub fn add(&mut self, word: &str) -> TermId {
+        let stem = self.stemmer.stem(word).into_owned();
+        let id = match self.stems.get(&stem) {
+            Some(&id) => id,
+            None => {
+                self.stems.insert(stem.clone(), self.terms.len());
+                self.terms.push(stem.clone());
+                self.terms.len() - 1
+            }
+        };
+        for form in inflections(word).chain(inflections(&stem)) {
+            if form.chars().count() >= TYPO_MIN_CHARS - 1 {
+                self.forms.push((form, id));
+            }
+        }
+        id
+    }
+
+    /// Builds the typo index once all phrase words are in.
+    pub fn finish(&mut self) {
+        self.forms.sort();
+        self.forms.dedup();
+        self.deletions.clear();
+        for (index, (form, _)) in self.forms.iter().enumerate() {
+            for_each_deletion(form, &mut String::new(), |key| {
+                self.deletions
+                    .entry(key.to_owned())
+                    .or_default()
+                    .push(index)
+            });
+        }
+    }
+
+    /// Pushes the terms `word` may stand for onto `out`.
+    pub fn lookup(&self, word: &str, out: &mut Vec<(TermId, Via)>) {
+        if let Some(&id) = self.stems.get(word) {
+            out.push((id, Via::Exact));
+            return;
+        }
+        let stem = self.stemmer.stem(word);
+        if let Some(&id) = self.stems.get(stem.as_ref()) {
+            out.push((id, Via::Exact));
+            return;
+        }
+        if word.chars().count() < TYPO_MIN_CHARS {
+            return;
+        }
+        let via = if is_english_word(word) {
+            Via::TypoOfRealWord
+        } else {
+            Via::Typo
+        };
+        let mut buf = String::with_capacity(word.len());
+        for_each_deletion(word, &mut buf, |key| {
+            for &index in self.deletions.get(key).into_iter().flatten() {
+                let (form, id) = &self.forms[index];
+                if !out.iter().any(|(t, _)| t == id) && within_one_edit(word, form) {
+                    out.push((*id, via));
+                }
+            }
+        });
+    }
+}
+
+/// Regular English inflections of a word, for recognising typos of inflected forms
+/// ("numbnes" is one letter off "numbness", two off "numb").
+fn inflections(word: &str) -> impl Iterator<Item = String> + '_ {
+    let base = word.strip_suffix('e').unwrap_or(word);
+    [
+        word.to_owned(),
+        format!("{word}s"),
+        format!("{word}es"),
+        format!("{base}ed"),
+        format!("{base}ing"),
+        format!("{word}ness"),
+        format!("{word}ly"),
+    ]
+    .into_iter()
+}
+
+/// Calls `f` with the word itself and each string made by deleting one character.
+fn for_each_deletion(word: &str, buf: &mut String, mut f: impl FnMut(&str)) {
+    f(word);
+    for (i, c) in word.char_indices() {
+        buf.clear();
+        buf.push_str(&word[..i]);
+        buf.push_str(&word[i + c.len_utf8()..]);
+        f(buf);
+    }
+}
+
+/// Optimal-string-alignment distance of at most one: one insertion, deletion,
+/// substitution, or swap of two neighbouring letters.
+pub fn within_one_edit(a: &str, b: &str) -> bool {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let (short, long) = if a.len() <= b.len() { (&a, &b) } else { (&b, &a) };
+    match long.len() - short.len() {
+        0 => {
+            let diffs: Vec<usize> = (0..short.len()).filter(|&i| short[i] != long[i]).collect();
+            match diffs.as_slice() {
+                [] | [_] => true,
+                [i, j] => {
+                    *j == i + 1 && short[*i] == long[*j] && short[*j] == long[*i]
+                }
+                _ => false,
+            }
+        }
+        1 => {
+            let prefix = short.iter().zip(long.iter()).take_while(|(x, y)| x == y).count();
+            short[prefix..] == long[prefix + 1..]
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_edit_covers_insert_delete_substitute_and_swap() {
+        assert!(within_one_edit("numbnes", "numbness"));
+        assert!(within_one_edit("tinglng", "tingling"));
+        assert!(within_one_edit("incontinance", "incontinence"));
+        assert!(within_one_edit("tnigling", "tingling"));
+        assert!(!within_one_edit("number", "numb"));
+        assert!(!within_one_edit("abcd", "badc"));
+    }
+
+    #[test]
+    fn lookup_uses_stems_then_typos() {
+        let mut vocab = Vocabulary::default();
+        let numb = vocab.add("numbness");
+        let fever = vocab.add("fever");
+        vocab.finish();
+        let look = |w: &str| {
+            let mut out = Vec::new();
+            vocab.lookup(w, &mut out);
+            out
+        };
+        assert_eq!(look("numbness"), [(numb, Via::Exact)]);
+        assert_eq!(look("numb"), [(numb, Via::Exact)]);
+        assert_eq!(look("numbnes"), [(numb, Via::Typo)]);
+        assert_eq!(look("never"), [(fever, Via::TypoOfRealWord)]);
+        assert_eq!(look("number"), [(numb, Via::TypoOfRealWord)]);
+    }
+}
