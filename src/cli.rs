@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::engine::{Answer, Engine, MAX_QUESTION_CHARS};
 use crate::knowledge::Knowledge;
-use crate::search::{Opened, Search};
+use crate::search::{Opened, Search, MIN_COVERAGE};
 
 /// Answers back-care questions from moderated guides, and sends red-flag symptoms to care.
 #[derive(Debug, Parser)]
@@ -28,10 +28,20 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct Paths {
     /// Folder of knowledge files (Markdown guides and red-flags.toml).
-    #[arg(long, global = true, env = "BACKCARE_KNOWLEDGE_DIR", default_value = "knowledge")]
+    #[arg(
+        long,
+        global = true,
+        env = "BACKCARE_KNOWLEDGE_DIR",
+        default_value = "knowledge"
+    )]
     pub knowledge: PathBuf,
     /// Folder for the search index (a build artefact, rebuilt when the knowledge changes).
-    #[arg(long, global = true, env = "BACKCARE_INDEX_DIR", default_value = "index")]
+    #[arg(
+        long,
+        global = true,
+        env = "BACKCARE_INDEX_DIR",
+        default_value = "index"
+    )]
     pub index: PathBuf,
 }
 
@@ -205,6 +215,8 @@ fn explain_json(answer: &Answer) -> serde_json::Value {
     json!({
         "red_flag_words": words,
         "terms": answer.terms,
+        "unknown": answer.unknown,
+        "coverage": answer.coverage,
         "candidates": answer.candidates,
     })
 }
@@ -239,17 +251,40 @@ fn write_explain(out: &mut impl Write, answer: &Answer, engine: &Engine) -> io::
             }
         })
         .collect();
-    writeln!(out, "query terms: {}", if terms.is_empty() { "none known to the guides".into() } else { terms.join(", ") })?;
+    writeln!(
+        out,
+        "query terms: {}",
+        if terms.is_empty() {
+            "none known to the guides".into()
+        } else {
+            terms.join(", ")
+        }
+    )?;
+    if !answer.unknown.is_empty() {
+        writeln!(out, "words no guide uses: {}", answer.unknown.join(", "))?;
+    }
+    writeln!(
+        out,
+        "topic words known to the guides: {:.0}% (at least {:.0}% needed)",
+        answer.coverage * 100.0,
+        MIN_COVERAGE * 100.0
+    )?;
     let min = engine.min_score();
     for (rank, candidate) in answer.candidates.iter().enumerate() {
-        writeln!(out, "  {}. {:<24} {:>7.3}", rank + 1, candidate.id, candidate.score)?;
+        writeln!(
+            out,
+            "  {}. {:<24} {:>7.3}",
+            rank + 1,
+            candidate.id,
+            candidate.score
+        )?;
     }
     writeln!(
         out,
         "confidence threshold {min:.2}: {}",
         match answer.score {
             Some(_) => "answered with the first candidate",
-            None => "no candidate reached it, so no match",
+            None => "not answered (score or topic coverage too low), so no match",
         }
     )
 }
@@ -271,10 +306,18 @@ pub fn index(paths: &Paths) -> ExitCode {
     for guide in &knowledge.guides {
         println!("  {} ({})", guide.title, guide.file);
         for section in &guide.sections {
-            println!("    {:<24} {:<11} {}", section.id, section.kind, section.title);
+            println!(
+                "    {:<24} {:<11} {}",
+                section.id, section.kind, section.title
+            );
         }
     }
-    let phrases: usize = knowledge.red_flags.flags.iter().map(|f| f.phrases.len()).sum();
+    let phrases: usize = knowledge
+        .red_flags
+        .flags
+        .iter()
+        .map(|f| f.phrases.len())
+        .sum();
     println!(
         "Red flags: {} ({} phrases), checked before every search.",
         knowledge.red_flags.flags.len(),
@@ -300,7 +343,14 @@ pub fn check(paths: &Paths) -> ExitCode {
             for problem in &problems {
                 println!("{problem}");
             }
-            fail(1, format!("{} problem(s) in {}", problems.len(), paths.knowledge.display()))
+            fail(
+                1,
+                format!(
+                    "{} problem(s) in {}",
+                    problems.len(),
+                    paths.knowledge.display()
+                ),
+            )
         }
     }
 }

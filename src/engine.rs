@@ -5,8 +5,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::knowledge::{Kind, Knowledge, KnowledgeError, Tier};
-use crate::reply::{NoMatch, Reply, SeekCare, SectionAnswer};
-use crate::search::{IndexError, Opened, QueryTerm, Search};
+use crate::reply::{NoMatch, Reply, SectionAnswer, SeekCare};
+use crate::search::{IndexError, Opened, QueryTerm, Results, Search, MIN_COVERAGE};
 use crate::triage::{FlagHit, Triage, Triaged};
 
 /// Questions are searched on their first this-many characters; triage always reads all.
@@ -48,6 +48,10 @@ pub struct Answer {
     /// Why: the words searched and the best candidates (empty for seek-care replies,
     /// which are decided before any search).
     pub terms: Vec<QueryTerm>,
+    /// Topic words of the question that no guide uses.
+    pub unknown: Vec<String>,
+    /// Share of the question's topic words the guides know (see [`Results::coverage`]).
+    pub coverage: f32,
     pub candidates: Vec<Candidate>,
 }
 
@@ -115,6 +119,8 @@ impl Engine {
                 section: None,
                 score: None,
                 terms: Vec::new(),
+                unknown: Vec::new(),
+                coverage: 0.0,
                 candidates: Vec::new(),
             };
         }
@@ -132,10 +138,11 @@ impl Engine {
                 score: h.score,
             })
             .collect();
+        let coverage = results.coverage();
         let best = results
             .hits
             .first()
-            .filter(|h| h.score >= self.search.min_score);
+            .filter(|h| h.score >= self.search.min_score && coverage >= MIN_COVERAGE);
         let (reply, section, score) = match best {
             Some(hit) => {
                 let (guide, section) = sections[hit.section];
@@ -163,6 +170,8 @@ impl Engine {
             section,
             score,
             terms: results.terms,
+            unknown: results.unknown,
+            coverage,
             candidates,
         }
     }

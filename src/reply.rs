@@ -168,16 +168,18 @@ fn answer_text(a: &SectionAnswer) -> String {
     if let Some(safety) = &a.safety {
         footer.push_str(&format!("Safety: {}\n", truncate_chars(safety, 300)));
     }
-    footer.push_str(&format!("From the guide \"{}\". {NOT_MEDICAL_ADVICE}", a.guide));
+    footer.push_str(&format!(
+        "From the guide \"{}\". {NOT_MEDICAL_ADVICE}",
+        a.guide
+    ));
     // The footer is never the part that gets cut.
     let room = MAX_REPLY_CHARS.saturating_sub(footer.chars().count() + 1);
     format!("{}\n{footer}", truncate_chars(out.trim_end(), room))
 }
 
 fn no_match_text(n: &NoMatch) -> String {
-    let mut out = String::from(
-        "I couldn't find that in my guides. Here is what I can help with:\n",
-    );
+    let mut out =
+        String::from("I couldn't find that in my guides. Here is what I can help with:\n");
     for topic in n.topics.iter().take(25) {
         out.push_str(&format!("• {} ({})\n", topic.title, topic.kind));
     }

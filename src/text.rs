@@ -24,7 +24,11 @@ pub fn canonical(text: &str) -> String {
     if folded.is_ascii() {
         return folded;
     }
-    folded.nfd().filter(|c| !is_combining_mark(*c)).nfc().collect()
+    folded
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .nfc()
+        .collect()
 }
 
 /// True for characters that live inside words without being letters: apostrophes and
@@ -95,9 +99,8 @@ pub fn words(text: &str, markdown: Markdown) -> Vec<String> {
 /// Deliberately small: "no", "not", "both", "back" and "down" are *not* filler.
 pub const FILLER: &[&str] = &[
     "a", "an", "the", "my", "your", "his", "her", "their", "our", "in", "on", "of", "at", "to",
-    "into", "is", "are", "was", "were", "be", "been", "am", "i", "im", "me", "and", "or",
-    "with", "from", "for", "it", "its", "this", "that", "some", "any", "just", "very", "really",
-    "so",
+    "into", "is", "are", "was", "were", "be", "been", "am", "i", "im", "me", "and", "or", "with",
+    "from", "for", "it", "its", "this", "that", "some", "any", "just", "very", "really", "so",
 ];
 
 pub fn is_filler(word: &str) -> bool {
@@ -133,12 +136,18 @@ mod tests {
 
     #[test]
     fn apostrophes_and_zero_width_characters_stay_inside_words() {
-        assert_eq!(words("I can’t feel\u{200b}ing", Markdown::Join), ["i", "cant", "feeling"]);
+        assert_eq!(
+            words("I can’t feel\u{200b}ing", Markdown::Join),
+            ["i", "cant", "feeling"]
+        );
     }
 
     #[test]
     fn punctuation_emoji_and_quotes_separate_words() {
-        assert_eq!(words("> numb😱legs, ok?", Markdown::Join), ["numb", "legs", "ok"]);
+        assert_eq!(
+            words("> numb😱legs, ok?", Markdown::Join),
+            ["numb", "legs", "ok"]
+        );
     }
 
     #[test]

@@ -167,20 +167,26 @@ fn for_each_deletion(word: &str, buf: &mut String, mut f: impl FnMut(&str)) {
 pub fn within_one_edit(a: &str, b: &str) -> bool {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let (short, long) = if a.len() <= b.len() { (&a, &b) } else { (&b, &a) };
+    let (short, long) = if a.len() <= b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
     match long.len() - short.len() {
         0 => {
             let diffs: Vec<usize> = (0..short.len()).filter(|&i| short[i] != long[i]).collect();
             match diffs.as_slice() {
                 [] | [_] => true,
-                [i, j] => {
-                    *j == i + 1 && short[*i] == long[*j] && short[*j] == long[*i]
-                }
+                [i, j] => *j == i + 1 && short[*i] == long[*j] && short[*j] == long[*i],
                 _ => false,
             }
         }
         1 => {
-            let prefix = short.iter().zip(long.iter()).take_while(|(x, y)| x == y).count();
+            let prefix = short
+                .iter()
+                .zip(long.iter())
+                .take_while(|(x, y)| x == y)
+                .count();
             short[prefix..] == long[prefix + 1..]
         }
         _ => false,

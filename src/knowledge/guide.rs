@@ -234,7 +234,10 @@ pub fn parse(file: &str, text: &str) -> Result<Guide, Vec<Problem>> {
             problems.push(Problem::new(
                 file,
                 s.line,
-                format!("section `{}` is empty; write at least one paragraph or step under it", s.id),
+                format!(
+                    "section `{}` is empty; write at least one paragraph or step under it",
+                    s.id
+                ),
             ));
         }
     }
@@ -260,12 +263,19 @@ fn parse_front_matter(
     match toml::from_str::<FrontMatter>(text) {
         Ok(front) => {
             if front.title.trim().is_empty() {
-                problems.push(Problem::new(file, start, "the front matter `title` is empty"));
+                problems.push(Problem::new(
+                    file,
+                    start,
+                    "the front matter `title` is empty",
+                ));
             }
             Some(front)
         }
         Err(err) => {
-            let line = err.span().map(|s| start + line_of(text, s.start)).unwrap_or(start);
+            let line = err
+                .span()
+                .map(|s| start + line_of(text, s.start))
+                .unwrap_or(start);
             problems.push(Problem::new(
                 file,
                 line,
@@ -308,7 +318,10 @@ fn start_section(
         }
     };
     let kinds: Vec<Kind> = classes.iter().filter_map(|c| Kind::parse(c)).collect();
-    let unknown: Vec<&String> = classes.iter().filter(|c| Kind::parse(c).is_none()).collect();
+    let unknown: Vec<&String> = classes
+        .iter()
+        .filter(|c| Kind::parse(c).is_none())
+        .collect();
     let names = Kind::ALL.map(|k| format!(".{k}")).join(", ");
     let mut kind_ok = true;
     if !unknown.is_empty() {
@@ -316,7 +329,10 @@ fn start_section(
         problems.push(Problem::new(
             file,
             line,
-            format!("unknown kind `.{}` on section `{id}`; use one of {names}", unknown[0]),
+            format!(
+                "unknown kind `.{}` on section `{id}`; use one of {names}",
+                unknown[0]
+            ),
         ));
     } else if kinds.len() != 1 {
         kind_ok = false;
@@ -365,7 +381,11 @@ fn finish_paragraph(
         );
     } else if let Some(rest) = strip_label(text, "hold:") {
         if rest.trim().is_empty() {
-            problems.push(Problem::new(file, line, "`Hold:` needs a duration after it"));
+            problems.push(Problem::new(
+                file,
+                line,
+                "`Hold:` needs a duration after it",
+            ));
         }
         s.hold = Some(rest.trim().to_owned());
     } else {
@@ -390,7 +410,8 @@ fn flush_item(block: &mut Block, buf: &mut String, section: Option<&mut SectionB
 
 fn strip_label<'a>(text: &'a str, label: &str) -> Option<&'a str> {
     let head = text.get(..label.len())?;
-    head.eq_ignore_ascii_case(label).then(|| &text[label.len()..])
+    head.eq_ignore_ascii_case(label)
+        .then(|| &text[label.len()..])
 }
 
 fn is_valid_id(id: &str) -> bool {
@@ -444,7 +465,10 @@ mod tests {
     fn unknown_kind_names_the_line_and_the_allowed_kinds() {
         let text = GOOD.replace(".precaution", ".warning");
         let found = problems(&text);
-        assert!(found[0].starts_with("g.md:21: unknown kind `.warning`"), "{found:?}");
+        assert!(
+            found[0].starts_with("g.md:21: unknown kind `.warning`"),
+            "{found:?}"
+        );
         assert!(found[0].contains(".seek-help"));
     }
 
@@ -452,7 +476,10 @@ mod tests {
     fn missing_id_suggests_one() {
         let found = problems(&GOOD.replace("{#knee .technique}", ""));
         assert!(found[0].contains("has no id"), "{found:?}");
-        assert!(found[0].contains("{#knee-to-chest .technique}"), "{found:?}");
+        assert!(
+            found[0].contains("{#knee-to-chest .technique}"),
+            "{found:?}"
+        );
     }
 
     #[test]
@@ -467,7 +494,10 @@ mod tests {
     #[test]
     fn bad_front_matter_points_into_the_block() {
         let found = problems(&GOOD.replace("summary = \"S\"", "summary = S"));
-        assert!(found[0].starts_with("g.md:3: bad front matter"), "{found:?}");
+        assert!(
+            found[0].starts_with("g.md:3: bad front matter"),
+            "{found:?}"
+        );
     }
 
     #[test]

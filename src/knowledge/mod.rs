@@ -60,7 +60,11 @@ impl Knowledge {
             let bytes = match fs::read(path) {
                 Ok(bytes) => bytes,
                 Err(err) => {
-                    problems.push(Problem::new(&name, 0, format!("cannot read the file: {err}")));
+                    problems.push(Problem::new(
+                        &name,
+                        0,
+                        format!("cannot read the file: {err}"),
+                    ));
                     continue;
                 }
             };

@@ -53,7 +53,11 @@ impl KnowledgeError {
     pub fn problems(&self) -> Vec<Problem> {
         match self {
             KnowledgeError::Folder { dir, .. } => {
-                vec![Problem::new(&dir.display().to_string(), 0, self.to_string())]
+                vec![Problem::new(
+                    &dir.display().to_string(),
+                    0,
+                    self.to_string(),
+                )]
             }
             KnowledgeError::Invalid(problems) => problems.clone(),
         }
@@ -63,5 +67,9 @@ impl KnowledgeError {
 /// Converts a byte offset into a 1-based line number.
 pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     let offset = offset.min(text.len());
-    text.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..offset]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }

@@ -110,13 +110,19 @@ impl File {
             Some(base) => {
                 flags = base.flags;
                 (
-                    self.tiers.remove(&Tier::Emergency).unwrap_or(base.emergency),
+                    self.tiers
+                        .remove(&Tier::Emergency)
+                        .unwrap_or(base.emergency),
                     self.tiers.remove(&Tier::Urgent).unwrap_or(base.urgent),
                 )
             }
             None => (
-                self.tiers.remove(&Tier::Emergency).unwrap_or_else(missing_tier),
-                self.tiers.remove(&Tier::Urgent).unwrap_or_else(missing_tier),
+                self.tiers
+                    .remove(&Tier::Emergency)
+                    .unwrap_or_else(missing_tier),
+                self.tiers
+                    .remove(&Tier::Urgent)
+                    .unwrap_or_else(missing_tier),
             ),
         };
         for flag in self.flags.into_iter().map(toml::Spanned::into_inner) {
@@ -178,7 +184,10 @@ fn parse_file(name: &str, text: &str) -> Result<File, Vec<Problem>> {
             problems.push(Problem::new(
                 name,
                 line,
-                format!("red flag `{}` is defined twice (also at line {first}); merge the two", flag.id),
+                format!(
+                    "red flag `{}` is defined twice (also at line {first}); merge the two",
+                    flag.id
+                ),
             ));
         }
         let usable = flag
@@ -200,7 +209,10 @@ fn parse_file(name: &str, text: &str) -> Result<File, Vec<Problem>> {
             problems.push(Problem::new(
                 name,
                 line,
-                format!("red flag `{}` needs `noticed`, completing \"You mentioned ...\"", flag.id),
+                format!(
+                    "red flag `{}` needs `noticed`, completing \"You mentioned ...\"",
+                    flag.id
+                ),
             ));
         }
     }
@@ -260,7 +272,9 @@ mod tests {
         let text = "\n[[flags]]\nid = \"x\"\ntier = \"urgent\"\nnoticed = \"x\"\nphrases = []\n";
         let problems = parse("r.toml", text).unwrap_err();
         assert_eq!(problems.len(), 1);
-        assert!(problems[0].to_string().starts_with("r.toml:2: red flag `x` has no phrases"));
+        assert!(problems[0]
+            .to_string()
+            .starts_with("r.toml:2: red flag `x` has no phrases"));
     }
 
     #[test]

@@ -25,6 +25,13 @@ pub use store::{Manifest, SCHEMA_VERSION};
 /// sets in `tests/fixtures/search.toml` (see docs/performance.md).
 pub const DEFAULT_MIN_SCORE: f32 = 2.0;
 
+/// Words every back-care guide uses and other talk shares ("get my money back"): searched,
+/// but they neither show nor disprove that a question is on topic.
+const NEUTRAL_WORDS: &[&str] = &["back", "backs", "lower"];
+
+/// Below this share of known topic words a question is off topic, whatever its score.
+pub const MIN_COVERAGE: f32 = 0.5;
+
 /// Weight of a term reached through a typo correction rather than as typed.
 const TYPO_WEIGHT: f32 = 0.7;
 
@@ -33,9 +40,9 @@ const QUESTION_WORDS: &[&str] = &[
     "how", "what", "why", "when", "where", "which", "who", "whats", "hows", "do", "does", "did",
     "doing", "can", "could", "should", "would", "will", "there", "about", "you", "we", "get",
     "got", "have", "has", "had", "if", "but", "not", "no", "yes", "ok", "okay", "pls", "plz",
-    "please", "thanks", "thank", "anyone", "someone", "guys", "hey", "hi", "hello", "help",
-    "tips", "tip", "way", "ways", "best", "good", "bot", "tell", "know", "want", "need", "like",
-    "u", "ur", "up", "out", "all", "one", "too", "also", "then", "than", "now", "more", "much",
+    "please", "thanks", "thank", "anyone", "someone", "guys", "hey", "hi", "hello", "help", "tips",
+    "tip", "way", "ways", "best", "good", "bot", "tell", "know", "want", "need", "like", "u", "ur",
+    "up", "out", "all", "one", "too", "also", "then", "than", "now", "more", "much",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -80,7 +87,29 @@ pub struct Hit {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Results {
     pub terms: Vec<QueryTerm>,
+    /// Topic words of the question that no guide uses.
+    pub unknown: Vec<String>,
     pub hits: Vec<Hit>,
+}
+
+impl Results {
+    /// The share of the question's topic words that the guides know, from 0 to 1. An
+    /// off-topic question ("how do I get my money back") is mostly words no guide uses.
+    pub fn coverage(&self) -> f32 {
+        let known = self
+            .terms
+            .iter()
+            .map(|t| t.word.as_str())
+            .filter(|w| !NEUTRAL_WORDS.contains(w))
+            .collect::<std::collections::HashSet<_>>()
+            .len();
+        let total = known + self.unknown.len();
+        if total == 0 {
+            0.0
+        } else {
+            known as f32 / total as f32
+        }
+    }
 }
 
 /// The searchable sections of one knowledge load.
@@ -147,12 +176,19 @@ impl Search {
             }
         }
         if sections.len() != ids.len() {
-            return Err(IndexError::Corrupt(PathBuf::from("(index does not match the knowledge)")));
+            return Err(IndexError::Corrupt(PathBuf::from(
+                "(index does not match the knowledge)",
+            )));
         }
 
         let mut vocab = Vocabulary::default();
         for (_, section) in knowledge.sections() {
-            let text = format!("{} {} {}", section.title, section.keywords.join(" "), section.body());
+            let text = format!(
+                "{} {} {}",
+                section.title,
+                section.keywords.join(" "),
+                section.body()
+            );
             for word in text::words(&text, Markdown::Split) {
                 if !text::is_filler(&word) {
                     vocab.add(&word);
@@ -169,9 +205,11 @@ impl Search {
         })
     }
 
-    /// The question's searchable words, typo-corrected against the guides' vocabulary.
-    pub fn query_terms(&self, question: &str) -> Vec<QueryTerm> {
+    /// The question's searchable words, typo-corrected against the guides' vocabulary, and
+    /// the topic words the guides do not know.
+    pub fn query_terms(&self, question: &str) -> (Vec<QueryTerm>, Vec<String>) {
         let mut terms: Vec<QueryTerm> = Vec::new();
+        let mut unknown: Vec<String> = Vec::new();
         let mut found = Vec::new();
         text::for_each_word(&text::canonical(question), Markdown::Split, |word| {
             if text::is_filler(word) || QUESTION_WORDS.contains(&word) {
@@ -179,6 +217,14 @@ impl Search {
             }
             found.clear();
             self.vocab.lookup(word, &mut found);
+            // A real word one letter off a guide word is another word ("sit" is not "sat").
+            found.retain(|&(_, via)| via != Via::TypoOfRealWord);
+            if found.is_empty()
+                && !NEUTRAL_WORDS.contains(&word)
+                && !unknown.iter().any(|u| u == word)
+            {
+                unknown.push(word.to_owned());
+            }
             for &(term, via) in &found {
                 let stem = self.vocab.stem(term);
                 if !terms.iter().any(|t| t.stem == stem) {
@@ -190,15 +236,18 @@ impl Search {
                 }
             }
         });
-        terms
+        (terms, unknown)
     }
 
     /// Searches for the question, best first. Never fails: a search error is logged and
     /// reads as no match.
     pub fn search(&self, question: &str, limit: usize) -> Results {
-        let terms = self.query_terms(question);
+        let (terms, unknown) = self.query_terms(question);
         if terms.is_empty() {
-            return Results::default();
+            return Results {
+                unknown,
+                ..Results::default()
+            };
         }
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for term in &terms {
@@ -208,7 +257,10 @@ impl Search {
                     Term::from_field_text(field, &term.stem),
                     IndexRecordOption::WithFreqs,
                 );
-                clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(query), boost * weight))));
+                clauses.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(query), boost * weight)),
+                ));
             }
         }
         let query = BooleanQuery::new(clauses);
@@ -223,9 +275,15 @@ impl Search {
         let hits = top
             .into_iter()
             .filter_map(|(score, address)| {
-                self.sections.get(&address).map(|&section| Hit { section, score })
+                self.sections
+                    .get(&address)
+                    .map(|&section| Hit { section, score })
             })
             .collect();
-        Results { terms, hits }
+        Results {
+            terms,
+            unknown,
+            hits,
+        }
     }
 }

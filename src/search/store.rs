@@ -10,6 +10,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use tantivy::directory::MmapDirectory;
 use tantivy::Index;
 
@@ -29,6 +31,10 @@ pub struct Manifest {
     pub fingerprint: String,
     pub files: Vec<ManifestFile>,
     pub sections: usize,
+    /// SHA-256 of every file of the built index, checked before Tantivy opens it: Tantivy
+    /// trusts its files, and a truncated one can make it panic instead of returning an error.
+    #[serde(default)]
+    pub index_files: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -51,8 +57,32 @@ impl Manifest {
                 })
                 .collect(),
             sections: knowledge.sections().count(),
+            index_files: BTreeMap::new(),
         }
     }
+
+    /// True when this index was built from exactly this knowledge, with this schema.
+    fn built_from(&self, knowledge: &Knowledge) -> bool {
+        let wanted = Manifest::of(knowledge);
+        self.schema == wanted.schema
+            && self.fingerprint == wanted.fingerprint
+            && self.files == wanted.files
+    }
+}
+
+/// Hashes the index files in a generation folder (all but the manifest and lock files).
+fn hash_index_files(dir: &Path) -> std::io::Result<BTreeMap<String, String>> {
+    let mut hashes = BTreeMap::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == MANIFEST || name.ends_with(".lock") || !entry.file_type()?.is_file() {
+            continue;
+        }
+        let digest = Sha256::digest(fs::read(entry.path())?);
+        hashes.insert(name, crate::knowledge::hex(&digest));
+    }
+    Ok(hashes)
 }
 
 /// Opens the live index if it was built from exactly this knowledge and is intact.
@@ -61,9 +91,16 @@ pub fn open_current(dir: &Path, knowledge: &Knowledge) -> Option<Index> {
     let generation = dir.join(name.trim());
     let manifest: Manifest =
         serde_json::from_slice(&fs::read(generation.join(MANIFEST)).ok()?).ok()?;
-    if manifest != Manifest::of(knowledge) {
+    if !manifest.built_from(knowledge) {
         tracing::info!(index = %generation.display(), "knowledge changed since the index was built");
         return None;
+    }
+    match hash_index_files(&generation) {
+        Ok(hashes) if hashes == manifest.index_files => {}
+        _ => {
+            tracing::warn!(index = %generation.display(), "index files damaged, rebuilding");
+            return None;
+        }
     }
     match open_checked(&generation) {
         Ok(index) => Some(index),
@@ -102,11 +139,16 @@ pub fn build(dir: &Path, knowledge: &Knowledge) -> Result<Index, IndexError> {
         )?;
         schema::write_sections(&index, knowledge)?;
     }
-    let manifest = serde_json::to_vec_pretty(&Manifest::of(knowledge))
-        .map_err(|e| io(e.into(), building.path()))?;
+    let mut manifest = Manifest::of(knowledge);
+    manifest.index_files = hash_index_files(building.path()).map_err(|e| io(e, building.path()))?;
+    let manifest =
+        serde_json::to_vec_pretty(&manifest).map_err(|e| io(e.into(), building.path()))?;
     write_file(&building.path().join(MANIFEST), &manifest)?;
 
-    let name = format!("gen-{}", &knowledge.fingerprint[..16.min(knowledge.fingerprint.len())]);
+    let name = format!(
+        "gen-{}",
+        &knowledge.fingerprint[..16.min(knowledge.fingerprint.len())]
+    );
     let generation = dir.join(&name);
     if generation.exists() {
         // Another process built the same knowledge, or a stale copy is in the way.

@@ -4,8 +4,6 @@
 //! inflections and one-letter typos, and deliberately ignores negation: "no numbness"
 //! still escalates. It errs towards false alarms; it must never miss.
 
-
-
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -268,7 +266,12 @@ mod tests {
 
     #[test]
     fn inflections_and_one_letter_typos_match() {
-        for message in ["numbness in my foot", "tingling toes", "a bit of numbnes", "tinglng leg"] {
+        for message in [
+            "numbness in my foot",
+            "tingling toes",
+            "a bit of numbnes",
+            "tinglng leg",
+        ] {
             assert!(tier(message).is_some(), "{message}");
         }
     }
@@ -280,7 +283,13 @@ mod tests {
 
     #[test]
     fn markdown_zero_width_and_case_do_not_hide_a_flag() {
-        for message in ["**NUMB**ness", "||numb||", "> numb\u{200b}ness", "`numb`", "__Numb__"] {
+        for message in [
+            "**NUMB**ness",
+            "||numb||",
+            "> numb\u{200b}ness",
+            "`numb`",
+            "__Numb__",
+        ] {
             assert!(tier(message).is_some(), "{message}");
         }
     }

@@ -1,0 +1,281 @@
+//! The `backcare` command line, tested by running the binary as a user would.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn knowledge_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge")
+}
+
+/// Runs `backcare` with the repository's knowledge and the given index folder.
+fn backcare(index: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_backcare"))
+        .arg("--knowledge")
+        .arg(knowledge_dir())
+        .arg("--index")
+        .arg(index)
+        .args(args)
+        .env_remove("BACKCARE_KNOWLEDGE_DIR")
+        .env_remove("BACKCARE_INDEX_DIR")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    if let Some(bytes) = stdin {
+        pipe.write_all(bytes).unwrap();
+    }
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+fn json_lines(output: &Output) -> Vec<Value> {
+    stdout(output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn ask_prints_the_technique_and_builds_the_index_on_first_use() {
+    let index = tempfile::tempdir().unwrap();
+    let out = backcare(
+        index.path(),
+        &["ask", "how", "do", "I", "do", "the", "knee to chest twist?"],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("Knee-to-chest"), "{text}");
+    assert!(text.contains("Hold: 5-10 seconds"), "{text}");
+    assert!(text.contains("Safety:"), "{text}");
+    assert!(index.path().join("CURRENT").exists());
+}
+
+#[test]
+fn json_follows_the_contract_for_answers_and_seek_care() {
+    let index = tempfile::tempdir().unwrap();
+    let out = backcare(
+        index.path(),
+        &["ask", "--json"],
+        Some(b"how do I do the bridge\nI can't feel my legs and I wet myself\n"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 2);
+
+    let answer = &lines[0];
+    assert_eq!(answer["question"], "how do I do the bridge");
+    assert_eq!(answer["reply"], "answer");
+    assert_eq!(answer["tier"], Value::Null);
+    assert_eq!(answer["red_flags"], serde_json::json!([]));
+    assert_eq!(answer["section"]["id"], "bridge-release");
+    assert_eq!(answer["section"]["kind"], "technique");
+    assert!(answer["section"]["guide"]
+        .as_str()
+        .unwrap()
+        .contains("Lower Back"));
+    assert!(answer["score"].as_f64().unwrap() > 0.0);
+    assert!(answer["text"].as_str().unwrap().contains("bridge"));
+
+    let care = &lines[1];
+    assert_eq!(care["reply"], "seek_care");
+    assert_eq!(care["tier"], "emergency");
+    assert_eq!(care["section"], Value::Null);
+    assert_eq!(care["score"], Value::Null);
+    let flags = care["red_flags"].as_array().unwrap();
+    assert!(flags
+        .iter()
+        .any(|f| f["tier"] == "emergency" && f["id"].is_string() && f["matched"].is_string()));
+    let text = care["text"].as_str().unwrap();
+    assert!(text.contains("You mentioned"), "{text}");
+    assert!(
+        text.ends_with(backcare::reply::NOT_MEDICAL_ADVICE),
+        "{text}"
+    );
+}
+
+#[test]
+fn quotes_and_colons_in_a_question_are_never_query_errors() {
+    let index = tempfile::tempdir().unwrap();
+    let out = backcare(
+        index.path(),
+        &["ask", "--json", "title:\"bridge AND (pop OR \""],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let line = &json_lines(&out)[0];
+    assert_ne!(line["reply"], "seek_care");
+}
+
+#[test]
+fn off_topic_questions_get_no_match_listing_the_topics() {
+    let index = tempfile::tempdir().unwrap();
+    let out = backcare(
+        index.path(),
+        &["ask", "--json", "what is the capital of France"],
+        None,
+    );
+    let line = &json_lines(&out)[0];
+    assert_eq!(line["reply"], "no_match");
+    assert!(line["text"].as_str().unwrap().contains("Seated side bend"));
+}
+
+#[test]
+fn explain_shows_phrases_terms_and_candidates() {
+    let index = tempfile::tempdir().unwrap();
+    let out = backcare(
+        index.path(),
+        &["ask", "--explain", "how long to hold the brigde"],
+        None,
+    );
+    let text = stdout(&out);
+    assert!(text.contains("query terms:"), "{text}");
+    assert!(text.contains("typo of \"brigde\""), "{text}");
+    assert!(text.contains("bridge-release"), "{text}");
+
+    let out = backcare(index.path(), &["ask", "--explain", "my foot is numb"], None);
+    let text = stdout(&out);
+    assert!(text.contains("matched the words: numb"), "{text}");
+}
+
+#[test]
+fn an_empty_question_is_a_one_line_error() {
+    let index = tempfile::tempdir().unwrap();
+    let out = backcare(index.path(), &["ask", "   "], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("empty"));
+}
+
+#[test]
+fn a_missing_knowledge_folder_is_a_one_line_error() {
+    let index = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_backcare"))
+        .args(["--knowledge", "/nonexistent/knowledge", "--index"])
+        .arg(index.path())
+        .args(["ask", "hello"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("/nonexistent/knowledge") && err.contains("--knowledge"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_corrupt_index_is_rebuilt() {
+    let index = tempfile::tempdir().unwrap();
+    assert!(backcare(index.path(), &["index"], None).status.success());
+    let current = fs::read_to_string(index.path().join("CURRENT")).unwrap();
+    let generation = index.path().join(current.trim());
+    for entry in fs::read_dir(&generation).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "idx" || e == "store") {
+            fs::write(&path, b"garbage").unwrap();
+        }
+    }
+    let out = backcare(
+        index.path(),
+        &["ask", "--json", "how do I do the bridge"],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json_lines(&out)[0]["section"]["id"], "bridge-release");
+}
+
+#[test]
+fn invalid_utf8_lines_are_reported_and_the_rest_answered() {
+    let index = tempfile::tempdir().unwrap();
+    let out = backcare(
+        index.path(),
+        &["ask", "--json"],
+        Some(b"\xff\xfe bad\nhow do I warm up\n"),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("line 1 of standard input is not valid UTF-8"));
+    assert_eq!(json_lines(&out)[0]["section"]["id"], "warm-up");
+}
+
+#[test]
+fn a_huge_question_is_triaged_in_full_and_answered_from_its_start() {
+    let index = tempfile::tempdir().unwrap();
+    let filler = "my back is stiff after sitting all day at my desk. ".repeat(2000);
+    let buried = format!("{filler} also I lost control of my bladder this morning");
+    let out = backcare(index.path(), &["ask", "--json", &buried], None);
+    assert_eq!(json_lines(&out)[0]["tier"], "emergency");
+
+    let out = backcare(index.path(), &["ask", "--json", &filler], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+    assert_eq!(json_lines(&out)[0]["reply"], "answer");
+}
+
+#[test]
+fn index_lists_what_it_indexed() {
+    let index = tempfile::tempdir().unwrap();
+    let out = backcare(index.path(), &["index"], None);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(
+        text.contains("knee-to-chest") && text.contains("technique"),
+        "{text}"
+    );
+}
+
+#[test]
+fn check_reports_file_line_and_fix_for_each_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let guide = fs::read_to_string(knowledge_dir().join("lower-back.md")).unwrap();
+    fs::write(
+        dir.path().join("lower-back.md"),
+        guide.replacen(".technique}", ".stretchy}", 1),
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("red-flags.toml"),
+        "[[flags]]\nid = \"x\"\ntier = \"urgent\"\nnoticed = \"x\"\nphrases = []\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_backcare"))
+        .arg("--knowledge")
+        .arg(dir.path())
+        .arg("check")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("lower-back.md:") && text.contains("unknown kind `.stretchy`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("red-flags.toml:1: red flag `x` has no phrases"),
+        "{text}"
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_backcare"))
+        .arg("--knowledge")
+        .arg(knowledge_dir())
+        .arg("check")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stdout(&out));
+}
