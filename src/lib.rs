@@ -5,6 +5,8 @@
 //! Discord; [`cli`] and the Discord layer are thin front ends over it.
 
 pub mod cli;
+pub mod config;
+pub mod discord;
 pub mod engine;
 pub mod knowledge;
 pub mod reply;

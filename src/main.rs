@@ -23,8 +23,37 @@ fn main() -> ExitCode {
         Command::Index => cli::index(&cli.paths),
         Command::Check => cli::check(&cli.paths),
         Command::Serve => {
-            eprintln!("backcare: serve is not built yet");
-            ExitCode::from(2)
+            let config = match backcare::config::Config::from_env(&cli.paths) {
+                Ok(config) => config,
+                Err(err) => {
+                    for line in err.lines() {
+                        eprintln!("backcare: {line}");
+                    }
+                    return ExitCode::from(2);
+                }
+            };
+            let engine = match cli::open_engine(&cli.paths) {
+                Ok(engine) => std::sync::Arc::new(arc_swap::ArcSwap::from_pointee(engine)),
+                Err(code) => return code,
+            };
+            let runtime = match tokio::runtime::Runtime::new() {
+                Ok(runtime) => runtime,
+                Err(err) => {
+                    eprintln!("backcare: cannot start the async runtime: {err}");
+                    return ExitCode::from(1);
+                }
+            };
+            let shutdown = backcare::discord::shutdown_signal();
+            let result = runtime.block_on(backcare::discord::run(config, engine, shutdown));
+            // Whatever is still running must not hold the exit up.
+            runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("backcare: {err:#}");
+                    ExitCode::from(1)
+                }
+            }
         }
     }
 }

@@ -1,0 +1,113 @@
+//! The slash commands: `/ask`, `/techniques`, `/technique` and `/redflags`.
+//!
+//! Each command asks the engine and lays the reply out with [`super::embeds`]; none of them
+//! words an answer itself. Doc comments are the help text Discord shows.
+
+use poise::serenity_prelude as serenity;
+use poise::CreateReply;
+
+use super::embeds::{self, no_mentions, EmbedParts};
+use super::{Context, Data, Error};
+use crate::knowledge::Kind;
+use crate::reply::{Reply, SectionAnswer};
+use crate::text::truncate_chars;
+
+/// Every command the bot registers.
+pub fn all() -> Vec<poise::Command<Data, Error>> {
+    vec![ask(), techniques(), technique(), redflags()]
+}
+
+/// Ask a back-care question. Warning signs are always checked first.
+#[poise::command(slash_command)]
+pub async fn ask(
+    ctx: Context<'_>,
+    #[description = "Your question, e.g. \"how do I warm up before cracking my back?\""]
+    question: String,
+) -> Result<(), Error> {
+    // The guard is dropped before the await: a reload mid-question swaps the engine safely.
+    let answer = ctx.data().engine.load().ask(&question);
+    send(ctx, embeds::reply_parts(&answer.reply)).await
+}
+
+/// List the techniques and warm-ups the guides describe.
+#[poise::command(slash_command)]
+pub async fn techniques(ctx: Context<'_>) -> Result<(), Error> {
+    let parts = embeds::techniques(ctx.data().engine.load().knowledge());
+    send(ctx, parts).await
+}
+
+/// Show one technique or warm-up in full.
+#[poise::command(slash_command)]
+pub async fn technique(
+    ctx: Context<'_>,
+    #[description = "Which technique (start typing to pick one)"]
+    #[autocomplete = "autocomplete_technique"]
+    name: String,
+) -> Result<(), Error> {
+    let parts = {
+        let engine = ctx.data().engine.load();
+        // A name can be free text too, so it is triaged like any other message.
+        let triaged = engine.triage(&name);
+        if triaged.is_red_flag() {
+            embeds::reply_parts(&engine.ask(&name).reply)
+        } else {
+            let wanted = name.trim();
+            let found = engine.knowledge().sections().find(|(_, s)| {
+                is_technique(s.kind)
+                    && (s.title.eq_ignore_ascii_case(wanted) || s.id.eq_ignore_ascii_case(wanted))
+            });
+            match found {
+                Some((guide, section)) => {
+                    embeds::reply_parts(&Reply::Answer(SectionAnswer::new(guide, section)))
+                }
+                None => {
+                    // Not an exact name: answer it as a question instead of giving up.
+                    embeds::reply_parts(&engine.ask(&name).reply)
+                }
+            }
+        }
+    };
+    send(ctx, parts).await
+}
+
+/// List the warning signs that need care instead of cracking, and what to do about each.
+#[poise::command(slash_command)]
+pub async fn redflags(ctx: Context<'_>) -> Result<(), Error> {
+    let parts = embeds::red_flags(ctx.data().engine.load().knowledge());
+    send(ctx, parts).await
+}
+
+/// Suggests technique and warm-up titles containing what the member typed so far.
+async fn autocomplete_technique(
+    ctx: Context<'_>,
+    partial: &str,
+) -> serenity::CreateAutocompleteResponse {
+    let partial = partial.trim().to_lowercase();
+    let engine = ctx.data().engine.load();
+    let choices = engine
+        .knowledge()
+        .sections()
+        .filter(|(_, s)| is_technique(s.kind))
+        .filter(|(_, s)| partial.is_empty() || s.title.to_lowercase().contains(&partial))
+        .take(25)
+        .map(|(_, s)| {
+            let title = truncate_chars(&s.title, 100);
+            serenity::AutocompleteChoice::new(title.clone(), title)
+        })
+        .collect();
+    serenity::CreateAutocompleteResponse::new().set_choices(choices)
+}
+
+fn is_technique(kind: Kind) -> bool {
+    matches!(kind, Kind::Technique | Kind::Warmup)
+}
+
+async fn send(ctx: Context<'_>, parts: EmbedParts) -> Result<(), Error> {
+    ctx.send(
+        CreateReply::default()
+            .embed(parts.build())
+            .allowed_mentions(no_mentions()),
+    )
+    .await?;
+    Ok(())
+}

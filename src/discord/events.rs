@@ -1,0 +1,111 @@
+//! Gateway messages: answers mentions and DMs, and watches configured channels for red flags.
+//!
+//! Decides whether a message gets a reply and sends it; the answer itself comes from the
+//! engine. A failed send is logged, never a crash.
+
+use poise::serenity_prelude as serenity;
+use serenity::{CreateMessage, FullEvent, Message, UserId};
+
+use super::embeds::{self, no_mentions, MAX_CONTENT};
+use super::{Data, Error};
+use crate::reply::{Reply, SeekCare};
+use crate::text::truncate_chars;
+
+/// poise's event hook: everything that is not a slash command arrives here.
+pub async fn handle(
+    framework: poise::FrameworkContext<'_, Data, Error>,
+    event: &FullEvent,
+) -> Result<(), Error> {
+    if let FullEvent::Message { new_message } = event {
+        let ctx = framework.serenity_context;
+        let bot_id = ctx.cache.current_user().id;
+        on_message(ctx, framework.user_data, bot_id, new_message).await;
+    }
+    Ok(())
+}
+
+/// Why the bot looks at a message at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Addressed {
+    /// A DM or a mention: always answered.
+    Asked,
+    /// A watched channel: answered only when it holds a red flag.
+    Watched,
+}
+
+async fn on_message(ctx: &serenity::Context, data: &Data, bot_id: UserId, msg: &Message) {
+    // Bots (and the bot itself) are never answered, so two bots cannot loop.
+    if msg.author.bot || msg.author.id == bot_id {
+        return;
+    }
+    let addressed = if msg.guild_id.is_none() || msg.mentions_user_id(bot_id) {
+        Addressed::Asked
+    } else if data.watch_channels.contains(&msg.channel_id) {
+        Addressed::Watched
+    } else {
+        return;
+    };
+    let question = strip_mention(&msg.content, bot_id);
+    let reply = {
+        let engine = data.engine.load();
+        match addressed {
+            Addressed::Asked => engine.ask(&question).reply,
+            Addressed::Watched => {
+                let triaged = engine.triage(&question);
+                if !triaged.is_red_flag() {
+                    return;
+                }
+                Reply::SeekCare(SeekCare::new(&triaged.hits, &engine.knowledge().red_flags))
+            }
+        }
+    };
+    tracing::debug!(
+        channel = %msg.channel_id,
+        message = %msg.id,
+        reply = reply.kind(),
+        ?addressed,
+        "answering a message"
+    );
+    send_reply(ctx, msg, &reply).await;
+}
+
+/// Replies with an embed; if that fails (say, no Embed Links permission), tries plain text,
+/// so a seek-care reply still gets through.
+async fn send_reply(ctx: &serenity::Context, msg: &Message, reply: &Reply) {
+    let embed = CreateMessage::new()
+        .embed(embeds::reply_embed(reply))
+        .reference_message(msg)
+        .allowed_mentions(no_mentions());
+    let Err(err) = msg.channel_id.send_message(ctx, embed).await else {
+        return;
+    };
+    tracing::warn!(channel = %msg.channel_id, message = %msg.id, error = %err, "embed reply failed; retrying as text");
+    let text = CreateMessage::new()
+        .content(truncate_chars(&reply.text(), MAX_CONTENT))
+        .reference_message(msg)
+        .allowed_mentions(no_mentions());
+    if let Err(err) = msg.channel_id.send_message(ctx, text).await {
+        tracing::error!(channel = %msg.channel_id, message = %msg.id, error = %err, "could not reply");
+    }
+}
+
+/// The message without the bot's mention (`<@id>` or `<@!id>`).
+fn strip_mention(content: &str, bot_id: UserId) -> String {
+    content
+        .replace(&format!("<@{bot_id}>"), " ")
+        .replace(&format!("<@!{bot_id}>"), " ")
+        .trim()
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_mention_forms_are_stripped() {
+        let id = UserId::new(42);
+        assert_eq!(strip_mention("<@42> hi <@!42>", id), "hi");
+        assert_eq!(strip_mention("<@43> hi", id), "<@43> hi");
+    }
+}

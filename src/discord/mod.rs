@@ -1,0 +1,146 @@
+//! The Discord front end: connects to the gateway and wires commands and events to the engine.
+//!
+//! Only this module tree touches Discord types. It holds the engine behind an [`ArcSwap`] so a
+//! reload can swap it while questions in flight keep the version they started with.
+
+pub mod commands;
+pub mod embeds;
+pub mod events;
+pub mod shutdown;
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use arc_swap::ArcSwap;
+use poise::serenity_prelude as serenity;
+use serenity::{ChannelId, ClientBuilder, GatewayIntents, GuildId, HttpBuilder};
+
+use crate::config::Config;
+use crate::engine::Engine;
+
+pub use shutdown::shutdown_signal;
+
+/// The error type of commands and event handlers; it is logged, never shown raw to members.
+pub type Error = anyhow::Error;
+pub type Context<'a> = poise::Context<'a, Data, Error>;
+
+/// What every command and event handler can reach.
+pub struct Data {
+    pub engine: Arc<ArcSwap<Engine>>,
+    pub watch_channels: HashSet<ChannelId>,
+}
+
+/// How long shutting the shards down may take before `run` returns anyway.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
+
+/// Runs the bot until `shutdown` completes (then closes the gateway and returns `Ok`), or
+/// until the connection fails for good.
+pub async fn run(
+    config: Config,
+    engine: Arc<ArcSwap<Engine>>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    // Without ratelimiter_disabled serenity sends to discord.com whatever the proxy says.
+    let http = HttpBuilder::new(config.token.expose())
+        .proxy(config.api_url.clone())
+        .ratelimiter_disabled(true)
+        .default_allowed_mentions(embeds::no_mentions())
+        .build();
+
+    let mut intents = GatewayIntents::GUILD_MESSAGES | GatewayIntents::DIRECT_MESSAGES;
+    if !config.watch_channels.is_empty() {
+        // Only watched channels need to read messages that do not mention the bot.
+        intents |= GatewayIntents::MESSAGE_CONTENT;
+    }
+
+    let data = Data {
+        engine,
+        watch_channels: config
+            .watch_channels
+            .iter()
+            .map(|&id| ChannelId::new(id))
+            .collect(),
+    };
+    let guild = config.guild_id.map(GuildId::new);
+    let framework = poise::Framework::builder()
+        .options(poise::FrameworkOptions {
+            commands: commands::all(),
+            event_handler: |framework, event| Box::pin(events::handle(framework, event)),
+            on_error: |error| Box::pin(on_error(error)),
+            allowed_mentions: Some(embeds::no_mentions()),
+            // Owners are not used, so skip the extra start-up request.
+            initialize_owners: false,
+            ..Default::default()
+        })
+        .setup(move |ctx, ready, framework| {
+            Box::pin(async move {
+                tracing::info!(bot = %ready.user.name, "connected to Discord");
+                register(ctx, &framework.options().commands, guild).await;
+                Ok(data)
+            })
+        })
+        .build();
+
+    let mut client = ClientBuilder::new_with_http(http, intents)
+        .framework(framework)
+        .await
+        .context("cannot set up the Discord client")?;
+    let shard_manager = client.shard_manager.clone();
+
+    tokio::select! {
+        result = client.start_autosharded() => {
+            result.context("the Discord connection stopped")
+        }
+        () = shutdown => {
+            tracing::info!("shutting down");
+            if tokio::time::timeout(SHUTDOWN_GRACE, shard_manager.shutdown_all()).await.is_err() {
+                tracing::warn!("the gateway did not close in time; exiting anyway");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Registers the slash commands; a failure is logged, and the bot keeps answering mentions.
+async fn register(
+    ctx: &serenity::Context,
+    commands: &[poise::Command<Data, Error>],
+    guild: Option<GuildId>,
+) {
+    let result = match guild {
+        Some(guild) => poise::builtins::register_in_guild(ctx, commands, guild).await,
+        None => poise::builtins::register_globally(ctx, commands).await,
+    };
+    match (result, guild) {
+        (Ok(()), Some(guild)) => tracing::info!(%guild, "registered slash commands in the guild"),
+        (Ok(()), None) => tracing::info!("registered slash commands globally"),
+        (Err(err), _) => tracing::error!(error = %err, "could not register slash commands"),
+    }
+}
+
+/// Logs every error; a member whose command failed gets a short apology, never the details.
+async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
+    match error {
+        poise::FrameworkError::Command { error, ctx, .. } => {
+            tracing::error!(command = %ctx.command().qualified_name, error = %format!("{error:#}"), "command failed");
+            let sorry = poise::CreateReply::default()
+                .content("Sorry, something went wrong answering that. Please try again.")
+                .ephemeral(true)
+                .allowed_mentions(embeds::no_mentions());
+            if let Err(err) = ctx.send(sorry).await {
+                tracing::error!(error = %err, "could not report a command error");
+            }
+        }
+        poise::FrameworkError::EventHandler { error, event, .. } => {
+            tracing::error!(event = event.snake_case_name(), error = %format!("{error:#}"), "event handler failed");
+        }
+        other => {
+            if let Err(err) = poise::builtins::on_error(other).await {
+                tracing::error!(error = %err, "could not handle a framework error");
+            }
+        }
+    }
+}
