@@ -1,0 +1,626 @@
+//! A fake Discord on 127.0.0.1: the REST calls serenity and poise make, and a gateway
+//! WebSocket the test drives (push events, drop the connection).
+//!
+//! It records every request body so tests can assert on what the bot sent. Anything it does
+//! not know is logged and answered 404, so a new call shows up instead of passing silently.
+//! Every payload it builds is first checked against serenity's own models, because serenity
+//! silently drops an event with a missing field.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+/// How long any wait on the fake may take before the test fails.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub const BOT_ID: u64 = 900_000_000_000_000_001;
+pub const APP_ID: u64 = 900_000_000_000_000_002;
+pub const MEMBER_ID: u64 = 900_000_000_000_000_003;
+pub const GUILD_ID: u64 = 900_000_000_000_000_010;
+pub const CHANNEL_ID: u64 = 900_000_000_000_000_020;
+pub const WATCHED_CHANNEL_ID: u64 = 900_000_000_000_000_021;
+pub const DM_CHANNEL_ID: u64 = 900_000_000_000_000_022;
+
+const TIMESTAMP: &str = "2025-01-01T12:00:00.000000+00:00";
+
+/// One request the bot made, or one gateway op it sent (method `WS`, path the op name).
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub body: Value,
+    pub at: Instant,
+}
+
+/// How the fake answers a RESUME.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnResume {
+    /// Send RESUMED: the session carries on.
+    Resume,
+    /// Send op 9 `d: false`: the bot must IDENTIFY again.
+    InvalidSession,
+}
+
+enum Command {
+    Send(Value),
+    Drop,
+}
+
+struct Shared {
+    port: u16,
+    log: Mutex<Vec<Recorded>>,
+    changed: watch::Sender<usize>,
+    /// The live gateway session (after READY or RESUMED), if any.
+    live: Mutex<Option<(u64, mpsc::UnboundedSender<Command>)>>,
+    connections: AtomicU64,
+    seq: AtomicU64,
+    next_id: AtomicU64,
+    on_resume: Mutex<OnResume>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Shared {
+    fn record(&self, method: &str, path: &str, body: Value) {
+        let len = {
+            let mut log = self.log.lock().unwrap();
+            log.push(Recorded {
+                method: method.to_owned(),
+                path: path.to_owned(),
+                body,
+                at: Instant::now(),
+            });
+            log.len()
+        };
+        self.changed.send_replace(len);
+    }
+
+    fn id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::SeqCst)
+    }
+}
+
+/// The running fake. Dropping it stops the server and every gateway connection.
+pub struct FakeDiscord {
+    pub addr: SocketAddr,
+    shared: Arc<Shared>,
+    server: JoinHandle<()>,
+}
+
+impl Drop for FakeDiscord {
+    fn drop(&mut self) {
+        self.server.abort();
+        for task in self.shared.tasks.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+}
+
+impl FakeDiscord {
+    pub async fn start() -> FakeDiscord {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the fake Discord on loopback");
+        let addr = listener.local_addr().expect("local address");
+        let (changed, _) = watch::channel(0);
+        let shared = Arc::new(Shared {
+            port: addr.port(),
+            log: Mutex::new(Vec::new()),
+            changed,
+            live: Mutex::new(None),
+            connections: AtomicU64::new(0),
+            seq: AtomicU64::new(0),
+            next_id: AtomicU64::new(1_000_000_000_000_000_000),
+            on_resume: Mutex::new(OnResume::Resume),
+            tasks: Mutex::new(Vec::new()),
+        });
+        let app = Router::new()
+            .route("/gateway", get(gateway))
+            .fallback(rest)
+            .with_state(Arc::clone(&shared));
+        let server = tokio::spawn(async move {
+            if let Err(err) = axum::serve(listener, app).await {
+                eprintln!("fake discord: server stopped: {err}");
+            }
+        });
+        FakeDiscord {
+            addr,
+            shared,
+            server,
+        }
+    }
+
+    /// The base URL to give the bot as `DISCORD_API_URL`.
+    pub fn api_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn set_on_resume(&self, on_resume: OnResume) {
+        *self.shared.on_resume.lock().unwrap() = on_resume;
+    }
+
+    /// A position in the log; waits started from it only see what came after.
+    pub fn mark(&self) -> usize {
+        self.shared.log.lock().unwrap().len()
+    }
+
+    /// Everything recorded since `from`.
+    pub fn since(&self, from: usize) -> Vec<Recorded> {
+        self.shared.log.lock().unwrap()[from..].to_vec()
+    }
+
+    /// Waits (at most [`WAIT`]) for a record after `from` that matches, and returns it.
+    pub async fn wait_for(
+        &self,
+        from: usize,
+        what: &str,
+        matches: impl Fn(&Recorded) -> bool,
+    ) -> Recorded {
+        let mut changed = self.shared.changed.subscribe();
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            if let Some(found) = self.since(from).into_iter().find(|r| matches(r)) {
+                return found;
+            }
+            if tokio::time::timeout_at(deadline, changed.changed())
+                .await
+                .is_err()
+            {
+                panic!(
+                    "timed out after {WAIT:?} waiting for {what}; recorded since then:\n{:#?}",
+                    self.since(from)
+                        .iter()
+                        .map(|r| format!("{} {}", r.method, r.path))
+                        .collect::<Vec<_>>()
+                );
+            }
+        }
+    }
+
+    /// Waits until the bot has connected and registered its slash commands: it is ready.
+    pub async fn wait_ready(&self) -> Recorded {
+        self.wait_for(0, "slash command registration", |r| {
+            r.method == "PUT" && r.path.ends_with("/commands")
+        })
+        .await
+    }
+
+    /// Waits for the bot's reply to the message with id `message_id`.
+    pub async fn wait_reply_to(&self, from: usize, message_id: u64) -> Recorded {
+        self.wait_for(from, &format!("a reply to message {message_id}"), |r| {
+            is_reply_to(r, message_id)
+        })
+        .await
+    }
+
+    /// Waits for the bot's response to the interaction with id `interaction_id`.
+    pub async fn wait_interaction_response(&self, from: usize, interaction_id: u64) -> Recorded {
+        let prefix = format!("/api/v10/interactions/{interaction_id}/");
+        self.wait_for(
+            from,
+            &format!("a response to interaction {interaction_id}"),
+            |r| r.method == "POST" && r.path.starts_with(&prefix),
+        )
+        .await
+    }
+
+    /// Sends a dispatch event on the live gateway session (waiting for one if the bot is
+    /// reconnecting) and returns when it was sent.
+    pub async fn dispatch(&self, event: &str, data: Value) -> Instant {
+        check_event(event, &data);
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let live = self.shared.live.lock().unwrap().clone();
+            if let Some((_, tx)) = live {
+                let s = self.shared.seq.fetch_add(1, Ordering::SeqCst) + 1;
+                let frame = json!({"op": 0, "t": event, "s": s, "d": data});
+                let sent = Instant::now();
+                if tx.send(Command::Send(frame)).is_ok() {
+                    return sent;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no live gateway session to send {event} on within {WAIT:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Closes the live gateway connection (close code 4000, as Discord does on an internal
+    /// error) so the bot has to reconnect.
+    pub fn drop_connection(&self) {
+        let live = self.shared.live.lock().unwrap().take();
+        let (_, tx) = live.expect("no live gateway connection to drop");
+        let _ = tx.send(Command::Drop);
+    }
+
+    /// How many gateway connections the bot has opened.
+    pub fn connections(&self) -> u64 {
+        self.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// A new snowflake-like id.
+    pub fn id(&self) -> u64 {
+        self.shared.id()
+    }
+
+    /// A MESSAGE_CREATE payload from a member. `guild` None makes it a DM.
+    pub fn message(&self, channel_id: u64, guild: Option<u64>, content: &str) -> (u64, Value) {
+        let id = self.id();
+        let mentions: Vec<Value> = if content.contains(&format!("<@{BOT_ID}>")) {
+            vec![bot_user()]
+        } else {
+            Vec::new()
+        };
+        let mut message = json!({
+            "id": id.to_string(),
+            "channel_id": channel_id.to_string(),
+            "author": member_user(),
+            "content": content,
+            "timestamp": TIMESTAMP,
+            "edited_timestamp": null,
+            "tts": false,
+            "mention_everyone": content.contains("@everyone"),
+            "mentions": mentions,
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": [],
+            "pinned": false,
+            "type": 0,
+        });
+        if let Some(guild) = guild {
+            message["guild_id"] = json!(guild.to_string());
+        }
+        (id, message)
+    }
+
+    /// An INTERACTION_CREATE payload for a slash command used in the guild.
+    pub fn slash_command(&self, name: &str, options: Value) -> (u64, Value) {
+        self.interaction(2, name, options)
+    }
+
+    /// An INTERACTION_CREATE payload for autocomplete (type 4) on a command option.
+    pub fn autocomplete(&self, name: &str, options: Value) -> (u64, Value) {
+        self.interaction(4, name, options)
+    }
+
+    fn interaction(&self, kind: u8, name: &str, options: Value) -> (u64, Value) {
+        let id = self.id();
+        let interaction = json!({
+            "id": id.to_string(),
+            "application_id": APP_ID.to_string(),
+            "type": kind,
+            "data": {
+                "id": self.id().to_string(),
+                "name": name,
+                "type": 1,
+                "options": options,
+            },
+            "guild_id": GUILD_ID.to_string(),
+            "channel_id": CHANNEL_ID.to_string(),
+            "member": {
+                "user": member_user(),
+                "roles": [],
+                "joined_at": TIMESTAMP,
+                "deaf": false,
+                "mute": false,
+                "flags": 0,
+                "permissions": "2147483647",
+            },
+            "token": format!("interaction-token-{id}"),
+            "version": 1,
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "app_permissions": "2147483647",
+            "entitlements": [],
+            "attachment_size_limit": 8_388_608,
+        });
+        (id, interaction)
+    }
+}
+
+/// Whether a record is a message the bot sent in reply to `message_id`.
+pub fn is_reply_to(r: &Recorded, message_id: u64) -> bool {
+    r.method == "POST"
+        && r.path.ends_with("/messages")
+        && r.body["message_reference"]["message_id"] == json!(message_id.to_string())
+}
+
+/// The text of every embed title, description, field and footer in a body, for assertions.
+pub fn embed_text(body: &Value) -> String {
+    let embeds = body["embeds"]
+        .as_array()
+        .or_else(|| body["data"]["embeds"].as_array())
+        .cloned()
+        .unwrap_or_default();
+    let mut out = String::new();
+    for embed in embeds {
+        for key in ["title", "description"] {
+            if let Some(text) = embed[key].as_str() {
+                out.push_str(text);
+                out.push('\n');
+            }
+        }
+        for field in embed["fields"].as_array().cloned().unwrap_or_default() {
+            out.push_str(field["name"].as_str().unwrap_or_default());
+            out.push('\n');
+            out.push_str(field["value"].as_str().unwrap_or_default());
+            out.push('\n');
+        }
+        if let Some(text) = embed["footer"]["text"].as_str() {
+            out.push_str(text);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+pub fn bot_user() -> Value {
+    json!({
+        "id": BOT_ID.to_string(),
+        "username": "backcare",
+        "discriminator": "0",
+        "global_name": null,
+        "avatar": null,
+        "bot": true,
+    })
+}
+
+fn member_user() -> Value {
+    json!({
+        "id": MEMBER_ID.to_string(),
+        "username": "member",
+        "discriminator": "0",
+        "global_name": "A Member",
+        "avatar": null,
+    })
+}
+
+/// Fails loudly when a payload would be dropped by serenity for a missing or wrong field.
+fn check_event(event: &str, data: &Value) {
+    use serenity::all::{Interaction, Message, Ready};
+    let result = match event {
+        "MESSAGE_CREATE" => serde_json::from_value::<Message>(data.clone()).map(drop),
+        "INTERACTION_CREATE" => serde_json::from_value::<Interaction>(data.clone()).map(drop),
+        "READY" => serde_json::from_value::<Ready>(data.clone()).map(drop),
+        _ => Ok(()),
+    };
+    if let Err(err) = result {
+        panic!("serenity would drop this {event}: {err}\n{data:#}");
+    }
+}
+
+fn ready(port: u16) -> Value {
+    json!({
+        "v": 10,
+        "user": bot_user(),
+        "guilds": [],
+        "session_id": "fake-session",
+        "resume_gateway_url": format!("ws://127.0.0.1:{port}/gateway"),
+        "shard": [0, 1],
+        "application": {"id": APP_ID.to_string(), "flags": 0},
+    })
+}
+
+async fn gateway(State(shared): State<Arc<Shared>>, ws: WebSocketUpgrade) -> Response {
+    ws.on_upgrade(move |socket| async move {
+        let task_shared = Arc::clone(&shared);
+        let task = tokio::spawn(connection(socket, task_shared));
+        shared.tasks.lock().unwrap().push(task);
+    })
+}
+
+async fn send_json(socket: &mut WebSocket, value: &Value) -> bool {
+    socket
+        .send(WsMessage::Text(value.to_string().into()))
+        .await
+        .is_ok()
+}
+
+/// One gateway connection: HELLO, then IDENTIFY/RESUME/heartbeats from the bot and events
+/// from the test, until the test drops it or the bot goes away.
+async fn connection(mut socket: WebSocket, shared: Arc<Shared>) {
+    let conn = shared.connections.fetch_add(1, Ordering::SeqCst) + 1;
+    let (tx, mut rx) = mpsc::unbounded_channel::<Command>();
+    if !send_json(
+        &mut socket,
+        &json!({"op": 10, "d": {"heartbeat_interval": 41_250}}),
+    )
+    .await
+    {
+        return;
+    }
+    loop {
+        tokio::select! {
+            incoming = socket.recv() => {
+                let Some(Ok(message)) = incoming else { break };
+                let text = match message {
+                    WsMessage::Text(text) => text.to_string(),
+                    WsMessage::Close(_) => break,
+                    _ => continue,
+                };
+                let Ok(payload) = serde_json::from_str::<Value>(&text) else {
+                    eprintln!("fake discord: unreadable gateway frame: {text}");
+                    continue;
+                };
+                match payload["op"].as_u64() {
+                    Some(1) => {
+                        if !send_json(&mut socket, &json!({"op": 11})).await {
+                            break;
+                        }
+                    }
+                    Some(2) => {
+                        shared.seq.store(1, Ordering::SeqCst);
+                        let ready = json!({"op": 0, "t": "READY", "s": 1, "d": ready(shared.port)});
+                        check_event("READY", &ready["d"]);
+                        if !send_json(&mut socket, &ready).await {
+                            break;
+                        }
+                        *shared.live.lock().unwrap() = Some((conn, tx.clone()));
+                        shared.record("WS", "IDENTIFY", redact_token(payload["d"].clone()));
+                    }
+                    Some(6) => {
+                        let on_resume = *shared.on_resume.lock().unwrap();
+                        let reply = match on_resume {
+                            OnResume::Resume => {
+                                let s = shared.seq.fetch_add(1, Ordering::SeqCst) + 1;
+                                json!({"op": 0, "t": "RESUMED", "s": s, "d": {}})
+                            }
+                            OnResume::InvalidSession => json!({"op": 9, "d": false}),
+                        };
+                        if !send_json(&mut socket, &reply).await {
+                            break;
+                        }
+                        if on_resume == OnResume::Resume {
+                            *shared.live.lock().unwrap() = Some((conn, tx.clone()));
+                        }
+                        shared.record("WS", "RESUME", redact_token(payload["d"].clone()));
+                    }
+                    other => eprintln!("fake discord: ignoring gateway op {other:?}"),
+                }
+            }
+            command = rx.recv() => match command {
+                Some(Command::Send(frame)) => {
+                    if !send_json(&mut socket, &frame).await {
+                        break;
+                    }
+                }
+                Some(Command::Drop) | None => {
+                    let _ = socket
+                        .send(WsMessage::Close(Some(CloseFrame {
+                            code: 4000,
+                            reason: "fake discord dropped the connection".into(),
+                        })))
+                        .await;
+                    break;
+                }
+            },
+        }
+    }
+    let mut live = shared.live.lock().unwrap();
+    if live.as_ref().is_some_and(|(id, _)| *id == conn) {
+        *live = None;
+    }
+}
+
+/// Keeps whether a token was sent, never the token itself, in the log.
+fn redact_token(mut d: Value) -> Value {
+    if let Some(token) = d.get_mut("token") {
+        *token = json!(if token.is_string() {
+            "[sent]"
+        } else {
+            "[missing]"
+        });
+    }
+    d
+}
+
+/// The REST API, under `/api/v10`.
+async fn rest(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_owned();
+    let body: Value = if body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&body)
+            .unwrap_or_else(|_| json!(String::from_utf8_lossy(&body).into_owned()))
+    };
+    shared.record(method.as_str(), &path, body.clone());
+    let segments: Vec<&str> = path
+        .strip_prefix("/api/v10/")
+        .unwrap_or("")
+        .split('/')
+        .collect();
+    let gateway_url = format!("ws://127.0.0.1:{}/gateway", shared.port);
+    match (method.as_str(), segments.as_slice()) {
+        ("GET", ["gateway"]) => Json(json!({"url": gateway_url})).into_response(),
+        ("GET", ["gateway", "bot"]) => Json(json!({
+            "url": gateway_url,
+            "shards": 1,
+            "session_start_limit": {
+                "total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1
+            },
+        }))
+        .into_response(),
+        ("GET", ["users", "@me"]) => Json(bot_user()).into_response(),
+        ("PUT", ["applications", _, "commands"])
+        | ("PUT", ["applications", _, "guilds", _, "commands"]) => {
+            let guild = segments.get(3).copied();
+            Json(echo_commands(&shared, &body, guild)).into_response()
+        }
+        ("POST", ["channels", channel, "messages"]) => {
+            Json(sent_message(&shared, channel, &body)).into_response()
+        }
+        ("POST", ["interactions", _, _, "callback"]) => StatusCode::NO_CONTENT.into_response(),
+        _ => {
+            eprintln!("fake discord: unknown request {method} {path}");
+            (
+                StatusCode::NOT_FOUND,
+                Json(json!({"message": "Unknown route (fake)", "code": 0})),
+            )
+                .into_response()
+        }
+    }
+}
+
+fn echo_commands(shared: &Shared, body: &Value, guild: Option<&str>) -> Value {
+    let commands = body.as_array().cloned().unwrap_or_default();
+    Value::Array(
+        commands
+            .into_iter()
+            .map(|mut command| {
+                command["id"] = json!(shared.id().to_string());
+                command["application_id"] = json!(APP_ID.to_string());
+                command["version"] = json!(shared.id().to_string());
+                if command.get("type").is_none() {
+                    command["type"] = json!(1);
+                }
+                if command.get("description").is_none() {
+                    command["description"] = json!("");
+                }
+                if let Some(guild) = guild {
+                    command["guild_id"] = json!(guild);
+                }
+                command
+            })
+            .collect(),
+    )
+}
+
+fn sent_message(shared: &Shared, channel: &str, body: &Value) -> Value {
+    json!({
+        "id": shared.id().to_string(),
+        "channel_id": channel,
+        "author": bot_user(),
+        "content": body["content"].as_str().unwrap_or_default(),
+        "timestamp": TIMESTAMP,
+        "edited_timestamp": null,
+        "tts": false,
+        "mention_everyone": false,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": body["embeds"].as_array().cloned().unwrap_or_default(),
+        "pinned": false,
+        "type": if body.get("message_reference").is_some() { 19 } else { 0 },
+        "message_reference": body.get("message_reference").cloned().unwrap_or(Value::Null),
+    })
+}

@@ -1,0 +1,99 @@
+//! Shared helpers for the Discord tests: the fake Discord, and the real bot started
+//! in-process against it.
+
+#![allow(dead_code)]
+
+pub mod fake_discord;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use backcare::cli::Paths;
+use backcare::config::Config;
+use backcare::Engine;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use fake_discord::{FakeDiscord, GUILD_ID, WATCHED_CHANNEL_ID};
+
+/// A token that passes the format check; the fake accepts anything.
+pub const FAKE_TOKEN: &str = "MTIz.fake.token";
+
+/// The repository's own knowledge folder.
+pub fn knowledge_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("knowledge")
+}
+
+/// The real bot, running in this test's runtime against a fake Discord.
+pub struct Bot {
+    pub fake: FakeDiscord,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+    _index: tempfile::TempDir,
+}
+
+impl Bot {
+    /// Starts the fake and the bot (guild commands, one watched channel) and waits until the
+    /// bot is ready.
+    pub async fn start() -> Bot {
+        let fake = FakeDiscord::start().await;
+        let index = tempfile::tempdir().expect("temp dir for the index");
+        let paths = Paths {
+            knowledge: knowledge_dir(),
+            index: index.path().to_owned(),
+        };
+        let api_url = fake.api_url();
+        let vars = [
+            ("DISCORD_TOKEN", FAKE_TOKEN.to_owned()),
+            ("DISCORD_API_URL", api_url),
+            ("BACKCARE_GUILD_ID", GUILD_ID.to_string()),
+            ("BACKCARE_WATCH_CHANNELS", WATCHED_CHANNEL_ID.to_string()),
+        ];
+        let config = Config::from_lookup(&paths, |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.clone())
+        })
+        .expect("valid test configuration");
+        let (engine, _) =
+            Engine::open(&config.knowledge_dir, &config.index_dir).expect("open the engine");
+        let engine = Arc::new(ArcSwap::from_pointee(engine));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(backcare::discord::run(config, engine, async move {
+            let _ = stopped.await;
+        }));
+        let bot = Bot {
+            fake,
+            stop: Some(stop),
+            task: Some(task),
+            _index: index,
+        };
+        bot.fake.wait_ready().await;
+        bot
+    }
+
+    /// Asks the bot to shut down and checks it returns `Ok` within 5 seconds.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let task = self.task.take().expect("bot task");
+        let result = tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .expect("the bot shut down within 5 s")
+            .expect("the bot task did not panic");
+        if let Err(err) = result {
+            panic!("the bot returned an error on shutdown: {err:#}");
+        }
+    }
+}
+
+impl Drop for Bot {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! End to end: the real bot (`backcare::discord::run`) against a fake Discord on 127.0.0.1,
+//! asserting on the bodies the bot sends back. Nothing here touches discord.com.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use common::fake_discord::{
+    embed_text, is_reply_to, OnResume, BOT_ID, CHANNEL_ID, DM_CHANNEL_ID, GUILD_ID,
+    WATCHED_CHANNEL_ID,
+};
+use common::Bot;
+
+const RED: u64 = 0xE7_4C_3C;
+
+fn mention(text: &str) -> String {
+    format!("<@{BOT_ID}> {text}")
+}
+
+fn assert_no_pings(body: &Value) {
+    let mentions = &body["allowed_mentions"];
+    assert_eq!(mentions["parse"], json!([]), "allowed_mentions: {mentions}");
+    assert_eq!(mentions["users"], json!([]), "allowed_mentions: {mentions}");
+    assert_eq!(mentions["roles"], json!([]), "allowed_mentions: {mentions}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn red_flag_mention_gets_the_seek_care_reply_and_no_technique() {
+    let bot = Bot::start().await;
+    let fake = &bot.fake;
+    let from = fake.mark();
+    let (id, message) = fake.message(
+        CHANNEL_ID,
+        Some(GUILD_ID),
+        &mention("my legs are numb and I can't control my bladder"),
+    );
+    fake.dispatch("MESSAGE_CREATE", message).await;
+    let reply = fake.wait_reply_to(from, id).await;
+
+    let embed = &reply.body["embeds"][0];
+    assert_eq!(embed["color"], json!(RED), "{embed:#}");
+    let text = embed_text(&reply.body);
+    assert!(text.contains("emergency"), "{text}");
+    assert!(text.contains("bladder"), "{text}");
+    assert!(!text.contains("Knee-to-chest"), "{text}");
+    assert!(!text.contains("(technique)"), "{text}");
+    assert_eq!(
+        reply.path,
+        format!("/api/v10/channels/{CHANNEL_ID}/messages")
+    );
+    assert_no_pings(&reply.body);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slash_ask_answers_with_the_knee_to_chest_section() {
+    let bot = Bot::start().await;
+    let fake = &bot.fake;
+    let from = fake.mark();
+    let (id, interaction) = fake.slash_command(
+        "ask",
+        json!([{"name": "question", "type": 3, "value": "how do I do the knee to chest twist"}]),
+    );
+    fake.dispatch("INTERACTION_CREATE", interaction).await;
+    let response = fake.wait_interaction_response(from, id).await;
+
+    assert_eq!(
+        response.path,
+        format!("/api/v10/interactions/{id}/interaction-token-{id}/callback")
+    );
+    assert_eq!(response.body["type"], json!(4), "{:#}", response.body);
+    let text = embed_text(&response.body);
+    assert!(text.contains("Knee-to-chest twist"), "{text}");
+    assert!(
+        text.contains("How to Safely Crack Your Lower Back"),
+        "{text}"
+    );
+    assert_no_pings(&response.body["data"]);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_direct_message_without_a_mention_is_answered() {
+    let bot = Bot::start().await;
+    let fake = &bot.fake;
+    let from = fake.mark();
+    let (id, message) = fake.message(DM_CHANNEL_ID, None, "how do I warm up?");
+    fake.dispatch("MESSAGE_CREATE", message).await;
+    let reply = fake.wait_reply_to(from, id).await;
+
+    assert_eq!(
+        reply.path,
+        format!("/api/v10/channels/{DM_CHANNEL_ID}/messages")
+    );
+    let text = embed_text(&reply.body);
+    assert!(text.contains("Warm up first"), "{text}");
+    assert_no_pings(&reply.body);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_red_flags_are_answered_without_a_mention_and_only_in_watched_channels() {
+    let bot = Bot::start().await;
+    let fake = &bot.fake;
+    let from = fake.mark();
+
+    // Not watched, no mention: even a red flag is not the bot's business there.
+    let (ignored_red, message) = fake.message(
+        CHANNEL_ID,
+        Some(GUILD_ID),
+        "my legs are numb and I can't control my bladder",
+    );
+    fake.dispatch("MESSAGE_CREATE", message).await;
+    // Watched, no mention, no red flag: nothing either.
+    let (ignored_plain, message) = fake.message(
+        WATCHED_CHANNEL_ID,
+        Some(GUILD_ID),
+        "how do I do the knee to chest twist",
+    );
+    fake.dispatch("MESSAGE_CREATE", message).await;
+    // Watched and a red flag: the seek-care reply, without any mention.
+    let (red, message) = fake.message(
+        WATCHED_CHANNEL_ID,
+        Some(GUILD_ID),
+        "my legs are numb and I can't control my bladder",
+    );
+    fake.dispatch("MESSAGE_CREATE", message).await;
+    let reply = fake.wait_reply_to(from, red).await;
+    assert_eq!(reply.body["embeds"][0]["color"], json!(RED));
+    assert_no_pings(&reply.body);
+
+    // A message that IS answered, sent last, proves the earlier ones were seen and skipped.
+    let (asked, message) = fake.message(CHANNEL_ID, Some(GUILD_ID), &mention("how do I warm up?"));
+    fake.dispatch("MESSAGE_CREATE", message).await;
+    fake.wait_reply_to(from, asked).await;
+
+    let sent: Vec<_> = fake
+        .since(from)
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .collect();
+    assert!(sent
+        .iter()
+        .all(|r| !is_reply_to(r, ignored_red) && !is_reply_to(r, ignored_plain)));
+    assert_eq!(sent.len(), 2, "exactly two replies: {sent:#?}");
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn everyone_in_a_question_pings_nobody() {
+    let bot = Bot::start().await;
+    let fake = &bot.fake;
+    let from = fake.mark();
+    let (id, message) = fake.message(
+        CHANNEL_ID,
+        Some(GUILD_ID),
+        &mention("@everyone how do I do the knee to chest twist <@&123> @here"),
+    );
+    fake.dispatch("MESSAGE_CREATE", message).await;
+    let reply = fake.wait_reply_to(from, id).await;
+    assert_no_pings(&reply.body);
+    assert_eq!(reply.body["allowed_mentions"]["replied_user"], json!(false));
+
+    let (id, interaction) = fake.slash_command(
+        "ask",
+        json!([{"name": "question", "type": 3, "value": "@everyone how do I warm up?"}]),
+    );
+    fake.dispatch("INTERACTION_CREATE", interaction).await;
+    let response = fake.wait_interaction_response(from, id).await;
+    assert_no_pings(&response.body["data"]);
+    bot.stop().await;
+}
+
+async fn answers_after_a_dropped_connection(on_resume: OnResume) {
+    let bot = Bot::start().await;
+    let fake = &bot.fake;
+    fake.set_on_resume(on_resume);
+    assert_eq!(fake.connections(), 1);
+
+    let from = fake.mark();
+    fake.drop_connection();
+    let back = fake
+        .wait_for(from, "a new IDENTIFY after the drop", |r| {
+            r.method == "WS" && r.path == "IDENTIFY"
+                || on_resume == OnResume::Resume && r.path == "RESUME"
+        })
+        .await;
+    assert_eq!(back.body["token"], json!("[sent]"));
+    assert!(fake.connections() >= 2);
+
+    let (id, message) = fake.message(
+        CHANNEL_ID,
+        Some(GUILD_ID),
+        &mention("how do I do the knee to chest twist"),
+    );
+    fake.dispatch("MESSAGE_CREATE", message).await;
+    let reply = fake.wait_reply_to(from, id).await;
+    assert!(embed_text(&reply.body).contains("Knee-to-chest twist"));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bot_resumes_after_the_gateway_drops_and_answers_the_next_message() {
+    answers_after_a_dropped_connection(OnResume::Resume).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bot_identifies_again_when_the_resume_is_refused_and_answers_the_next_message() {
+    answers_after_a_dropped_connection(OnResume::InvalidSession).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reply_latency_at_the_fake_over_twenty_questions() {
+    let bot = Bot::start().await;
+    let fake = &bot.fake;
+    let questions = [
+        "how do I do the knee to chest twist",
+        "how do I warm up?",
+        "seated side bend please",
+        "what is the floor bridge release",
+        "why does my back feel like it needs a crack",
+    ];
+    let mut latencies = Vec::new();
+    for n in 0..20 {
+        let from = fake.mark();
+        let (id, message) = fake.message(
+            CHANNEL_ID,
+            Some(GUILD_ID),
+            &mention(questions[n % questions.len()]),
+        );
+        let sent = fake.dispatch("MESSAGE_CREATE", message).await;
+        let reply = fake.wait_reply_to(from, id).await;
+        latencies.push(reply.at.duration_since(sent));
+    }
+    latencies.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    eprintln!(
+        "reply latency over {} mentions (event sent -> reply body received): min {:.2} ms, median {:.2} ms, max {:.2} ms",
+        latencies.len(),
+        ms(latencies[0]),
+        ms(latencies[latencies.len() / 2]),
+        ms(latencies[latencies.len() - 1]),
+    );
+    bot.stop().await;
+}
+
+#[test]
+fn serve_refuses_a_missing_or_malformed_token_without_echoing_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = |token: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_backcare"));
+        // A temp working dir, so no developer .env is picked up.
+        command
+            .arg("serve")
+            .current_dir(dir.path())
+            .env_remove("RUST_LOG")
+            .env_remove("DISCORD_API_URL")
+            .env_remove("BACKCARE_GUILD_ID")
+            .env_remove("BACKCARE_WATCH_CHANNELS")
+            .env("BACKCARE_KNOWLEDGE_DIR", common::knowledge_dir())
+            .env("BACKCARE_INDEX_DIR", dir.path().join("index"));
+        match token {
+            Some(token) => command.env("DISCORD_TOKEN", token),
+            None => command.env_remove("DISCORD_TOKEN"),
+        };
+        command.output().expect("run backcare serve")
+    };
+    let secret = "this-is-my-secret-token";
+    for (token, reason) in [
+        (None, "is not set"),
+        (Some(secret), "does not look like a bot token"),
+    ] {
+        let output = run(token);
+        assert_eq!(output.status.code(), Some(2), "{output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "one line: {stderr}");
+        assert!(lines[0].contains("DISCORD_TOKEN"), "{stderr}");
+        assert!(lines[0].contains(reason), "{stderr}");
+        assert!(!stderr.contains(secret), "{stderr}");
+        assert!(!String::from_utf8_lossy(&output.stdout).contains(secret));
+    }
+}
