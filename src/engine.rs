@@ -4,9 +4,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::knowledge::{Kind, Knowledge, KnowledgeError, Tier};
+use crate::knowledge::{Guide, Kind, Knowledge, KnowledgeError, Section, Tier};
 use crate::reply::{NoMatch, Reply, SectionAnswer, SeekCare};
-use crate::search::{IndexError, Opened, QueryTerm, Results, Search, MIN_COVERAGE};
+use crate::search::{IndexError, Opened, QueryTerm, Search, MIN_COVERAGE};
 use crate::triage::{FlagHit, Triage, Triaged};
 
 /// Questions are searched on their first this-many characters; triage always reads all.
@@ -50,7 +50,7 @@ pub struct Answer {
     pub terms: Vec<QueryTerm>,
     /// Topic words of the question that no guide uses.
     pub unknown: Vec<String>,
-    /// Share of the question's topic words the guides know (see [`Results::coverage`]).
+    /// Share of the question's topic words the guides know (see [`crate::search::Results::coverage`]).
     pub coverage: f32,
     pub candidates: Vec<Candidate>,
 }
@@ -70,6 +70,10 @@ pub struct Engine {
     knowledge: Knowledge,
     triage: Triage,
     search: Search,
+    /// (guide, section) positions in search order, so a hit is found without a scan.
+    positions: Vec<(usize, usize)>,
+    /// The no-match reply never changes within a load: composed once.
+    no_match: NoMatch,
 }
 
 impl Engine {
@@ -88,10 +92,19 @@ impl Engine {
 
     pub fn new(knowledge: Knowledge, search: Search) -> Engine {
         let triage = Triage::new(&knowledge.red_flags);
+        let positions = knowledge
+            .guides
+            .iter()
+            .enumerate()
+            .flat_map(|(g, guide)| (0..guide.sections.len()).map(move |s| (g, s)))
+            .collect();
+        let no_match = NoMatch::new(knowledge.sections().map(|(_, s)| s));
         Engine {
             knowledge,
             triage,
             search,
+            positions,
+            no_match,
         }
     }
 
@@ -106,6 +119,13 @@ impl Engine {
 
     pub fn triage(&self, message: &str) -> Triaged {
         self.triage.check(message)
+    }
+
+    /// The guide and section at a search position ([`crate::search::Hit::section`]).
+    fn section_at(&self, position: usize) -> (&Guide, &Section) {
+        let (g, s) = self.positions[position];
+        let guide = &self.knowledge.guides[g];
+        (guide, &guide.sections[s])
     }
 
     /// Answers one question. Red flags are checked on the whole text before anything else.
@@ -129,12 +149,11 @@ impl Engine {
             None => question,
         };
         let results = self.search.search(searched, CANDIDATES);
-        let sections: Vec<_> = self.knowledge.sections().collect();
         let candidates = results
             .hits
             .iter()
             .map(|h| Candidate {
-                id: sections[h.section].1.id.clone(),
+                id: self.section_at(h.section).1.id.clone(),
                 score: h.score,
             })
             .collect();
@@ -145,7 +164,7 @@ impl Engine {
             .filter(|h| h.score >= self.search.min_score && coverage >= MIN_COVERAGE);
         let (reply, section, score) = match best {
             Some(hit) => {
-                let (guide, section) = sections[hit.section];
+                let (guide, section) = self.section_at(hit.section);
                 let reference = SectionRef {
                     id: section.id.clone(),
                     title: section.title.clone(),
@@ -158,11 +177,7 @@ impl Engine {
                     Some(hit.score),
                 )
             }
-            None => (
-                Reply::NoMatch(NoMatch::new(sections.iter().map(|(_, s)| *s))),
-                None,
-                None,
-            ),
+            None => (Reply::NoMatch(self.no_match.clone()), None, None),
         };
         Answer {
             triage,

@@ -55,13 +55,29 @@ pub fn is_markdown_marker(c: char) -> bool {
 /// Letters and digits form words; apostrophes and zero-width characters are skipped so
 /// "can't" reads "cant"; everything else (spaces, punctuation, emoji, `>` quotes) separates.
 /// A letter repeated three or more times is kept twice ("numbbbb" -> "numbb"), which leaves
-/// a stretched word within one typo of the real one.
+/// a stretched word within one typo of the real one. Digits and letters split ("8kg" reads
+/// "8 kg").
 pub fn for_each_word(canonical: &str, markdown: Markdown, mut emit: impl FnMut(&str)) {
     let mut word = String::with_capacity(32);
     let mut run_char = '\0';
     let mut run_len = 0usize;
+    // Length of the word when an apostrophe was seen: "child's" reads "child".
+    let mut apostrophe_at: Option<usize> = None;
+    let mut emit_word = |word: &mut String, apostrophe_at: Option<usize>| {
+        if apostrophe_at.is_some_and(|at| word.len() == at + 1) && word.ends_with('s') {
+            word.pop();
+        }
+        if !word.is_empty() {
+            emit(word);
+        }
+        word.clear();
+    };
     for c in canonical.chars() {
         if c.is_alphanumeric() {
+            if !word.is_empty() && c.is_numeric() != run_char.is_numeric() {
+                emit_word(&mut word, apostrophe_at);
+                apostrophe_at = None;
+            }
             if c == run_char {
                 run_len += 1;
             } else {
@@ -72,19 +88,17 @@ pub fn for_each_word(canonical: &str, markdown: Markdown, mut emit: impl FnMut(&
                 word.push(c);
             }
         } else if is_joiner(c) || (markdown == Markdown::Join && is_markdown_marker(c)) {
-            continue;
-        } else {
-            if !word.is_empty() {
-                emit(&word);
-                word.clear();
+            if matches!(c, '\'' | '\u{2019}') {
+                apostrophe_at = Some(word.len());
             }
+        } else {
+            emit_word(&mut word, apostrophe_at);
+            apostrophe_at = None;
             run_char = '\0';
             run_len = 0;
         }
     }
-    if !word.is_empty() {
-        emit(&word);
-    }
+    emit_word(&mut word, apostrophe_at);
 }
 
 /// Collects the words of `text` (canonicalised first) into a vector.
@@ -96,11 +110,79 @@ pub fn words(text: &str, markdown: Markdown) -> Vec<String> {
 
 /// Words too common to carry meaning in a red-flag phrase or a search query.
 ///
-/// Deliberately small: "no", "not", "both", "back" and "down" are *not* filler.
+/// Function words only: "no", "not", "both", "back", "up" and "down" are *not* filler, and
+/// neither is anything about time ("days", "night").
 pub const FILLER: &[&str] = &[
-    "a", "an", "the", "my", "your", "his", "her", "their", "our", "in", "on", "of", "at", "to",
-    "into", "is", "are", "was", "were", "be", "been", "am", "i", "im", "me", "and", "or", "with",
-    "from", "for", "it", "its", "this", "that", "some", "any", "just", "very", "really", "so",
+    "a",
+    "an",
+    "the",
+    "my",
+    "your",
+    "his",
+    "her",
+    "their",
+    "our",
+    "in",
+    "on",
+    "of",
+    "at",
+    "to",
+    "into",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "am",
+    "i",
+    "im",
+    "ive",
+    "id",
+    "me",
+    "and",
+    "or",
+    "with",
+    "from",
+    "for",
+    "it",
+    "its",
+    "itll",
+    "this",
+    "that",
+    "thats",
+    "some",
+    "any",
+    "just",
+    "very",
+    "really",
+    "so",
+    "much",
+    "too",
+    "bit",
+    "little",
+    "lot",
+    "lots",
+    "kind",
+    "kinda",
+    "sort",
+    "sorta",
+    "still",
+    "do",
+    "does",
+    "did",
+    "quite",
+    "pretty",
+    "super",
+    "totally",
+    "literally",
+    "even",
+    "almost",
+    "also",
+    "again",
+    "now",
+    "then",
+    "all",
 ];
 
 pub fn is_filler(word: &str) -> bool {
@@ -147,6 +229,14 @@ mod tests {
         assert_eq!(
             words("> numb😱legs, ok?", Markdown::Join),
             ["numb", "legs", "ok"]
+        );
+    }
+
+    #[test]
+    fn digits_and_letters_split() {
+        assert_eq!(
+            words("lost 8kg, pain 9/10", Markdown::Join),
+            ["lost", "8", "kg", "pain", "9", "10"]
         );
     }
 

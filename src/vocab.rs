@@ -8,8 +8,10 @@ use rust_stemmers::{Algorithm, Stemmer};
 
 pub type TermId = usize;
 
-/// Typos are only considered in words at least this long (shorter words collide too often).
+/// Typos are considered in words at least this long (shorter words collide too often)...
 pub const TYPO_MIN_CHARS: usize = 5;
+/// ...and in words of four letters that are not English words ("fevr", "shap").
+pub const TYPO_MIN_CHARS_NON_WORD: usize = 4;
 
 static ENGLISH: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
     include_str!("triage/english-words.txt")
@@ -82,7 +84,7 @@ impl Vocabulary {
             }
         };
         for form in inflections(word).chain(inflections(&stem)) {
-            if form.chars().count() >= TYPO_MIN_CHARS - 1 {
+            if form.chars().count() >= TYPO_MIN_CHARS_NON_WORD - 1 {
                 self.forms.push((form, id));
             }
         }
@@ -115,14 +117,19 @@ impl Vocabulary {
             out.push((id, Via::Exact));
             return;
         }
-        if word.chars().count() < TYPO_MIN_CHARS {
-            return;
-        }
+        let chars = word.chars().count();
         let via = if is_english_word(word) {
             Via::TypoOfRealWord
         } else {
             Via::Typo
         };
+        let min = match via {
+            Via::Typo => TYPO_MIN_CHARS_NON_WORD,
+            _ => TYPO_MIN_CHARS,
+        };
+        if chars < min {
+            return;
+        }
         let mut buf = String::with_capacity(word.len());
         for_each_deletion(word, &mut buf, |key| {
             for &index in self.deletions.get(key).into_iter().flatten() {

@@ -201,18 +201,17 @@ struct Occurrence {
     term: TermId,
     /// Index of the word as written.
     word: usize,
-    /// A real English word one letter off the term ("never" for "fever"): enough inside a
-    /// phrase of several words, not enough to raise a one-word flag on its own.
+    /// A real English word one letter off the term ("never" for "fever", "weeks" for "weak"):
+    /// most likely the word it is, so it never completes a phrase.
     weak: bool,
 }
 
 /// Looks for all the phrase's terms within a window of `terms + gap` content words.
 /// Returns the indices of the matched words.
 fn window_match(occurrences: &[Occurrence], phrase: &Phrase) -> Option<Vec<usize>> {
-    let single = phrase.terms.len() == 1;
     let relevant: Vec<&Occurrence> = occurrences
         .iter()
-        .filter(|o| phrase.terms.contains(&o.term) && !(single && o.weak))
+        .filter(|o| phrase.terms.contains(&o.term) && !o.weak)
         .collect();
     let need = phrase.terms.len();
     let span = need + phrase.gap;
