@@ -284,3 +284,137 @@ fn serve_refuses_a_missing_or_malformed_token_without_echoing_it() {
         assert!(!String::from_utf8_lossy(&output.stdout).contains(secret));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_are_registered_in_the_guild_and_intents_are_minimal() {
+    let bot = Bot::start().await;
+    let fake = &bot.fake;
+    let registration = fake.wait_ready().await;
+    assert_eq!(
+        registration.path,
+        format!(
+            "/api/v10/applications/{}/guilds/{GUILD_ID}/commands",
+            common::fake_discord::APP_ID
+        )
+    );
+    let mut names: Vec<&str> = registration
+        .body
+        .as_array()
+        .expect("a command list")
+        .iter()
+        .map(|c| c["name"].as_str().unwrap_or_default())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["ask", "redflags", "technique", "techniques"]);
+    for command in registration.body.as_array().into_iter().flatten() {
+        assert!(
+            !command["description"]
+                .as_str()
+                .unwrap_or_default()
+                .is_empty(),
+            "{command}"
+        );
+    }
+
+    let identify = fake
+        .wait_for(0, "IDENTIFY", |r| r.method == "WS" && r.path == "IDENTIFY")
+        .await;
+    // GUILD_MESSAGES | DIRECT_MESSAGES, plus MESSAGE_CONTENT because a channel is watched.
+    assert_eq!(
+        identify.body["intents"],
+        json!((1 << 9) | (1 << 12) | (1 << 15))
+    );
+    assert_eq!(identify.body["token"], json!("[sent]"));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn technique_autocompletes_titles_and_shows_the_chosen_one() {
+    let bot = Bot::start().await;
+    let fake = &bot.fake;
+    let from = fake.mark();
+    let (id, interaction) = fake.autocomplete(
+        "technique",
+        json!([{"name": "name", "type": 3, "value": "knee", "focused": true}]),
+    );
+    fake.dispatch("INTERACTION_CREATE", interaction).await;
+    let response = fake.wait_interaction_response(from, id).await;
+    assert_eq!(response.body["type"], json!(8), "{:#}", response.body);
+    assert_eq!(
+        response.body["data"]["choices"],
+        json!([{"name": "Knee-to-chest twist", "value": "Knee-to-chest twist"}])
+    );
+
+    let (id, interaction) = fake.slash_command(
+        "technique",
+        json!([{"name": "name", "type": 3, "value": "Seated side bend"}]),
+    );
+    fake.dispatch("INTERACTION_CREATE", interaction).await;
+    let response = fake.wait_interaction_response(from, id).await;
+    let text = embed_text(&response.body);
+    assert!(text.contains("Seated side bend (technique)"), "{text}");
+    assert_no_pings(&response.body["data"]);
+
+    // Whatever is typed as a name is triaged first.
+    let (id, interaction) = fake.slash_command(
+        "technique",
+        json!([{"name": "name", "type": 3, "value": "twist, but my legs are numb and I can't control my bladder"}]),
+    );
+    fake.dispatch("INTERACTION_CREATE", interaction).await;
+    let response = fake.wait_interaction_response(from, id).await;
+    assert_eq!(response.body["data"]["embeds"][0]["color"], json!(RED));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn techniques_and_redflags_list_the_guides_and_the_warning_signs() {
+    let bot = Bot::start().await;
+    let fake = &bot.fake;
+    let from = fake.mark();
+    let (id, interaction) = fake.slash_command("techniques", json!([]));
+    fake.dispatch("INTERACTION_CREATE", interaction).await;
+    let text = embed_text(&fake.wait_interaction_response(from, id).await.body);
+    for title in [
+        "Warm up first",
+        "Knee-to-chest twist",
+        "Seated side bend",
+        "Floor bridge release",
+    ] {
+        assert!(text.contains(title), "{title} missing from {text}");
+    }
+    assert!(
+        !text.contains("Long-term habits"),
+        "info sections are not techniques: {text}"
+    );
+
+    let (id, interaction) = fake.slash_command("redflags", json!([]));
+    fake.dispatch("INTERACTION_CREATE", interaction).await;
+    let response = fake.wait_interaction_response(from, id).await;
+    let embed = &response.body["data"]["embeds"][0];
+    assert_eq!(embed["color"], json!(RED));
+    let text = embed_text(&response.body);
+    assert!(text.contains("Emergency:"), "{text}");
+    assert!(text.contains("Urgent:"), "{text}");
+    assert!(text.contains("bladder"), "{text}");
+    assert!(text.contains("What to do:"), "{text}");
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_from_bots_are_never_answered() {
+    let bot = Bot::start().await;
+    let fake = &bot.fake;
+    let from = fake.mark();
+    let (ignored, mut message) = fake.message(
+        WATCHED_CHANNEL_ID,
+        Some(GUILD_ID),
+        &mention("my legs are numb and I can't control my bladder"),
+    );
+    message["author"]["bot"] = json!(true);
+    fake.dispatch("MESSAGE_CREATE", message).await;
+    let (asked, message) = fake.message(CHANNEL_ID, Some(GUILD_ID), &mention("how do I warm up?"));
+    fake.dispatch("MESSAGE_CREATE", message).await;
+    fake.wait_reply_to(from, asked).await;
+    assert!(fake.since(from).iter().all(|r| !is_reply_to(r, ignored)));
+    bot.stop().await;
+}

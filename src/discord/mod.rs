@@ -71,10 +71,11 @@ pub async fn run(
             event_handler: |framework, event| Box::pin(events::handle(framework, event)),
             on_error: |error| Box::pin(on_error(error)),
             allowed_mentions: Some(embeds::no_mentions()),
-            // Owners are not used, so skip the extra start-up request.
-            initialize_owners: false,
             ..Default::default()
         })
+        // Owners are not used, so skip the extra start-up request (the builder's setting wins
+        // over the options').
+        .initialize_owners(false)
         .setup(move |ctx, ready, framework| {
             Box::pin(async move {
                 tracing::info!(bot = %ready.user.name, "connected to Discord");

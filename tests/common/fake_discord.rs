@@ -70,6 +70,7 @@ struct Shared {
     seq: AtomicU64,
     next_id: AtomicU64,
     on_resume: Mutex<OnResume>,
+    unknown: Mutex<Vec<String>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -125,6 +126,7 @@ impl FakeDiscord {
             seq: AtomicU64::new(0),
             next_id: AtomicU64::new(1_000_000_000_000_000_000),
             on_resume: Mutex::new(OnResume::Resume),
+            unknown: Mutex::new(Vec::new()),
             tasks: Mutex::new(Vec::new()),
         });
         let app = Router::new()
@@ -246,6 +248,11 @@ impl FakeDiscord {
         let live = self.shared.live.lock().unwrap().take();
         let (_, tx) = live.expect("no live gateway connection to drop");
         let _ = tx.send(Command::Drop);
+    }
+
+    /// Requests the fake did not know (answered 404).
+    pub fn unknown_requests(&self) -> Vec<String> {
+        self.shared.unknown.lock().unwrap().clone()
     }
 
     /// How many gateway connections the bot has opened.
@@ -572,6 +579,11 @@ async fn rest(
         ("POST", ["interactions", _, _, "callback"]) => StatusCode::NO_CONTENT.into_response(),
         _ => {
             eprintln!("fake discord: unknown request {method} {path}");
+            shared
+                .unknown
+                .lock()
+                .unwrap()
+                .push(format!("{method} {path}"));
             (
                 StatusCode::NOT_FOUND,
                 Json(json!({"message": "Unknown route (fake)", "code": 0})),

@@ -75,7 +75,13 @@ impl Bot {
     }
 
     /// Asks the bot to shut down and checks it returns `Ok` within 5 seconds.
+    /// Also checks the bot made no request the fake does not know.
     pub async fn stop(mut self) {
+        assert_eq!(
+            self.fake.unknown_requests(),
+            Vec::<String>::new(),
+            "unexpected requests"
+        );
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
