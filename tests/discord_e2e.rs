@@ -495,3 +495,51 @@ async fn the_serve_binary_answers_and_exits_zero_on_sigterm() {
         fake.unknown_requests()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seek_care_still_gets_through_as_text_when_embeds_are_refused() {
+    let bot = Bot::start().await;
+    let fake = &bot.fake;
+    fake.reject_embeds(true);
+    let from = fake.mark();
+    let (id, message) = fake.message(
+        WATCHED_CHANNEL_ID,
+        Some(GUILD_ID),
+        "my legs are numb and I can't control my bladder",
+    );
+    fake.dispatch("MESSAGE_CREATE", message).await;
+    let text_reply = fake
+        .wait_for(from, "a plain-text seek-care reply", |r| {
+            is_reply_to(r, id) && r.body["content"].is_string()
+        })
+        .await;
+    let content = text_reply.body["content"].as_str().unwrap_or_default();
+    assert!(content.contains("emergency"), "{content}");
+    assert!(content.chars().count() <= 2000);
+    assert_no_pings(&text_reply.body);
+    let attempts = fake
+        .since(from)
+        .iter()
+        .filter(|r| is_reply_to(r, id))
+        .count();
+    assert_eq!(attempts, 2, "one refused embed, then the text");
+
+    let from = fake.mark();
+    let (id, interaction) = fake.slash_command(
+        "ask",
+        json!([{"name": "question", "type": 3, "value": "my legs are numb and I can't control my bladder"}]),
+    );
+    fake.dispatch("INTERACTION_CREATE", interaction).await;
+    let prefix = format!("/api/v10/interactions/{id}/");
+    let text_response = fake
+        .wait_for(from, "a plain-text /ask seek-care response", |r| {
+            r.path.starts_with(&prefix) && r.body["data"]["content"].is_string()
+        })
+        .await;
+    let content = text_response.body["data"]["content"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(content.contains("emergency"), "{content}");
+    assert_no_pings(&text_response.body["data"]);
+    bot.stop().await;
+}

@@ -26,7 +26,7 @@ pub async fn ask(
 ) -> Result<(), Error> {
     // The guard is dropped before the await: a reload mid-question swaps the engine safely.
     let answer = ctx.data().engine.load().ask(&question);
-    send(ctx, embeds::reply_parts(&answer.reply)).await
+    send_reply(ctx, &answer.reply).await
 }
 
 /// List the techniques and warm-ups the guides describe.
@@ -44,12 +44,12 @@ pub async fn technique(
     #[autocomplete = "autocomplete_technique"]
     name: String,
 ) -> Result<(), Error> {
-    let parts = {
+    let reply = {
         let engine = ctx.data().engine.load();
         // A name can be free text too, so it is triaged like any other message.
         let triaged = engine.triage(&name);
         if triaged.is_red_flag() {
-            embeds::reply_parts(&engine.ask(&name).reply)
+            engine.ask(&name).reply
         } else {
             let wanted = name.trim();
             let found = engine.knowledge().sections().find(|(_, s)| {
@@ -57,17 +57,13 @@ pub async fn technique(
                     && (s.title.eq_ignore_ascii_case(wanted) || s.id.eq_ignore_ascii_case(wanted))
             });
             match found {
-                Some((guide, section)) => {
-                    embeds::reply_parts(&Reply::Answer(SectionAnswer::new(guide, section)))
-                }
-                None => {
-                    // Not an exact name: answer it as a question instead of giving up.
-                    embeds::reply_parts(&engine.ask(&name).reply)
-                }
+                Some((guide, section)) => Reply::Answer(SectionAnswer::new(guide, section)),
+                // Not an exact name: answer it as a question instead of giving up.
+                None => engine.ask(&name).reply,
             }
         }
     };
-    send(ctx, parts).await
+    send_reply(ctx, &reply).await
 }
 
 /// List the warning signs that need care instead of cracking, and what to do about each.
@@ -100,6 +96,22 @@ async fn autocomplete_technique(
 
 fn is_technique(kind: Kind) -> bool {
     matches!(kind, Kind::Technique | Kind::Warmup)
+}
+
+/// Sends an engine reply as an embed; if that is refused (say, no Embed Links permission),
+/// sends its plain text, so a seek-care reply still gets through.
+async fn send_reply(ctx: Context<'_>, reply: &Reply) -> Result<(), Error> {
+    let Err(err) = send(ctx, embeds::reply_parts(reply)).await else {
+        return Ok(());
+    };
+    tracing::warn!(error = %format!("{err:#}"), "embed response failed; retrying as text");
+    ctx.send(
+        CreateReply::default()
+            .content(truncate_chars(&reply.text(), embeds::MAX_CONTENT))
+            .allowed_mentions(no_mentions()),
+    )
+    .await?;
+    Ok(())
 }
 
 async fn send(ctx: Context<'_>, parts: EmbedParts) -> Result<(), Error> {

@@ -9,7 +9,7 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -71,6 +71,7 @@ struct Shared {
     next_id: AtomicU64,
     on_resume: Mutex<OnResume>,
     unknown: Mutex<Vec<String>>,
+    reject_embeds: AtomicBool,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -127,6 +128,7 @@ impl FakeDiscord {
             next_id: AtomicU64::new(1_000_000_000_000_000_000),
             on_resume: Mutex::new(OnResume::Resume),
             unknown: Mutex::new(Vec::new()),
+            reject_embeds: AtomicBool::new(false),
             tasks: Mutex::new(Vec::new()),
         });
         let app = Router::new()
@@ -152,6 +154,12 @@ impl FakeDiscord {
 
     pub fn set_on_resume(&self, on_resume: OnResume) {
         *self.shared.on_resume.lock().unwrap() = on_resume;
+    }
+
+    /// Makes every message and interaction response with an embed fail with 403 Missing
+    /// Permissions, as in a channel where the bot lacks Embed Links.
+    pub fn reject_embeds(&self, reject: bool) {
+        self.shared.reject_embeds.store(reject, Ordering::SeqCst);
     }
 
     /// A position in the log; waits started from it only see what came after.
@@ -573,8 +581,30 @@ async fn rest(
             let guild = segments.get(3).copied();
             Json(echo_commands(&shared, &body, guild)).into_response()
         }
+        ("POST", ["channels", _, "messages"])
+            if shared.reject_embeds.load(Ordering::SeqCst)
+                && body["embeds"].as_array().is_some_and(|e| !e.is_empty()) =>
+        {
+            (
+                StatusCode::FORBIDDEN,
+                Json(json!({"message": "Missing Permissions", "code": 50013})),
+            )
+                .into_response()
+        }
         ("POST", ["channels", channel, "messages"]) => {
             Json(sent_message(&shared, channel, &body)).into_response()
+        }
+        ("POST", ["interactions", _, _, "callback"])
+            if shared.reject_embeds.load(Ordering::SeqCst)
+                && body["data"]["embeds"]
+                    .as_array()
+                    .is_some_and(|e| !e.is_empty()) =>
+        {
+            (
+                StatusCode::FORBIDDEN,
+                Json(json!({"message": "Missing Permissions", "code": 50013})),
+            )
+                .into_response()
         }
         ("POST", ["interactions", _, _, "callback"]) => StatusCode::NO_CONTENT.into_response(),
         _ => {
