@@ -443,10 +443,13 @@ impl Drop for KillOnDrop {
 async fn the_serve_binary_answers_and_exits_zero_on_sigterm() {
     let fake = FakeDiscord::start().await;
     let dir = tempfile::tempdir().expect("temp dir");
+    let log_path = dir.path().join("stderr.log");
+    let log = std::fs::File::create(&log_path).expect("create the log file");
     let child = Command::new(env!("CARGO_BIN_EXE_backcare"))
         .arg("serve")
         .current_dir(dir.path())
-        .env_remove("RUST_LOG")
+        // The most verbose logging there is, to prove the token reaches no log line.
+        .env("RUST_LOG", "trace")
         .env_remove("BACKCARE_WATCH_CHANNELS")
         .env("DISCORD_TOKEN", common::FAKE_TOKEN)
         .env("DISCORD_API_URL", fake.api_url())
@@ -454,7 +457,7 @@ async fn the_serve_binary_answers_and_exits_zero_on_sigterm() {
         .env("BACKCARE_KNOWLEDGE_DIR", common::knowledge_dir())
         .env("BACKCARE_INDEX_DIR", dir.path().join("index"))
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::from(log))
         .spawn()
         .expect("start backcare serve");
     let mut child = KillOnDrop(child);
@@ -489,6 +492,19 @@ async fn the_serve_binary_answers_and_exits_zero_on_sigterm() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert_eq!(exit.code(), Some(0), "{exit:?}");
+    let log = std::fs::read_to_string(&log_path).expect("read the log");
+    assert!(
+        log.contains("TRACE") || log.contains("DEBUG"),
+        "trace logging was on"
+    );
+    assert!(
+        !log.contains(common::FAKE_TOKEN),
+        "the token reached the log"
+    );
+    assert!(
+        !log.contains("fake.token"),
+        "part of the token reached the log"
+    );
     assert!(
         fake.unknown_requests().is_empty(),
         "{:?}",
