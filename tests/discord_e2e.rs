@@ -559,3 +559,18 @@ async fn seek_care_still_gets_through_as_text_when_embeds_are_refused() {
     assert_no_pings(&text_response.body["data"]);
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_guild_id_commands_are_registered_globally() {
+    let bot = Bot::start_with(None).await;
+    let registration = bot.fake.wait_ready().await;
+    assert_eq!(
+        registration.path,
+        format!(
+            "/api/v10/applications/{}/commands",
+            common::fake_discord::APP_ID
+        )
+    );
+    assert_eq!(registration.body.as_array().map(Vec::len), Some(4));
+    bot.stop().await;
+}

@@ -38,6 +38,11 @@ impl Bot {
     /// Starts the fake and the bot (guild commands, one watched channel) and waits until the
     /// bot is ready.
     pub async fn start() -> Bot {
+        Bot::start_with(Some(GUILD_ID)).await
+    }
+
+    /// Like [`Bot::start`]; `guild` None registers the commands globally.
+    pub async fn start_with(guild: Option<u64>) -> Bot {
         let fake = FakeDiscord::start().await;
         let index = tempfile::tempdir().expect("temp dir for the index");
         let paths = Paths {
@@ -45,12 +50,14 @@ impl Bot {
             index: index.path().to_owned(),
         };
         let api_url = fake.api_url();
-        let vars = [
+        let mut vars = vec![
             ("DISCORD_TOKEN", FAKE_TOKEN.to_owned()),
             ("DISCORD_API_URL", api_url),
-            ("BACKCARE_GUILD_ID", GUILD_ID.to_string()),
             ("BACKCARE_WATCH_CHANNELS", WATCHED_CHANNEL_ID.to_string()),
         ];
+        if let Some(guild) = guild {
+            vars.push(("BACKCARE_GUILD_ID", guild.to_string()));
+        }
         let config = Config::from_lookup(&paths, |name| {
             vars.iter()
                 .find(|(k, _)| *k == name)
