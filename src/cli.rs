@@ -4,14 +4,15 @@
 //! problems as one clear line each. `serve` hands over to the Discord layer.
 
 use std::io::{self, BufRead, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 
 use crate::engine::{Answer, Engine, MAX_QUESTION_CHARS};
-use crate::knowledge::Knowledge;
+use crate::knowledge::{Knowledge, Problem};
+use crate::regression;
 use crate::search::{Opened, Search, MIN_COVERAGE};
 
 /// Answers back-care questions from moderated guides, and sends red-flag symptoms to care.
@@ -52,8 +53,12 @@ pub enum Command {
     Ask(AskArgs),
     /// Rebuild the search index and list what it holds.
     Index,
-    /// Validate the knowledge folder; prints `file:line: problem` for each problem.
+    /// Validate the knowledge folder and run its regression questions; prints
+    /// `file:line: problem` for each problem and each question answered wrongly.
     Check,
+    /// Preview an edit: which answers change between two versions of the knowledge folder,
+    /// for the regression questions and the recently unanswered questions.
+    Diff(DiffArgs),
     /// Run the Discord bot.
     Serve,
 }
@@ -68,6 +73,14 @@ pub struct AskArgs {
     /// Also show why: matched red-flag phrases, query terms, candidates and scores.
     #[arg(long)]
     pub explain: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The knowledge folder as it is now (for example a checkout of main).
+    pub old: PathBuf,
+    /// The edited knowledge folder.
+    pub new: PathBuf,
 }
 
 /// Exit code for bad input (the same code clap uses for bad arguments).
@@ -327,30 +340,97 @@ pub fn index(paths: &Paths) -> ExitCode {
 }
 
 pub fn check(paths: &Paths) -> ExitCode {
-    match Knowledge::load(&paths.knowledge) {
-        Ok(knowledge) => {
-            println!(
-                "{}: OK: {} guide(s), {} sections, {} red flags",
-                paths.knowledge.display(),
-                knowledge.guides.len(),
-                knowledge.sections().count(),
-                knowledge.red_flags.flags.len()
-            );
-            ExitCode::SUCCESS
-        }
-        Err(err) => {
-            let problems = err.problems();
-            for problem in &problems {
-                println!("{problem}");
-            }
-            fail(
-                1,
-                format!(
-                    "{} problem(s) in {}",
-                    problems.len(),
-                    paths.knowledge.display()
-                ),
-            )
+    let knowledge = match Knowledge::load(&paths.knowledge) {
+        Ok(knowledge) => knowledge,
+        Err(err) => return report_problems(&paths.knowledge, &err.problems()),
+    };
+    let summary = format!(
+        "{} guide(s), {} sections, {} red flags",
+        knowledge.guides.len(),
+        knowledge.sections().count(),
+        knowledge.red_flags.flags.len()
+    );
+    let cases = match regression::load(&paths.knowledge) {
+        Ok(cases) => cases,
+        Err(problems) => return report_problems(&paths.knowledge, &problems),
+    };
+    let engine = match Engine::in_memory(knowledge) {
+        Ok(engine) => engine,
+        Err(err) => return fail(1, err),
+    };
+    let mut problems = regression::unknown_sections(&engine, &cases);
+    let failures = regression::run(&engine, &cases);
+    problems.extend(failures.iter().map(regression::Failure::problem));
+    if !problems.is_empty() {
+        return report_problems(&paths.knowledge, &problems);
+    }
+    println!(
+        "{}: OK: {summary}; {} regression question(s) answered as expected",
+        paths.knowledge.display(),
+        cases.len()
+    );
+    ExitCode::SUCCESS
+}
+
+fn report_problems(dir: &Path, problems: &[Problem]) -> ExitCode {
+    for problem in problems {
+        println!("{problem}");
+    }
+    fail(
+        1,
+        format!("{} problem(s) in {}", problems.len(), dir.display()),
+    )
+}
+
+/// Loads a knowledge folder into an in-memory engine for comparison.
+fn engine_for(dir: &Path) -> Result<(Engine, Vec<regression::Case>), ExitCode> {
+    let knowledge = Knowledge::load(dir).map_err(|err| report_problems(dir, &err.problems()))?;
+    let cases = regression::load(dir).map_err(|problems| report_problems(dir, &problems))?;
+    let engine = Engine::in_memory(knowledge).map_err(|err| fail(1, err))?;
+    Ok((engine, cases))
+}
+
+pub fn diff(args: &DiffArgs, unanswered: &[String]) -> ExitCode {
+    let (old, old_cases) = match engine_for(&args.old) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let (new, new_cases) = match engine_for(&args.new) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let mut questions: Vec<(String, &str)> = Vec::new();
+    for case in new_cases.iter().chain(&old_cases) {
+        if !questions.iter().any(|(q, _)| *q == case.text) {
+            questions.push((case.text.clone(), "regression"));
         }
     }
+    for text in unanswered {
+        if !questions.iter().any(|(q, _)| q == text) {
+            questions.push((text.clone(), "unanswered"));
+        }
+    }
+    let mut changed = Vec::new();
+    for (question, source) in &questions {
+        let before = regression::Outcome::of(&old.ask(question));
+        let after = regression::Outcome::of(&new.ask(question));
+        if before != after {
+            let text = crate::text::truncate_chars(&question.replace('\n', " "), 80);
+            changed.push(format!("  [{source}] \"{text}\": {before} -> {after}"));
+        }
+    }
+    let changes = crate::live::Changes::between(old.knowledge(), new.knowledge());
+    println!("Knowledge: {changes}");
+    println!(
+        "{} question(s) compared ({} regression, {} recently unanswered); {} answer(s) change{}",
+        questions.len(),
+        questions.iter().filter(|(_, s)| *s == "regression").count(),
+        questions.iter().filter(|(_, s)| *s == "unanswered").count(),
+        changed.len(),
+        if changed.is_empty() { "." } else { ":" }
+    );
+    for line in changed {
+        println!("{line}");
+    }
+    ExitCode::SUCCESS
 }

@@ -157,7 +157,7 @@ impl Engine {
                 score: h.score,
             })
             .collect();
-        let coverage = results.coverage();
+        let coverage = results.coverage;
         let best = results
             .hits
             .first()

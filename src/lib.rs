@@ -9,6 +9,8 @@ pub mod config;
 pub mod discord;
 pub mod engine;
 pub mod knowledge;
+pub mod live;
+pub mod regression;
 pub mod reply;
 pub mod search;
 pub mod text;

@@ -20,9 +20,17 @@ static ENGLISH: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
         .collect()
 });
 
-/// True when `word` is a common English word, so not a misspelling of something else.
+/// True when `word` is a common English word, or a regular inflection of one ("toppings"),
+/// so not a misspelling of something else.
 pub fn is_english_word(word: &str) -> bool {
     ENGLISH.contains(word)
+        || ["s", "es", "ed", "ing", "ings", "ly", "er", "ers"]
+            .iter()
+            .filter_map(|suffix| word.strip_suffix(suffix))
+            .any(|base| {
+                base.len() >= 3
+                    && (ENGLISH.contains(base) || ENGLISH.contains(format!("{base}e").as_str()))
+            })
 }
 
 /// How a word was recognised.

@@ -193,7 +193,7 @@ fn parse_file(name: &str, text: &str) -> Result<File, Vec<Problem>> {
         let usable = flag
             .phrases
             .iter()
-            .filter(|p| crate::triage::phrase_words(p).next().is_some())
+            .filter(|p| !crate::triage::phrase_slots(p).is_empty())
             .count();
         if usable == 0 {
             problems.push(Problem::new(

@@ -7,7 +7,7 @@
 mod schema;
 mod store;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use tantivy::collector::TopDocs;
@@ -23,7 +23,7 @@ pub use store::{Manifest, SCHEMA_VERSION};
 
 /// Below this score the best section is not a confident answer. Calibrated on the question
 /// sets in `tests/fixtures/search.toml` (see docs/performance.md).
-pub const DEFAULT_MIN_SCORE: f32 = 2.0;
+pub const DEFAULT_MIN_SCORE: f32 = 3.5;
 
 /// Words every back-care guide uses and other talk shares ("get my money back"): searched,
 /// but they neither show nor disprove that a question is on topic.
@@ -37,12 +37,95 @@ const TYPO_WEIGHT: f32 = 0.7;
 
 /// Words that say "this is a question" and nothing about its topic.
 const QUESTION_WORDS: &[&str] = &[
-    "how", "what", "why", "when", "where", "which", "who", "whats", "hows", "do", "does", "did",
-    "doing", "can", "could", "should", "would", "will", "there", "about", "you", "we", "get",
-    "got", "have", "has", "had", "if", "but", "not", "no", "yes", "ok", "okay", "pls", "plz",
-    "please", "thanks", "thank", "anyone", "someone", "guys", "hey", "hi", "hello", "help", "tips",
-    "tip", "way", "ways", "best", "good", "bot", "tell", "know", "want", "need", "like", "u", "ur",
-    "up", "out", "all", "one", "too", "also", "then", "than", "now", "more", "much",
+    "how",
+    "what",
+    "why",
+    "when",
+    "where",
+    "which",
+    "who",
+    "whats",
+    "hows",
+    "do",
+    "does",
+    "did",
+    "doing",
+    "can",
+    "could",
+    "should",
+    "would",
+    "will",
+    "there",
+    "about",
+    "you",
+    "we",
+    "get",
+    "got",
+    "have",
+    "has",
+    "had",
+    "if",
+    "but",
+    "not",
+    "no",
+    "yes",
+    "ok",
+    "okay",
+    "pls",
+    "plz",
+    "please",
+    "thanks",
+    "thank",
+    "anyone",
+    "someone",
+    "guys",
+    "hey",
+    "hi",
+    "hello",
+    "help",
+    "tips",
+    "tip",
+    "way",
+    "ways",
+    "best",
+    "good",
+    "bot",
+    "tell",
+    "know",
+    "want",
+    "need",
+    "like",
+    "u",
+    "ur",
+    "up",
+    "out",
+    "one",
+    "too",
+    "than",
+    "more",
+    "as",
+    "by",
+    "until",
+    "off",
+    "onto",
+    "go",
+    "goes",
+    "going",
+    "make",
+    "makes",
+    "making",
+    "keep",
+    "keeps",
+    "thing",
+    "things",
+    "stuff",
+    "actual",
+    "actually",
+    "anything",
+    "something",
+    "lol",
+    "lmao",
+    "tbh",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -90,26 +173,9 @@ pub struct Results {
     /// Topic words of the question that no guide uses.
     pub unknown: Vec<String>,
     pub hits: Vec<Hit>,
-}
-
-impl Results {
-    /// The share of the question's topic words that the guides know, from 0 to 1. An
-    /// off-topic question ("how do I get my money back") is mostly words no guide uses.
-    pub fn coverage(&self) -> f32 {
-        let known = self
-            .terms
-            .iter()
-            .map(|t| t.word.as_str())
-            .filter(|w| !NEUTRAL_WORDS.contains(w))
-            .collect::<std::collections::HashSet<_>>()
-            .len();
-        let total = known + self.unknown.len();
-        if total == 0 {
-            0.0
-        } else {
-            known as f32 / total as f32
-        }
-    }
+    /// The share of the question's topic words that the guides use, from 0 to 1. An
+    /// off-topic question is mostly words no guide uses ("how do I get my money back").
+    pub coverage: f32,
 }
 
 /// The searchable sections of one knowledge load.
@@ -272,7 +338,7 @@ impl Search {
                 Vec::new()
             }
         };
-        let hits = top
+        let hits: Vec<Hit> = top
             .into_iter()
             .filter_map(|(score, address)| {
                 self.sections
@@ -280,10 +346,27 @@ impl Search {
                     .map(|&section| Hit { section, score })
             })
             .collect();
+        let coverage = Search::coverage(&terms, &unknown);
         Results {
             terms,
             unknown,
             hits,
+            coverage,
+        }
+    }
+
+    /// See [`Results::coverage`]. Counted in words of the question, each once.
+    fn coverage(terms: &[QueryTerm], unknown: &[String]) -> f32 {
+        let known: HashSet<&str> = terms
+            .iter()
+            .map(|t| t.word.as_str())
+            .filter(|w| !NEUTRAL_WORDS.contains(w))
+            .collect();
+        let total = known.len() + unknown.len();
+        if total == 0 {
+            0.0
+        } else {
+            known.len() as f32 / total as f32
         }
     }
 }

@@ -47,7 +47,8 @@ impl Triaged {
 struct Phrase {
     flag: usize,
     text: String,
-    terms: Vec<TermId>,
+    /// Each slot must be filled by one of its terms: "numb|tingling feet|legs" has two.
+    slots: Vec<Vec<TermId>>,
     gap: usize,
 }
 
@@ -66,11 +67,31 @@ pub struct Triage {
     flags: Vec<FlagInfo>,
 }
 
-/// The words of a red-flag phrase that take part in matching (filler removed).
-pub fn phrase_words(phrase: &str) -> impl Iterator<Item = String> {
-    text::words(phrase, Markdown::Split)
-        .into_iter()
-        .filter(|w| !text::is_filler(w))
+/// The slots of a red-flag phrase: each space-separated part is one slot, and `|` separates
+/// words that may fill it (`"numb|tingling both legs|feet"`). Filler words are dropped.
+pub fn phrase_slots(phrase: &str) -> Vec<Vec<String>> {
+    let mut slots = Vec::new();
+    for part in phrase.split_whitespace() {
+        let alternatives: Vec<Vec<String>> = part
+            .split('|')
+            .map(|alt| {
+                text::words(alt, Markdown::Split)
+                    .into_iter()
+                    .filter(|w| !text::is_filler(w))
+                    .collect()
+            })
+            .collect();
+        if alternatives.len() == 1 {
+            // "pins-and-needles" or "can't": every word is a slot of its own.
+            slots.extend(alternatives.into_iter().flatten().map(|w| vec![w]));
+        } else {
+            let slot: Vec<String> = alternatives.into_iter().flatten().collect();
+            if !slot.is_empty() {
+                slots.push(slot);
+            }
+        }
+    }
+    slots
 }
 
 impl Triage {
@@ -85,14 +106,22 @@ impl Triage {
                 noticed: flag.noticed.clone(),
             });
             for phrase in &flag.phrases {
-                let mut terms: Vec<TermId> = phrase_words(phrase).map(|w| vocab.add(&w)).collect();
-                terms.sort_unstable();
-                terms.dedup();
-                if !terms.is_empty() {
+                let mut slots: Vec<Vec<TermId>> = phrase_slots(phrase)
+                    .iter()
+                    .map(|slot| slot.iter().map(|w| vocab.add(w)).collect())
+                    .collect();
+                for slot in &mut slots {
+                    slot.sort_unstable();
+                    slot.dedup();
+                }
+                // "numb numb" is one slot, not two.
+                slots.sort();
+                slots.dedup();
+                if !slots.is_empty() {
                     phrases.push(Phrase {
                         flag: index,
                         text: phrase.clone(),
-                        terms,
+                        slots,
                         gap: flag.gap(),
                     });
                 }
@@ -101,8 +130,10 @@ impl Triage {
         vocab.finish();
         let mut by_term = vec![Vec::new(); vocab.len()];
         for (index, phrase) in phrases.iter().enumerate() {
-            for &term in &phrase.terms {
-                by_term[term].push(index);
+            for &term in phrase.slots.iter().flatten() {
+                if by_term[term].last() != Some(&index) {
+                    by_term[term].push(index);
+                }
             }
         }
         Triage {
@@ -206,26 +237,27 @@ struct Occurrence {
     weak: bool,
 }
 
-/// Looks for all the phrase's terms within a window of `terms + gap` content words.
-/// Returns the indices of the matched words.
+/// Looks for every slot of the phrase filled within a window of `slots + gap` content
+/// words. Returns the indices of the matched words.
 fn window_match(occurrences: &[Occurrence], phrase: &Phrase) -> Option<Vec<usize>> {
-    let relevant: Vec<&Occurrence> = occurrences
+    let relevant: Vec<(&Occurrence, usize)> = occurrences
         .iter()
-        .filter(|o| phrase.terms.contains(&o.term) && !o.weak)
+        .filter(|o| !o.weak)
+        .filter_map(|o| slot_of(phrase, o.term).map(|slot| (o, slot)))
         .collect();
-    let need = phrase.terms.len();
+    let need = phrase.slots.len();
     let span = need + phrase.gap;
     let mut counts = vec![0usize; need];
     let mut distinct = 0;
     let mut start = 0;
     for end in 0..relevant.len() {
-        let slot = slot_of(phrase, relevant[end].term);
+        let slot = relevant[end].1;
         counts[slot] += 1;
         if counts[slot] == 1 {
             distinct += 1;
         }
-        while relevant[end].position - relevant[start].position >= span {
-            let slot = slot_of(phrase, relevant[start].term);
+        while relevant[end].0.position - relevant[start].0.position >= span {
+            let slot = relevant[start].1;
             counts[slot] -= 1;
             if counts[slot] == 0 {
                 distinct -= 1;
@@ -233,7 +265,7 @@ fn window_match(occurrences: &[Occurrence], phrase: &Phrase) -> Option<Vec<usize
             start += 1;
         }
         if distinct == need {
-            let mut words: Vec<usize> = relevant[start..=end].iter().map(|o| o.word).collect();
+            let mut words: Vec<usize> = relevant[start..=end].iter().map(|o| o.0.word).collect();
             words.dedup();
             return Some(words);
         }
@@ -241,8 +273,8 @@ fn window_match(occurrences: &[Occurrence], phrase: &Phrase) -> Option<Vec<usize
     None
 }
 
-fn slot_of(phrase: &Phrase, term: TermId) -> usize {
-    phrase.terms.iter().position(|&t| t == term).unwrap_or(0)
+fn slot_of(phrase: &Phrase, term: TermId) -> Option<usize> {
+    phrase.slots.iter().position(|slot| slot.contains(&term))
 }
 
 #[cfg(test)]
@@ -312,11 +344,45 @@ mod tests {
     }
 
     #[test]
+    fn alternatives_fill_a_slot() {
+        assert_eq!(
+            phrase_slots("numb|tingling both-legs can't"),
+            [
+                vec!["numb".to_owned(), "tingling".to_owned()],
+                vec!["both".to_owned()],
+                vec!["legs".to_owned()],
+                vec!["cant".to_owned()],
+            ]
+        );
+        let flags = crate::knowledge::RedFlags {
+            flags: vec![crate::knowledge::Flag {
+                id: "x".into(),
+                tier: Tier::Urgent,
+                noticed: "x".into(),
+                gap: None,
+                phrases: vec!["numb|tingly groin|crotch".into()],
+            }],
+            ..RedFlags::floor()
+        };
+        let triage = Triage::new(&flags);
+        assert!(triage
+            .check("my crotch feels tingly")
+            .hits
+            .iter()
+            .any(|h| h.id == "x"));
+        assert!(!triage
+            .check("my crotch feels fine")
+            .hits
+            .iter()
+            .any(|h| h.id == "x"));
+    }
+
+    #[test]
     fn words_too_far_apart_do_not_form_a_phrase() {
         let phrase = Phrase {
             flag: 0,
             text: "a b".into(),
-            terms: vec![0, 1],
+            slots: vec![vec![0], vec![1]],
             gap: 1,
         };
         let at = |position, term| Occurrence {

@@ -1,0 +1,181 @@
+//! The live engine of a running bot, and reloading it when the knowledge changes.
+//!
+//! A reload validates the knowledge folder, builds a new index beside the old one and swaps
+//! the engine in one step: questions in flight finish on the engine they started with. A bad
+//! edit leaves the last good engine serving. Nothing here knows Discord or watches files.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
+
+use crate::engine::Engine;
+use crate::knowledge::{Knowledge, Problem};
+use crate::regression::{self, Failure};
+use crate::search::{IndexError, Search};
+
+/// What a reload changed, for the moderator who asked for it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    pub sections_added: Vec<String>,
+    pub sections_removed: Vec<String>,
+    pub sections_changed: Vec<String>,
+    pub red_flags_added: Vec<String>,
+    /// Red flags whose phrase list or tier changed.
+    pub red_flags_changed: Vec<String>,
+}
+
+impl Changes {
+    pub fn between(old: &Knowledge, new: &Knowledge) -> Changes {
+        let ids = |k: &Knowledge| -> BTreeSet<String> {
+            k.sections().map(|(_, s)| s.id.clone()).collect()
+        };
+        let (old_ids, new_ids) = (ids(old), ids(new));
+        let sections_changed = new_ids
+            .intersection(&old_ids)
+            .filter(|id| {
+                let a = old.section(id).map(|(g, s)| (&g.title, s));
+                let b = new.section(id).map(|(g, s)| (&g.title, s));
+                a != b
+            })
+            .cloned()
+            .collect();
+        let flag = |k: &Knowledge, id: &str| k.red_flags.flags.iter().find(|f| f.id == id).cloned();
+        Changes {
+            sections_added: new_ids.difference(&old_ids).cloned().collect(),
+            sections_removed: old_ids.difference(&new_ids).cloned().collect(),
+            sections_changed,
+            red_flags_added: new
+                .red_flags
+                .flags
+                .iter()
+                .filter(|f| flag(old, &f.id).is_none())
+                .map(|f| f.id.clone())
+                .collect(),
+            red_flags_changed: new
+                .red_flags
+                .flags
+                .iter()
+                .filter(|f| flag(old, &f.id).is_some_and(|o| &o != *f))
+                .map(|f| f.id.clone())
+                .collect(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Changes::default()
+    }
+}
+
+impl std::fmt::Display for Changes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_empty() {
+            return f.write_str("nothing changed");
+        }
+        let mut parts = Vec::new();
+        for (label, ids) in [
+            ("sections added", &self.sections_added),
+            ("sections removed", &self.sections_removed),
+            ("sections changed", &self.sections_changed),
+            ("red flags added", &self.red_flags_added),
+            ("red flags changed", &self.red_flags_changed),
+        ] {
+            if !ids.is_empty() {
+                parts.push(format!("{label}: {}", ids.join(", ")));
+            }
+        }
+        f.write_str(&parts.join("; "))
+    }
+}
+
+/// A reload that was swapped in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reloaded {
+    pub changes: Changes,
+    /// Regression questions that now fail (the reload still went in: a fix must never be
+    /// blocked), for the moderators' log.
+    pub failures: Vec<Failure>,
+}
+
+/// Why a reload was refused; the previous knowledge keeps serving.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    #[error("the knowledge has problems:\n{}", lines(.0))]
+    Invalid(Vec<Problem>),
+    #[error("the new index could not be built: {0}")]
+    Index(#[from] IndexError),
+    #[error("refused: red-flag questions would stop escalating:\n{}", lines(.0))]
+    LostRedFlags(Vec<Failure>),
+}
+
+fn lines<T: std::fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The engine the bot answers with, replaceable while it runs.
+pub struct Live {
+    engine: ArcSwap<Engine>,
+    knowledge_dir: PathBuf,
+    index_dir: PathBuf,
+    /// One reload at a time: a file watcher and `/reload` may fire together.
+    reloading: Mutex<()>,
+}
+
+impl Live {
+    pub fn new(engine: Engine, knowledge_dir: &Path, index_dir: &Path) -> Live {
+        Live {
+            engine: ArcSwap::from_pointee(engine),
+            knowledge_dir: knowledge_dir.to_owned(),
+            index_dir: index_dir.to_owned(),
+            reloading: Mutex::new(()),
+        }
+    }
+
+    /// The engine to answer the next question with.
+    pub fn current(&self) -> Arc<Engine> {
+        self.engine.load_full()
+    }
+
+    pub fn knowledge_dir(&self) -> &Path {
+        &self.knowledge_dir
+    }
+
+    /// Reloads the knowledge folder. Blocking (it builds an index): call it off the async
+    /// runtime's workers, e.g. with `tokio::task::spawn_blocking`.
+    pub fn reload(&self) -> Result<Reloaded, ReloadError> {
+        let _one_at_a_time = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
+        let knowledge =
+            Knowledge::load(&self.knowledge_dir).map_err(|e| ReloadError::Invalid(e.problems()))?;
+        let cases = regression::load(&self.knowledge_dir).map_err(ReloadError::Invalid)?;
+
+        // Check the new knowledge in memory first, so a refused edit never touches the
+        // index on disk that the running engine reads.
+        let candidate = Engine::in_memory(knowledge.clone()).map_err(|e| match e {
+            crate::EngineError::Knowledge(k) => ReloadError::Invalid(k.problems()),
+            crate::EngineError::Index(i) => ReloadError::Index(i),
+        })?;
+        let failures = regression::run(&candidate, &cases);
+        let old = self.current();
+        // Only a red-flag question that escalates today and would not tomorrow blocks the
+        // reload; one that already failed must not block the fix for something else.
+        let failing_before = regression::run(&old, &cases);
+        let lost: Vec<Failure> = failures
+            .iter()
+            .filter(|f| f.is_lost_red_flag() && !failing_before.iter().any(|b| b.case == f.case))
+            .cloned()
+            .collect();
+        if !lost.is_empty() {
+            return Err(ReloadError::LostRedFlags(lost));
+        }
+
+        let (search, _) = Search::open(&self.index_dir, &knowledge)?;
+        let changes = Changes::between(old.knowledge(), &knowledge);
+        self.engine.store(Arc::new(Engine::new(knowledge, search)));
+        Ok(Reloaded { changes, failures })
+    }
+}
