@@ -44,6 +44,9 @@ pub struct Paths {
         default_value = "index"
     )]
     pub index: PathBuf,
+    /// Folder for usage statistics and feedback counts (`stats.json`).
+    #[arg(long, global = true, env = "BACKCARE_DATA_DIR", default_value = "data")]
+    pub data: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -59,6 +62,9 @@ pub enum Command {
     /// Preview an edit: which answers change between two versions of the knowledge folder,
     /// for the regression questions and the recently unanswered questions.
     Diff(DiffArgs),
+    /// Show usage statistics: questions asked, answered and unanswered, escalations,
+    /// feedback per section, and the most frequent unanswered questions.
+    Stats,
     /// Run the Discord bot.
     Serve,
 }
@@ -390,7 +396,29 @@ fn engine_for(dir: &Path) -> Result<(Engine, Vec<regression::Case>), ExitCode> {
     Ok((engine, cases))
 }
 
-pub fn diff(args: &DiffArgs, unanswered: &[String]) -> ExitCode {
+pub fn stats(paths: &Paths) -> ExitCode {
+    match crate::stats::load(&paths.data) {
+        Ok(stats) => {
+            print!("{}", stats.report());
+            ExitCode::SUCCESS
+        }
+        Err(err) => fail(1, err),
+    }
+}
+
+pub fn diff(paths: &Paths, args: &DiffArgs) -> ExitCode {
+    // Recently unanswered questions are what moderators most want an edit to fix.
+    let unanswered: Vec<String> = match crate::stats::load(&paths.data) {
+        Ok(stats) => stats
+            .top_unanswered(50)
+            .into_iter()
+            .map(|(text, _)| text.to_owned())
+            .collect(),
+        Err(err) => {
+            tracing::warn!(error = %err, "no unanswered questions to compare");
+            Vec::new()
+        }
+    };
     let (old, old_cases) = match engine_for(&args.old) {
         Ok(loaded) => loaded,
         Err(code) => return code,
@@ -405,7 +433,7 @@ pub fn diff(args: &DiffArgs, unanswered: &[String]) -> ExitCode {
             questions.push((case.text.clone(), "regression"));
         }
     }
-    for text in unanswered {
+    for text in &unanswered {
         if !questions.iter().any(|(q, _)| q == text) {
             questions.push((text.clone(), "unanswered"));
         }

@@ -13,8 +13,10 @@ pub mod live;
 pub mod regression;
 pub mod reply;
 pub mod search;
+pub mod stats;
 pub mod text;
 pub mod triage;
 pub mod vocab;
+pub mod watch;
 
 pub use engine::{Answer, Engine, EngineError};

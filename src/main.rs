@@ -22,7 +22,8 @@ fn main() -> ExitCode {
         Command::Ask(args) => cli::ask(&cli.paths, args),
         Command::Index => cli::index(&cli.paths),
         Command::Check => cli::check(&cli.paths),
-        Command::Diff(args) => cli::diff(args, &[]),
+        Command::Diff(args) => cli::diff(&cli.paths, args),
+        Command::Stats => cli::stats(&cli.paths),
         Command::Serve => {
             let config = match backcare::config::Config::from_env(&cli.paths) {
                 Ok(config) => config,

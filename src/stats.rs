@@ -1,0 +1,243 @@
+//! Usage counts for moderators: questions asked, answered and unanswered, escalations by
+//! tier, feedback per section, and the most frequent unanswered questions.
+//!
+//! Kept in `stats.json` under the data folder, written atomically. No user ids are stored,
+//! and no message text except unanswered-question samples, which carry no author.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Answer;
+use crate::reply::Reply;
+use crate::text::truncate_chars;
+
+pub const STATS_FILE: &str = "stats.json";
+
+/// Unanswered samples kept at most; the rarest goes when a new one arrives.
+const MAX_SAMPLES: usize = 200;
+/// Characters of an unanswered question kept as a sample.
+const SAMPLE_CHARS: usize = 200;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SectionStats {
+    pub answered: u64,
+    pub helpful: u64,
+    pub not_helpful: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    pub asked: u64,
+    pub answered: u64,
+    pub unanswered: u64,
+    /// Seek-care replies by tier (`emergency`, `urgent`).
+    pub escalations: BTreeMap<String, u64>,
+    pub sections: BTreeMap<String, SectionStats>,
+    /// Unanswered question text (lower-cased, trimmed) to how often it was asked.
+    pub unanswered_samples: BTreeMap<String, u64>,
+}
+
+impl Stats {
+    pub fn record(&mut self, question: &str, answer: &Answer) {
+        self.asked += 1;
+        match &answer.reply {
+            Reply::SeekCare(care) => {
+                *self.escalations.entry(care.tier.to_string()).or_default() += 1;
+            }
+            Reply::Answer(section) => {
+                self.answered += 1;
+                self.sections
+                    .entry(section.id.clone())
+                    .or_default()
+                    .answered += 1;
+            }
+            Reply::NoMatch(_) => {
+                self.unanswered += 1;
+                self.add_sample(question);
+            }
+        }
+    }
+
+    pub fn feedback(&mut self, section: &str, helpful: bool) {
+        let entry = self.sections.entry(section.to_owned()).or_default();
+        if helpful {
+            entry.helpful += 1;
+        } else {
+            entry.not_helpful += 1;
+        }
+    }
+
+    fn add_sample(&mut self, question: &str) {
+        let sample = truncate_chars(question.trim(), SAMPLE_CHARS).to_lowercase();
+        if sample.is_empty() {
+            return;
+        }
+        if !self.unanswered_samples.contains_key(&sample)
+            && self.unanswered_samples.len() >= MAX_SAMPLES
+        {
+            let rarest = self
+                .unanswered_samples
+                .iter()
+                .min_by_key(|(_, count)| **count)
+                .map(|(text, _)| text.clone());
+            if let Some(rarest) = rarest {
+                self.unanswered_samples.remove(&rarest);
+            }
+        }
+        *self.unanswered_samples.entry(sample).or_default() += 1;
+    }
+
+    /// Unanswered samples, most frequent first.
+    pub fn top_unanswered(&self, n: usize) -> Vec<(&str, u64)> {
+        let mut samples: Vec<(&str, u64)> = self
+            .unanswered_samples
+            .iter()
+            .map(|(text, count)| (text.as_str(), *count))
+            .collect();
+        samples.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        samples.truncate(n);
+        samples
+    }
+
+    /// A plain-text report for `backcare stats` and `/stats`.
+    pub fn report(&self) -> String {
+        let mut out = format!(
+            "Questions: {} asked, {} answered, {} unanswered\nEscalations: {} emergency, {} urgent\n",
+            self.asked,
+            self.answered,
+            self.unanswered,
+            self.escalations.get("emergency").copied().unwrap_or(0),
+            self.escalations.get("urgent").copied().unwrap_or(0),
+        );
+        if !self.sections.is_empty() {
+            out.push_str("Sections (answered, helpful, not helpful):\n");
+            for (id, s) in &self.sections {
+                out.push_str(&format!(
+                    "  {id}: {}, {}, {}\n",
+                    s.answered, s.helpful, s.not_helpful
+                ));
+            }
+        }
+        let top = self.top_unanswered(10);
+        if !top.is_empty() {
+            out.push_str("Most frequent unanswered questions:\n");
+            for (text, count) in top {
+                out.push_str(&format!("  {count}x {}\n", truncate_chars(text, 100)));
+            }
+        }
+        out
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StatsError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is not valid stats JSON: {source}; move it aside to start afresh", path.display())]
+    Corrupt {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("cannot write {}: {source} (set BACKCARE_DATA_DIR to a writable folder)", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Reads the stats of a data folder; a missing file means none yet.
+pub fn load(data_dir: &Path) -> Result<Stats, StatsError> {
+    let path = data_dir.join(STATS_FILE);
+    match fs::read(&path) {
+        Ok(bytes) => {
+            serde_json::from_slice(&bytes).map_err(|source| StatsError::Corrupt { path, source })
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Stats::default()),
+        Err(source) => Err(StatsError::Read { path, source }),
+    }
+}
+
+/// Stats shared by a running bot, written to disk by [`StatsStore::flush`].
+pub struct StatsStore {
+    dir: PathBuf,
+    stats: Mutex<Stats>,
+}
+
+impl StatsStore {
+    pub fn open(data_dir: &Path) -> Result<StatsStore, StatsError> {
+        Ok(StatsStore {
+            dir: data_dir.to_owned(),
+            stats: Mutex::new(load(data_dir)?),
+        })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Stats) -> T) -> T {
+        let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut stats)
+    }
+
+    pub fn record(&self, question: &str, answer: &Answer) {
+        self.with(|s| s.record(question, answer));
+    }
+
+    pub fn feedback(&self, section: &str, helpful: bool) {
+        self.with(|s| s.feedback(section, helpful));
+    }
+
+    pub fn snapshot(&self) -> Stats {
+        self.with(|s| s.clone())
+    }
+
+    /// Writes the stats atomically (a temporary file renamed over the old one).
+    pub fn flush(&self) -> Result<(), StatsError> {
+        let snapshot = self.snapshot();
+        let path = self.dir.join(STATS_FILE);
+        let write = |path: &Path| -> std::io::Result<()> {
+            fs::create_dir_all(&self.dir)?;
+            let mut tmp = tempfile::NamedTempFile::new_in(&self.dir)?;
+            tmp.write_all(&serde_json::to_vec_pretty(&snapshot).map_err(std::io::Error::other)?)?;
+            tmp.as_file().sync_all()?;
+            tmp.persist(path).map_err(|e| e.error)?;
+            Ok(())
+        };
+        write(&path).map_err(|source| StatsError::Write { path, source })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_are_capped_and_the_rarest_goes_first() {
+        let mut stats = Stats::default();
+        for i in 0..MAX_SAMPLES {
+            stats.add_sample(&format!("question {i}"));
+        }
+        stats.add_sample("question 0");
+        stats.add_sample("a brand new one");
+        assert_eq!(stats.unanswered_samples.len(), MAX_SAMPLES);
+        assert_eq!(stats.unanswered_samples.get("question 0"), Some(&2));
+        assert_eq!(stats.top_unanswered(1), [("question 0", 2)]);
+    }
+
+    #[test]
+    fn flush_then_load_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = StatsStore::open(dir.path()).unwrap();
+        store.feedback("knee-to-chest", true);
+        store.feedback("knee-to-chest", false);
+        store.flush().unwrap();
+        let loaded = load(dir.path()).unwrap();
+        assert_eq!(loaded.sections["knee-to-chest"].helpful, 1);
+        assert_eq!(loaded.sections["knee-to-chest"].not_helpful, 1);
+    }
+}
