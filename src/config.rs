@@ -175,10 +175,11 @@ mod tests {
     use super::*;
 
     fn paths() -> Paths {
-        Paths {
-            knowledge: "knowledge".into(),
-            index: "index".into(),
-        }
+        use clap::Parser;
+        // Parsed rather than built, so path options added later get their defaults here too.
+        crate::cli::Cli::try_parse_from(["backcare", "serve"])
+            .expect("default paths")
+            .paths
     }
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {

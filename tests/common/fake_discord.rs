@@ -482,10 +482,12 @@ async fn connection(mut socket: WebSocket, shared: Arc<Shared>) {
                         shared.seq.store(1, Ordering::SeqCst);
                         let ready = json!({"op": 0, "t": "READY", "s": 1, "d": ready(shared.port)});
                         check_event("READY", &ready["d"]);
+                        // Live before READY goes out: the bot may act on READY at once, and
+                        // queued test events are only read after this frame is sent.
+                        *shared.live.lock().unwrap() = Some((conn, tx.clone()));
                         if !send_json(&mut socket, &ready).await {
                             break;
                         }
-                        *shared.live.lock().unwrap() = Some((conn, tx.clone()));
                         shared.record("WS", "IDENTIFY", redact_token(payload["d"].clone()));
                     }
                     Some(6) => {
@@ -497,11 +499,11 @@ async fn connection(mut socket: WebSocket, shared: Arc<Shared>) {
                             }
                             OnResume::InvalidSession => json!({"op": 9, "d": false}),
                         };
-                        if !send_json(&mut socket, &reply).await {
-                            break;
-                        }
                         if on_resume == OnResume::Resume {
                             *shared.live.lock().unwrap() = Some((conn, tx.clone()));
+                        }
+                        if !send_json(&mut socket, &reply).await {
+                            break;
                         }
                         shared.record("WS", "RESUME", redact_token(payload["d"].clone()));
                     }

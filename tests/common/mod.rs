@@ -5,14 +5,16 @@
 
 pub mod fake_discord;
 
-use std::path::PathBuf;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use backcare::cli::Paths;
+use backcare::cli::{Cli, Paths};
 use backcare::config::Config;
 use backcare::Engine;
+use clap::Parser;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -24,6 +26,26 @@ pub const FAKE_TOKEN: &str = "MTIz.fake.token";
 /// The repository's own knowledge folder.
 pub fn knowledge_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("knowledge")
+}
+
+/// Paths to the repository's knowledge, with the index (and any data) in `dir`. Parsed like
+/// the command line, so path options added later get their defaults.
+pub fn test_paths(dir: &Path) -> Paths {
+    let knowledge = knowledge_dir();
+    let index = dir.join("index");
+    let data = dir.join("data");
+    let base = [
+        OsStr::new("backcare"),
+        OsStr::new("--knowledge"),
+        knowledge.as_os_str(),
+        OsStr::new("--index"),
+        index.as_os_str(),
+    ];
+    let with_data = [OsStr::new("--data"), data.as_os_str(), OsStr::new("serve")];
+    Cli::try_parse_from(base.iter().chain(&with_data))
+        .or_else(|_| Cli::try_parse_from(base.iter().chain([&OsStr::new("serve")])))
+        .expect("test paths parse")
+        .paths
 }
 
 /// The real bot, running in this test's runtime against a fake Discord.
@@ -45,10 +67,7 @@ impl Bot {
     pub async fn start_with(guild: Option<u64>) -> Bot {
         let fake = FakeDiscord::start().await;
         let index = tempfile::tempdir().expect("temp dir for the index");
-        let paths = Paths {
-            knowledge: knowledge_dir(),
-            index: index.path().to_owned(),
-        };
+        let paths = test_paths(index.path());
         let api_url = fake.api_url();
         let mut vars = vec![
             ("DISCORD_TOKEN", FAKE_TOKEN.to_owned()),
