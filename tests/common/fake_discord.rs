@@ -482,13 +482,13 @@ async fn connection(mut socket: WebSocket, shared: Arc<Shared>) {
                         shared.seq.store(1, Ordering::SeqCst);
                         let ready = json!({"op": 0, "t": "READY", "s": 1, "d": ready(shared.port)});
                         check_event("READY", &ready["d"]);
-                        // Live before READY goes out: the bot may act on READY at once, and
-                        // queued test events are only read after this frame is sent.
+                        // Recorded and live before READY goes out: the bot may act on READY
+                        // at once, and queued test events are only read after this frame.
+                        shared.record("WS", "IDENTIFY", redact_token(payload["d"].clone()));
                         *shared.live.lock().unwrap() = Some((conn, tx.clone()));
                         if !send_json(&mut socket, &ready).await {
                             break;
                         }
-                        shared.record("WS", "IDENTIFY", redact_token(payload["d"].clone()));
                     }
                     Some(6) => {
                         let on_resume = *shared.on_resume.lock().unwrap();
@@ -499,13 +499,13 @@ async fn connection(mut socket: WebSocket, shared: Arc<Shared>) {
                             }
                             OnResume::InvalidSession => json!({"op": 9, "d": false}),
                         };
+                        shared.record("WS", "RESUME", redact_token(payload["d"].clone()));
                         if on_resume == OnResume::Resume {
                             *shared.live.lock().unwrap() = Some((conn, tx.clone()));
                         }
                         if !send_json(&mut socket, &reply).await {
                             break;
                         }
-                        shared.record("WS", "RESUME", redact_token(payload["d"].clone()));
                     }
                     other => eprintln!("fake discord: ignoring gateway op {other:?}"),
                 }
