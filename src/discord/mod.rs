@@ -18,7 +18,7 @@ use arc_swap::ArcSwap;
 use poise::serenity_prelude as serenity;
 use serenity::{ChannelId, ClientBuilder, GatewayIntents, GuildId, HttpBuilder};
 
-use crate::config::Config;
+use crate::config::{Config, DEFAULT_API_URL};
 use crate::engine::Engine;
 
 pub use shutdown::shutdown_signal;
@@ -43,12 +43,16 @@ pub async fn run(
     engine: Arc<ArcSwap<Engine>>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
-    // Without ratelimiter_disabled serenity sends to discord.com whatever the proxy says.
-    let http = HttpBuilder::new(config.token.expose())
-        .proxy(config.api_url.clone())
-        .ratelimiter_disabled(true)
-        .default_allowed_mentions(embeds::no_mentions())
-        .build();
+    let mut http =
+        HttpBuilder::new(config.token.expose()).default_allowed_mentions(embeds::no_mentions());
+    if config.api_url != DEFAULT_API_URL {
+        // Without ratelimiter_disabled serenity sends to discord.com whatever the proxy says.
+        // Against Discord itself the rate limiter stays on, so bursts wait instead of failing.
+        http = http
+            .proxy(config.api_url.clone())
+            .ratelimiter_disabled(true);
+    }
+    let http = http.build();
 
     let mut intents = GatewayIntents::GUILD_MESSAGES | GatewayIntents::DIRECT_MESSAGES;
     if !config.watch_channels.is_empty() {
