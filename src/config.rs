@@ -49,6 +49,8 @@ pub struct Config {
     pub watch_channels: Vec<u64>,
     pub knowledge_dir: PathBuf,
     pub index_dir: PathBuf,
+    /// Usage statistics and feedback counts.
+    pub data_dir: PathBuf,
 }
 
 /// Every problem found in the configuration, one line each.
@@ -148,6 +150,7 @@ impl Config {
                 watch_channels,
                 knowledge_dir: paths.knowledge.clone(),
                 index_dir: paths.index.clone(),
+                data_dir: paths.data.clone(),
             }),
             _ => Err(ConfigError(problems)),
         }

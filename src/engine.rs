@@ -128,22 +128,32 @@ impl Engine {
         (guide, &guide.sections[s])
     }
 
+    /// The seek-care answer for a message with red flags, or `None`: triage alone, for
+    /// channels where only warning signs get a reply.
+    pub fn check_red_flags(&self, message: &str) -> Option<Answer> {
+        let triage = self.triage.check(message);
+        if !triage.is_red_flag() {
+            return None;
+        }
+        let reply = Reply::SeekCare(SeekCare::new(&triage.hits, &self.knowledge.red_flags));
+        Some(Answer {
+            triage,
+            reply,
+            section: None,
+            score: None,
+            terms: Vec::new(),
+            unknown: Vec::new(),
+            coverage: 0.0,
+            candidates: Vec::new(),
+        })
+    }
+
     /// Answers one question. Red flags are checked on the whole text before anything else.
     pub fn ask(&self, question: &str) -> Answer {
-        let triage = self.triage.check(question);
-        if triage.is_red_flag() {
-            let reply = Reply::SeekCare(SeekCare::new(&triage.hits, &self.knowledge.red_flags));
-            return Answer {
-                triage,
-                reply,
-                section: None,
-                score: None,
-                terms: Vec::new(),
-                unknown: Vec::new(),
-                coverage: 0.0,
-                candidates: Vec::new(),
-            };
+        if let Some(seek_care) = self.check_red_flags(question) {
+            return seek_care;
         }
+        let triage = Triaged::default();
         let searched = match question.char_indices().nth(MAX_QUESTION_CHARS) {
             Some((cut, _)) => &question[..cut],
             None => question,

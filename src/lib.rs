@@ -13,6 +13,7 @@ pub mod live;
 pub mod regression;
 pub mod reply;
 pub mod search;
+pub mod service;
 pub mod stats;
 pub mod text;
 pub mod triage;

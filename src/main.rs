@@ -34,9 +34,16 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let engine = match cli::open_engine(&cli.paths) {
-                Ok(engine) => std::sync::Arc::new(arc_swap::ArcSwap::from_pointee(engine)),
-                Err(code) => return code,
+            let service = match backcare::service::Service::open(
+                &config.knowledge_dir,
+                &config.index_dir,
+                &config.data_dir,
+            ) {
+                Ok(service) => service,
+                Err(err) => {
+                    eprintln!("backcare: {err:#}");
+                    return ExitCode::from(1);
+                }
             };
             let runtime = match tokio::runtime::Runtime::new() {
                 Ok(runtime) => runtime,
@@ -46,7 +53,7 @@ fn main() -> ExitCode {
                 }
             };
             let shutdown = backcare::discord::shutdown_signal();
-            let result = runtime.block_on(backcare::discord::run(config, engine, shutdown));
+            let result = runtime.block_on(backcare::discord::run(config, service, shutdown));
             // Whatever is still running must not hold the exit up.
             runtime.shutdown_timeout(std::time::Duration::from_secs(1));
             match result {

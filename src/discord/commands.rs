@@ -10,6 +10,7 @@ use super::embeds::{self, no_mentions, EmbedParts};
 use super::{Context, Data, Error};
 use crate::knowledge::Kind;
 use crate::reply::{Reply, SectionAnswer};
+use crate::service::Via;
 use crate::text::truncate_chars;
 
 /// Every command the bot registers.
@@ -24,15 +25,14 @@ pub async fn ask(
     #[description = "Your question, e.g. \"how do I warm up before cracking my back?\""]
     question: String,
 ) -> Result<(), Error> {
-    // The guard is dropped before the await: a reload mid-question swaps the engine safely.
-    let answer = ctx.data().engine.load().ask(&question);
+    let answer = ctx.data().service.answer(&question, Via::Command);
     send_reply(ctx, &answer.reply).await
 }
 
 /// List the techniques and warm-ups the guides describe.
 #[poise::command(slash_command)]
 pub async fn techniques(ctx: Context<'_>) -> Result<(), Error> {
-    let parts = embeds::techniques(ctx.data().engine.load().knowledge());
+    let parts = embeds::techniques(ctx.data().service.engine().knowledge());
     send(ctx, parts).await
 }
 
@@ -45,7 +45,7 @@ pub async fn technique(
     name: String,
 ) -> Result<(), Error> {
     let reply = {
-        let engine = ctx.data().engine.load();
+        let engine = ctx.data().service.engine();
         // A name can be free text too, so it is triaged like any other message.
         let triaged = engine.triage(&name);
         if triaged.is_red_flag() {
@@ -69,7 +69,7 @@ pub async fn technique(
 /// List the warning signs that need care instead of cracking, and what to do about each.
 #[poise::command(slash_command)]
 pub async fn redflags(ctx: Context<'_>) -> Result<(), Error> {
-    let parts = embeds::red_flags(ctx.data().engine.load().knowledge());
+    let parts = embeds::red_flags(ctx.data().service.engine().knowledge());
     send(ctx, parts).await
 }
 
@@ -79,7 +79,7 @@ async fn autocomplete_technique(
     partial: &str,
 ) -> serenity::CreateAutocompleteResponse {
     let partial = partial.trim().to_lowercase();
-    let engine = ctx.data().engine.load();
+    let engine = ctx.data().service.engine();
     let choices = engine
         .knowledge()
         .sections()

@@ -8,7 +8,8 @@ use serenity::{CreateMessage, FullEvent, Message, UserId};
 
 use super::embeds::{self, no_mentions, MAX_CONTENT};
 use super::{Data, Error};
-use crate::reply::{Reply, SeekCare};
+use crate::reply::Reply;
+use crate::service::Via;
 use crate::text::truncate_chars;
 
 /// poise's event hook: everything that is not a slash command arrives here.
@@ -46,18 +47,17 @@ async fn on_message(ctx: &serenity::Context, data: &Data, bot_id: UserId, msg: &
         return;
     };
     let question = strip_mention(&msg.content, bot_id);
-    let reply = {
-        let engine = data.engine.load();
-        match addressed {
-            Addressed::Asked => engine.ask(&question).reply,
-            Addressed::Watched => {
-                let triaged = engine.triage(&question);
-                if !triaged.is_red_flag() {
-                    return;
-                }
-                Reply::SeekCare(SeekCare::new(&triaged.hits, &engine.knowledge().red_flags))
-            }
-        }
+    let via = if msg.guild_id.is_none() {
+        Via::DirectMessage
+    } else {
+        Via::Mention
+    };
+    let reply = match addressed {
+        Addressed::Asked => data.service.answer(&question, via).reply,
+        Addressed::Watched => match data.service.check_red_flags(&question, Via::WatchedChannel) {
+            Some(answer) => answer.reply,
+            None => return,
+        },
     };
     tracing::debug!(
         channel = %msg.channel_id,

@@ -1,7 +1,7 @@
 //! The Discord front end: connects to the gateway and wires commands and events to the engine.
 //!
-//! Only this module tree touches Discord types. It holds the engine behind an [`ArcSwap`] so a
-//! reload can swap it while questions in flight keep the version they started with.
+//! Only this module tree touches Discord types. Answers come from the [`Service`], whose live
+//! engine a reload can swap while questions in flight keep the version they started with.
 
 pub mod commands;
 pub mod embeds;
@@ -14,12 +14,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use arc_swap::ArcSwap;
 use poise::serenity_prelude as serenity;
 use serenity::{ChannelId, ClientBuilder, GatewayIntents, GuildId, HttpBuilder};
 
 use crate::config::{Config, DEFAULT_API_URL};
-use crate::engine::Engine;
+use crate::service::Service;
 
 pub use shutdown::shutdown_signal;
 
@@ -29,7 +28,7 @@ pub type Context<'a> = poise::Context<'a, Data, Error>;
 
 /// What every command and event handler can reach.
 pub struct Data {
-    pub engine: Arc<ArcSwap<Engine>>,
+    pub service: Arc<Service>,
     pub watch_channels: HashSet<ChannelId>,
 }
 
@@ -40,7 +39,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
 /// until the connection fails for good.
 pub async fn run(
     config: Config,
-    engine: Arc<ArcSwap<Engine>>,
+    service: Arc<Service>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
     let mut http =
@@ -61,7 +60,7 @@ pub async fn run(
     }
 
     let data = Data {
-        engine,
+        service,
         watch_channels: config
             .watch_channels
             .iter()

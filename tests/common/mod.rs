@@ -7,13 +7,12 @@ pub mod fake_discord;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
 use backcare::cli::{Cli, Paths};
 use backcare::config::Config;
-use backcare::Engine;
+use backcare::service::Service;
 use clap::Parser;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -83,11 +82,10 @@ impl Bot {
                 .map(|(_, v)| v.clone())
         })
         .expect("valid test configuration");
-        let (engine, _) =
-            Engine::open(&config.knowledge_dir, &config.index_dir).expect("open the engine");
-        let engine = Arc::new(ArcSwap::from_pointee(engine));
+        let service = Service::open(&config.knowledge_dir, &config.index_dir, &config.data_dir)
+            .expect("open the engine");
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(backcare::discord::run(config, engine, async move {
+        let task = tokio::spawn(backcare::discord::run(config, service, async move {
             let _ = stopped.await;
         }));
         let bot = Bot {

@@ -1,0 +1,124 @@
+//! The answering service a running bot uses: the live engine plus what every answer leaves
+//! behind (usage stats, metrics and one log span per question).
+//!
+//! The single place a front end gets an answer from, so counting and logging cannot be
+//! forgotten on one path. Knows nothing of Discord; logs no message text at info level.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::engine::{Answer, Engine};
+use crate::live::Live;
+use crate::reply::Reply;
+use crate::stats::StatsStore;
+
+/// Metric names, in one place so dashboards and tests agree.
+pub mod metric {
+    pub const QUESTIONS: &str = "backcare_questions_total";
+    pub const ESCALATIONS: &str = "backcare_escalations_total";
+    pub const REPLY_SECONDS: &str = "backcare_reply_seconds";
+    pub const RELOADS: &str = "backcare_reloads_total";
+    pub const RELOADS_FAILED: &str = "backcare_reloads_failed_total";
+    pub const SECTIONS: &str = "backcare_sections_indexed";
+    pub const SHARDS_CONNECTED: &str = "backcare_shards_connected";
+}
+
+/// Where a question came from, for the logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Command,
+    Mention,
+    DirectMessage,
+    WatchedChannel,
+}
+
+pub struct Service {
+    pub live: Live,
+    pub stats: StatsStore,
+}
+
+impl Service {
+    pub fn new(live: Live, stats: StatsStore) -> Arc<Service> {
+        let service = Service { live, stats };
+        service.record_sections();
+        Arc::new(service)
+    }
+
+    /// Opens the knowledge (building the index when needed) and the usage stats.
+    pub fn open(
+        knowledge_dir: &std::path::Path,
+        index_dir: &std::path::Path,
+        data_dir: &std::path::Path,
+    ) -> anyhow::Result<Arc<Service>> {
+        use anyhow::Context as _;
+        let (engine, _) = Engine::open(knowledge_dir, index_dir)?;
+        let stats = StatsStore::open(data_dir).context("cannot open the usage stats")?;
+        Ok(Service::new(
+            Live::new(engine, knowledge_dir, index_dir),
+            stats,
+        ))
+    }
+
+    /// The engine for the next question.
+    pub fn engine(&self) -> Arc<Engine> {
+        self.live.current()
+    }
+
+    /// Answers a question someone asked the bot.
+    pub fn answer(&self, question: &str, via: Via) -> Answer {
+        let started = Instant::now();
+        let answer = self.engine().ask(question);
+        self.record(question, &answer, via, started);
+        answer
+    }
+
+    /// Triage only, for channels where only red flags get a reply.
+    pub fn check_red_flags(&self, message: &str, via: Via) -> Option<Answer> {
+        let started = Instant::now();
+        let answer = self.engine().check_red_flags(message)?;
+        self.record(message, &answer, via, started);
+        Some(answer)
+    }
+
+    fn record(&self, question: &str, answer: &Answer, via: Via, started: Instant) {
+        let outcome = answer.reply.kind();
+        let elapsed = started.elapsed();
+        self.stats.record(question, answer);
+        metrics::counter!(metric::QUESTIONS, "outcome" => outcome).increment(1);
+        if let Reply::SeekCare(care) = &answer.reply {
+            metrics::counter!(metric::ESCALATIONS, "tier" => care.tier.as_str()).increment(1);
+        }
+        metrics::histogram!(metric::REPLY_SECONDS).record(elapsed.as_secs_f64());
+        tracing::info!(
+            outcome,
+            via = ?via,
+            tier = answer.tier().map(|t| t.as_str()),
+            section = answer.section.as_ref().map(|s| s.id.as_str()),
+            latency_us = elapsed.as_micros() as u64,
+            "question answered"
+        );
+        tracing::debug!(question, "question text");
+    }
+
+    /// Reloads the knowledge (blocking: run it off the async workers) and counts the result.
+    pub fn reload(&self) -> Result<crate::live::Reloaded, crate::live::ReloadError> {
+        let result = self.live.reload();
+        match &result {
+            Ok(reloaded) => {
+                metrics::counter!(metric::RELOADS).increment(1);
+                self.record_sections();
+                tracing::info!(changes = %reloaded.changes, failures = reloaded.failures.len(), "knowledge reloaded");
+            }
+            Err(err) => {
+                metrics::counter!(metric::RELOADS_FAILED).increment(1);
+                tracing::error!(error = %err, "knowledge reload refused; the previous knowledge keeps serving");
+            }
+        }
+        result
+    }
+
+    fn record_sections(&self) {
+        let sections = self.engine().knowledge().sections().count();
+        metrics::gauge!(metric::SECTIONS).set(sections as f64);
+    }
+}
