@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-pub use guide::{Guide, Kind, Section};
+pub use guide::{parse as parse_guide, Guide, Kind, Section};
 pub use problem::{KnowledgeError, Problem};
 pub use red_flags::{Flag, RedFlags, Tier, TierText};
 
