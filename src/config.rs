@@ -47,6 +47,10 @@ pub struct Config {
     pub guild_id: Option<u64>,
     /// Channels where every message is triaged for red flags, even without a mention.
     pub watch_channels: Vec<u64>,
+    /// Where reload results (what changed, what is broken) are posted for moderators.
+    pub mod_log_channel: Option<u64>,
+    /// Roles whose members may use `/reload` and `/stats`, besides Manage Server.
+    pub moderator_roles: Vec<u64>,
     pub knowledge_dir: PathBuf,
     pub index_dir: PathBuf,
     /// Usage statistics and feedback counts.
@@ -126,21 +130,33 @@ impl Config {
             },
         };
 
-        let mut watch_channels = Vec::new();
-        if let Some(value) = set("BACKCARE_WATCH_CHANNELS") {
-            for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                match parse_id(part) {
-                    Some(id) if !watch_channels.contains(&id) => watch_channels.push(id),
-                    Some(_) => {}
-                    None => {
-                        problems.push(format!(
-                            "BACKCARE_WATCH_CHANNELS must be comma-separated channel ids (positive whole numbers); `{part}` is not one"
-                        ));
-                        break;
-                    }
+        let watch_channels = id_list(
+            "BACKCARE_WATCH_CHANNELS",
+            "channel",
+            set("BACKCARE_WATCH_CHANNELS"),
+            &mut problems,
+        );
+
+        let mod_log_channel = match set("BACKCARE_MOD_LOG_CHANNEL") {
+            None => None,
+            Some(value) => match parse_id(&value) {
+                Some(id) => Some(id),
+                None => {
+                    problems.push(
+                        "BACKCARE_MOD_LOG_CHANNEL must be a channel id (a positive whole number), or unset to only log reloads"
+                            .to_owned(),
+                    );
+                    None
                 }
-            }
-        }
+            },
+        };
+
+        let moderator_roles = id_list(
+            "BACKCARE_MODERATOR_ROLES",
+            "role",
+            set("BACKCARE_MODERATOR_ROLES"),
+            &mut problems,
+        );
 
         match token {
             Some(token) if problems.is_empty() => Ok(Config {
@@ -148,6 +164,8 @@ impl Config {
                 api_url,
                 guild_id,
                 watch_channels,
+                mod_log_channel,
+                moderator_roles,
                 knowledge_dir: paths.knowledge.clone(),
                 index_dir: paths.index.clone(),
                 data_dir: paths.data.clone(),
@@ -171,6 +189,27 @@ fn looks_like_token(token: &str) -> bool {
 
 fn parse_id(value: &str) -> Option<u64> {
     value.trim().parse::<u64>().ok().filter(|&id| id != 0)
+}
+
+/// A comma-separated list of ids, deduplicated; the first bad entry is one problem.
+fn id_list(name: &str, what: &str, value: Option<String>, problems: &mut Vec<String>) -> Vec<u64> {
+    let mut ids = Vec::new();
+    let Some(value) = value else {
+        return ids;
+    };
+    for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match parse_id(part) {
+            Some(id) if !ids.contains(&id) => ids.push(id),
+            Some(_) => {}
+            None => {
+                problems.push(format!(
+                    "{name} must be comma-separated {what} ids (positive whole numbers); `{part}` is not one"
+                ));
+                break;
+            }
+        }
+    }
+    ids
 }
 
 #[cfg(test)]
@@ -241,6 +280,29 @@ mod tests {
         .unwrap();
         assert_eq!(config.watch_channels, vec![12, 13]);
         assert_eq!(config.guild_id, Some(99));
+    }
+
+    #[test]
+    fn moderation_settings_are_parsed_and_bad_ones_named() {
+        let good = config(&[
+            ("DISCORD_TOKEN", "MTIz.fake.token"),
+            ("BACKCARE_MOD_LOG_CHANNEL", " 77 "),
+            ("BACKCARE_MODERATOR_ROLES", "5, 6,5"),
+        ])
+        .unwrap();
+        assert_eq!(good.mod_log_channel, Some(77));
+        assert_eq!(good.moderator_roles, vec![5, 6]);
+
+        let err = config(&[
+            ("DISCORD_TOKEN", "MTIz.fake.token"),
+            ("BACKCARE_MOD_LOG_CHANNEL", "#mods"),
+            ("BACKCARE_MODERATOR_ROLES", "@mods"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.lines().len(), 2, "{err}");
+        assert!(err.lines()[0].starts_with("BACKCARE_MOD_LOG_CHANNEL"));
+        assert!(err.lines()[1].starts_with("BACKCARE_MODERATOR_ROLES"));
+        assert!(err.lines()[1].contains("role ids"));
     }
 
     #[test]
