@@ -3,6 +3,7 @@
 //! log line or a `Debug` print.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::cli::Paths;
@@ -37,6 +38,35 @@ impl fmt::Display for Secret {
     }
 }
 
+/// How log lines are written to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// One readable line per event, for a terminal or journald.
+    #[default]
+    Human,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+impl LogFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogFormat::Human => "human",
+            LogFormat::Json => "json",
+        }
+    }
+}
+
+/// Which gateway shards this process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Shards {
+    /// As many shards as Discord recommends, all in this process.
+    #[default]
+    Auto,
+    /// Shards `first..=last` of `total`; other processes run the rest.
+    Range { first: u32, last: u32, total: u32 },
+}
+
 /// Everything `backcare serve` needs, validated.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -51,6 +81,10 @@ pub struct Config {
     pub mod_log_channel: Option<u64>,
     /// Roles whose members may use `/reload` and `/stats`, besides Manage Server.
     pub moderator_roles: Vec<u64>,
+    pub log_format: LogFormat,
+    /// Where `/healthz` and `/metrics` are served; `None` serves neither.
+    pub http_addr: Option<SocketAddr>,
+    pub shards: Shards,
     pub knowledge_dir: PathBuf,
     pub index_dir: PathBuf,
     /// Usage statistics and feedback counts.
@@ -80,6 +114,13 @@ impl Config {
         paths: &Paths,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
+        Config::check(paths, lookup).into_result()
+    }
+
+    /// Reads the configuration through `lookup` and keeps going past problems, so
+    /// `backcare config` can show what is set next to what is wrong. A missing token is an
+    /// empty [`Secret`] here, and a problem.
+    pub fn check(paths: &Paths, lookup: impl Fn(&str) -> Option<String>) -> Checked {
         let mut problems = Vec::new();
         let set = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
 
@@ -96,7 +137,8 @@ impl Config {
                     "DISCORD_TOKEN does not look like a bot token: expected three dot-separated base64url parts, as shown on the developer portal's Bot page"
                         .to_owned(),
                 );
-                None
+                // Kept (redacted) so `backcare config` shows it is set, though wrong.
+                Some(Secret::new(value.trim()))
             }
             Some(value) => Some(Secret::new(value.trim())),
         };
@@ -158,19 +200,164 @@ impl Config {
             &mut problems,
         );
 
-        match token {
-            Some(token) if problems.is_empty() => Ok(Config {
-                token,
+        let log_format = match set("BACKCARE_LOG_FORMAT").map(|v| v.trim().to_ascii_lowercase()) {
+            None => LogFormat::Human,
+            Some(value) if value == "human" => LogFormat::Human,
+            Some(value) if value == "json" => LogFormat::Json,
+            Some(_) => {
+                problems
+                    .push("BACKCARE_LOG_FORMAT must be `human` (the default) or `json`".to_owned());
+                LogFormat::Human
+            }
+        };
+
+        let http_addr = match set("BACKCARE_HTTP_ADDR") {
+            None => None,
+            Some(value) => match value.trim().parse::<SocketAddr>() {
+                Ok(addr) => Some(addr),
+                Err(_) => {
+                    problems.push(
+                        "BACKCARE_HTTP_ADDR must be an IP address and port such as 127.0.0.1:8080 or 0.0.0.0:8080, or unset to serve no health and metrics endpoint"
+                            .to_owned(),
+                    );
+                    None
+                }
+            },
+        };
+
+        let shards = shards(
+            set("BACKCARE_SHARDS"),
+            set("BACKCARE_SHARD_RANGE"),
+            &mut problems,
+        );
+
+        Checked {
+            config: Config {
+                token: token.unwrap_or_else(|| Secret::new("")),
                 api_url,
                 guild_id,
                 watch_channels,
                 mod_log_channel,
                 moderator_roles,
+                log_format,
+                http_addr,
+                shards,
                 knowledge_dir: paths.knowledge.clone(),
                 index_dir: paths.index.clone(),
                 data_dir: paths.data.clone(),
-            }),
-            _ => Err(ConfigError(problems)),
+            },
+            problems,
+        }
+    }
+
+    /// Every setting and its effective value, token redacted, in the order `.env.example`
+    /// lists them: what `backcare config` prints.
+    pub fn settings(&self) -> Vec<(&'static str, String)> {
+        let ids = |ids: &[u64]| {
+            if ids.is_empty() {
+                "(none)".to_owned()
+            } else {
+                ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",")
+            }
+        };
+        let (shards, range) = match self.shards {
+            Shards::Auto => (
+                "(auto: as Discord recommends)".to_owned(),
+                "(all)".to_owned(),
+            ),
+            Shards::Range { first, last, total } => {
+                (total.to_string(), format!("{first}..={last}"))
+            }
+        };
+        vec![
+            (
+                "DISCORD_TOKEN",
+                if self.token.expose().is_empty() {
+                    "(not set)".to_owned()
+                } else {
+                    self.token.to_string()
+                },
+            ),
+            ("DISCORD_API_URL", self.api_url.clone()),
+            (
+                "BACKCARE_GUILD_ID",
+                self.guild_id
+                    .map_or("(none: commands registered globally)".to_owned(), |id| {
+                        id.to_string()
+                    }),
+            ),
+            ("BACKCARE_WATCH_CHANNELS", ids(&self.watch_channels)),
+            (
+                "BACKCARE_MOD_LOG_CHANNEL",
+                self.mod_log_channel
+                    .map_or("(none)".to_owned(), |id| id.to_string()),
+            ),
+            ("BACKCARE_MODERATOR_ROLES", ids(&self.moderator_roles)),
+            (
+                "BACKCARE_KNOWLEDGE_DIR",
+                self.knowledge_dir.display().to_string(),
+            ),
+            ("BACKCARE_INDEX_DIR", self.index_dir.display().to_string()),
+            ("BACKCARE_DATA_DIR", self.data_dir.display().to_string()),
+            ("BACKCARE_LOG_FORMAT", self.log_format.as_str().to_owned()),
+            (
+                "BACKCARE_HTTP_ADDR",
+                self.http_addr
+                    .map_or("(off)".to_owned(), |addr| addr.to_string()),
+            ),
+            ("BACKCARE_SHARDS", shards),
+            ("BACKCARE_SHARD_RANGE", range),
+        ]
+    }
+}
+
+/// The configuration as read, and every problem found in it.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub config: Config,
+    /// One line each, naming the variable and what is expected.
+    pub problems: Vec<String>,
+}
+
+impl Checked {
+    /// The configuration, if nothing is wrong with it.
+    pub fn into_result(self) -> Result<Config, ConfigError> {
+        if self.problems.is_empty() {
+            Ok(self.config)
+        } else {
+            Err(ConfigError(self.problems))
+        }
+    }
+}
+
+/// `BACKCARE_SHARDS` and `BACKCARE_SHARD_RANGE`: both or neither.
+fn shards(total: Option<String>, range: Option<String>, problems: &mut Vec<String>) -> Shards {
+    const TOTAL: &str =
+        "BACKCARE_SHARDS must be the total number of shards across all processes (a whole number, at least 1), set together with BACKCARE_SHARD_RANGE";
+    const RANGE: &str =
+        "BACKCARE_SHARD_RANGE must be FIRST..=LAST, the shards this process runs (e.g. 0..=1), with LAST below BACKCARE_SHARDS and set together with it";
+    let total = total.map(|v| v.trim().parse::<u32>().ok().filter(|&n| n >= 1));
+    let range = range.map(|v| {
+        let (first, last) = v.trim().split_once("..=")?;
+        let first = first.trim().parse::<u32>().ok()?;
+        let last = last.trim().parse::<u32>().ok()?;
+        (first <= last).then_some((first, last))
+    });
+    match (total, range) {
+        (None, None) => Shards::Auto,
+        (Some(Some(total)), Some(Some((first, last)))) if last < total => {
+            Shards::Range { first, last, total }
+        }
+        (total, range) => {
+            let total = total.flatten();
+            if total.is_none() {
+                problems.push(TOTAL.to_owned());
+            }
+            // A good range is only wrong when it does not fit a good total.
+            if range.flatten().is_none() || total.is_some() {
+                problems.push(RANGE.to_owned());
+            }
+            Shards::Auto
         }
     }
 }
@@ -310,5 +497,103 @@ mod tests {
         let err = config(&[]).unwrap_err();
         assert_eq!(err.lines().len(), 1);
         assert!(err.lines()[0].starts_with("DISCORD_TOKEN is not set"));
+    }
+
+    #[test]
+    fn operations_settings_have_their_defaults() {
+        let config = config(&[("DISCORD_TOKEN", "MTIz.fake.token")]).unwrap();
+        assert_eq!(config.log_format, LogFormat::Human);
+        assert_eq!(config.http_addr, None);
+        assert_eq!(config.shards, Shards::Auto);
+    }
+
+    #[test]
+    fn log_format_http_address_and_shard_range_are_parsed() {
+        let config = config(&[
+            ("DISCORD_TOKEN", "MTIz.fake.token"),
+            ("BACKCARE_LOG_FORMAT", "JSON"),
+            ("BACKCARE_HTTP_ADDR", "127.0.0.1:8080"),
+            ("BACKCARE_SHARDS", "4"),
+            ("BACKCARE_SHARD_RANGE", "2..=3"),
+        ])
+        .unwrap();
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.http_addr, Some("127.0.0.1:8080".parse().unwrap()));
+        assert_eq!(
+            config.shards,
+            Shards::Range {
+                first: 2,
+                last: 3,
+                total: 4
+            }
+        );
+    }
+
+    #[test]
+    fn shard_settings_are_both_or_neither_and_the_range_fits_the_total() {
+        let problems = |vars: &[(&str, &str)]| {
+            let mut all = vec![("DISCORD_TOKEN", "MTIz.fake.token")];
+            all.extend_from_slice(vars);
+            config(&all).map(|_| Vec::new()).unwrap_or_else(|e| {
+                e.lines()
+                    .iter()
+                    .map(|l| l.split(' ').next().unwrap_or_default().to_owned())
+                    .collect()
+            })
+        };
+        assert_eq!(
+            problems(&[("BACKCARE_SHARDS", "2")]),
+            ["BACKCARE_SHARD_RANGE"]
+        );
+        assert_eq!(
+            problems(&[("BACKCARE_SHARD_RANGE", "0..=0")]),
+            ["BACKCARE_SHARDS"]
+        );
+        assert_eq!(
+            problems(&[("BACKCARE_SHARDS", "2"), ("BACKCARE_SHARD_RANGE", "1..=2")]),
+            ["BACKCARE_SHARD_RANGE"]
+        );
+        assert_eq!(
+            problems(&[("BACKCARE_SHARDS", "0"), ("BACKCARE_SHARD_RANGE", "1-2")]),
+            ["BACKCARE_SHARDS", "BACKCARE_SHARD_RANGE"]
+        );
+        assert_eq!(
+            problems(&[("BACKCARE_SHARDS", "2"), ("BACKCARE_SHARD_RANGE", "1..=0")]),
+            ["BACKCARE_SHARD_RANGE"]
+        );
+        assert!(
+            problems(&[("BACKCARE_SHARDS", "1"), ("BACKCARE_SHARD_RANGE", "0..=0")]).is_empty()
+        );
+    }
+
+    #[test]
+    fn check_keeps_the_good_values_next_to_the_problems() {
+        let checked = Config::check(&paths(), |name| match name {
+            "BACKCARE_HTTP_ADDR" => Some("localhost".to_owned()),
+            "BACKCARE_LOG_FORMAT" => Some("xml".to_owned()),
+            "BACKCARE_GUILD_ID" => Some("99".to_owned()),
+            _ => None,
+        });
+        let names: Vec<&str> = checked
+            .problems
+            .iter()
+            .map(|l| l.split(' ').next().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            names,
+            ["DISCORD_TOKEN", "BACKCARE_LOG_FORMAT", "BACKCARE_HTTP_ADDR"]
+        );
+        assert_eq!(checked.config.guild_id, Some(99));
+        let settings = checked.config.settings();
+        assert!(settings.contains(&("DISCORD_TOKEN", "(not set)".to_owned())));
+        assert!(settings.contains(&("BACKCARE_GUILD_ID", "99".to_owned())));
+    }
+
+    #[test]
+    fn settings_show_a_set_token_only_as_redacted() {
+        let config = config(&[("DISCORD_TOKEN", "MTIz.fake.token")]).unwrap();
+        let shown = format!("{:?}", config.settings());
+        assert!(!shown.contains("fake"), "{shown}");
+        assert!(shown.contains("[redacted]"), "{shown}");
     }
 }
