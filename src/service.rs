@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::engine::{Answer, Engine};
+use crate::health::Health;
 use crate::live::Live;
 use crate::reply::Reply;
 use crate::stats::StatsStore;
@@ -35,11 +36,17 @@ pub enum Via {
 pub struct Service {
     pub live: Live,
     pub stats: StatsStore,
+    /// Shards connected and shutdown state, for `/healthz`.
+    pub health: Health,
 }
 
 impl Service {
     pub fn new(live: Live, stats: StatsStore) -> Arc<Service> {
-        let service = Service { live, stats };
+        let service = Service {
+            live,
+            stats,
+            health: Health::default(),
+        };
         service.record_sections();
         Arc::new(service)
     }

@@ -1,0 +1,27 @@
+//! Starts tracing: lines on stderr, filtered by `RUST_LOG`, readable or one JSON object each.
+//!
+//! Called once by the binary. Nothing logged anywhere may carry the token: it only ever
+//! exists as a [`crate::config::Secret`], which prints as `[redacted]`.
+
+use tracing_subscriber::EnvFilter;
+
+use crate::config::LogFormat;
+
+/// Installs the global subscriber. `default_filter` applies when `RUST_LOG` is unset or
+/// invalid (an invalid one is reported on stderr, since logging is not up yet).
+pub fn init(format: LogFormat, default_filter: &str) {
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(value) if !value.trim().is_empty() => EnvFilter::try_new(&value).unwrap_or_else(|err| {
+            eprintln!("backcare: RUST_LOG is not a valid filter ({err}); using {default_filter}");
+            EnvFilter::new(default_filter)
+        }),
+        _ => EnvFilter::new(default_filter),
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().with_current_span(true).init(),
+    }
+}
