@@ -314,7 +314,17 @@ async fn commands_are_registered_in_the_guild_and_intents_are_minimal() {
         .map(|c| c["name"].as_str().unwrap_or_default())
         .collect();
     names.sort();
-    assert_eq!(names, ["ask", "redflags", "technique", "techniques"]);
+    assert_eq!(
+        names,
+        [
+            "ask",
+            "redflags",
+            "reload",
+            "stats",
+            "technique",
+            "techniques"
+        ]
+    );
     for command in registration.body.as_array().into_iter().flatten() {
         assert!(
             !command["description"]
@@ -571,6 +581,6 @@ async fn without_a_guild_id_commands_are_registered_globally() {
             common::fake_discord::APP_ID
         )
     );
-    assert_eq!(registration.body.as_array().map(Vec::len), Some(4));
+    assert_eq!(registration.body.as_array().map(Vec::len), Some(6));
     bot.stop().await;
 }

@@ -1,4 +1,5 @@
-//! The slash commands: `/ask`, `/techniques`, `/technique` and `/redflags`.
+//! The members' slash commands: `/ask`, `/techniques`, `/technique` and `/redflags` (the
+//! moderators' ones live in [`super::moderation`]).
 //!
 //! Each command asks the engine and lays the reply out with [`super::embeds`]; none of them
 //! words an answer itself. Doc comments are the help text Discord shows.
@@ -7,7 +8,7 @@ use poise::serenity_prelude as serenity;
 use poise::CreateReply;
 
 use super::embeds::{self, no_mentions, EmbedParts};
-use super::{Context, Data, Error};
+use super::{feedback, moderation, Context, Data, Error};
 use crate::knowledge::Kind;
 use crate::reply::{Reply, SectionAnswer};
 use crate::service::Via;
@@ -15,7 +16,14 @@ use crate::text::truncate_chars;
 
 /// Every command the bot registers.
 pub fn all() -> Vec<poise::Command<Data, Error>> {
-    vec![ask(), techniques(), technique(), redflags()]
+    vec![
+        ask(),
+        techniques(),
+        technique(),
+        redflags(),
+        moderation::reload(),
+        moderation::stats(),
+    ]
 }
 
 /// Ask a back-care question. Warning signs are always checked first.
@@ -26,7 +34,7 @@ pub async fn ask(
     question: String,
 ) -> Result<(), Error> {
     let answer = ctx.data().service.answer(&question, Via::Command);
-    send_reply(ctx, &answer.reply).await
+    send_reply(ctx, &answer.reply, feedback::buttons(&answer.reply)).await
 }
 
 /// List the techniques and warm-ups the guides describe.
@@ -63,7 +71,7 @@ pub async fn technique(
             }
         }
     };
-    send_reply(ctx, &reply).await
+    send_reply(ctx, &reply, Vec::new()).await
 }
 
 /// List the warning signs that need care instead of cracking, and what to do about each.
@@ -98,16 +106,25 @@ fn is_technique(kind: Kind) -> bool {
     matches!(kind, Kind::Technique | Kind::Warmup)
 }
 
-/// Sends an engine reply as an embed; if that is refused (say, no Embed Links permission),
-/// sends its plain text, so a seek-care reply still gets through.
-async fn send_reply(ctx: Context<'_>, reply: &Reply) -> Result<(), Error> {
-    let Err(err) = send(ctx, embeds::reply_parts(reply)).await else {
+/// Sends an engine reply as an embed (with `buttons` under it); if that is refused (say, no
+/// Embed Links permission), sends its plain text, so a seek-care reply still gets through.
+async fn send_reply(
+    ctx: Context<'_>,
+    reply: &Reply,
+    buttons: Vec<serenity::CreateActionRow>,
+) -> Result<(), Error> {
+    let embed = CreateReply::default()
+        .embed(embeds::reply_parts(reply).build())
+        .components(buttons.clone())
+        .allowed_mentions(no_mentions());
+    let Err(err) = ctx.send(embed).await else {
         return Ok(());
     };
     tracing::warn!(error = %format!("{err:#}"), "embed response failed; retrying as text");
     ctx.send(
         CreateReply::default()
             .content(truncate_chars(&reply.text(), embeds::MAX_CONTENT))
+            .components(buttons)
             .allowed_mentions(no_mentions()),
     )
     .await?;

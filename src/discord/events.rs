@@ -1,13 +1,14 @@
-//! Gateway messages: answers mentions and DMs, and watches configured channels for red flags.
+//! Gateway events: answers mentions and DMs, watches configured channels for red flags, and
+//! passes button clicks to [`super::feedback`].
 //!
 //! Decides whether a message gets a reply and sends it; the answer itself comes from the
 //! engine. A failed send is logged, never a crash.
 
 use poise::serenity_prelude as serenity;
-use serenity::{CreateMessage, FullEvent, Message, UserId};
+use serenity::{CreateMessage, FullEvent, Interaction, Message, UserId};
 
 use super::embeds::{self, no_mentions, MAX_CONTENT};
-use super::{Data, Error};
+use super::{feedback, Data, Error};
 use crate::reply::Reply;
 use crate::service::Via;
 use crate::text::truncate_chars;
@@ -17,10 +18,20 @@ pub async fn handle(
     framework: poise::FrameworkContext<'_, Data, Error>,
     event: &FullEvent,
 ) -> Result<(), Error> {
-    if let FullEvent::Message { new_message } = event {
-        let ctx = framework.serenity_context;
-        let bot_id = ctx.cache.current_user().id;
-        on_message(ctx, framework.user_data, bot_id, new_message).await;
+    let ctx = framework.serenity_context;
+    match event {
+        FullEvent::Message { new_message } => {
+            let bot_id = ctx.cache.current_user().id;
+            on_message(ctx, framework.user_data, bot_id, new_message).await;
+        }
+        FullEvent::InteractionCreate {
+            interaction: Interaction::Component(click),
+        } => {
+            if !feedback::on_click(ctx, framework.user_data, click).await {
+                tracing::debug!(custom_id = %click.data.custom_id, "ignoring an unknown component");
+            }
+        }
+        _ => {}
     }
     Ok(())
 }
@@ -72,8 +83,10 @@ async fn on_message(ctx: &serenity::Context, data: &Data, bot_id: UserId, msg: &
 /// Replies with an embed; if that fails (say, no Embed Links permission), tries plain text,
 /// so a seek-care reply still gets through.
 async fn send_reply(ctx: &serenity::Context, msg: &Message, reply: &Reply) {
+    let buttons = feedback::buttons(reply);
     let embed = CreateMessage::new()
         .embed(embeds::reply_embed(reply))
+        .components(buttons.clone())
         .reference_message(msg)
         .allowed_mentions(no_mentions());
     let Err(err) = msg.channel_id.send_message(ctx, embed).await else {
@@ -82,6 +95,7 @@ async fn send_reply(ctx: &serenity::Context, msg: &Message, reply: &Reply) {
     tracing::warn!(channel = %msg.channel_id, message = %msg.id, error = %err, "embed reply failed; retrying as text");
     let text = CreateMessage::new()
         .content(truncate_chars(&reply.text(), MAX_CONTENT))
+        .components(buttons)
         .reference_message(msg)
         .allowed_mentions(no_mentions());
     if let Err(err) = msg.channel_id.send_message(ctx, text).await {

@@ -3,9 +3,12 @@
 //! Only this module tree touches Discord types. Answers come from the [`Service`], whose live
 //! engine a reload can swap while questions in flight keep the version they started with.
 
+pub mod background;
 pub mod commands;
 pub mod embeds;
 pub mod events;
+pub mod feedback;
+pub mod moderation;
 pub mod shutdown;
 
 use std::collections::HashSet;
@@ -15,7 +18,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use poise::serenity_prelude as serenity;
-use serenity::{ChannelId, ClientBuilder, GatewayIntents, GuildId, HttpBuilder};
+use serenity::{ChannelId, ClientBuilder, GatewayIntents, GuildId, HttpBuilder, RoleId};
 
 use crate::config::{Config, DEFAULT_API_URL};
 use crate::service::Service;
@@ -30,6 +33,8 @@ pub type Context<'a> = poise::Context<'a, Data, Error>;
 pub struct Data {
     pub service: Arc<Service>,
     pub watch_channels: HashSet<ChannelId>,
+    /// Members with one of these roles may use the moderator commands.
+    pub moderator_roles: HashSet<RoleId>,
 }
 
 /// How long shutting the shards down may take before `run` returns anyway.
@@ -60,11 +65,16 @@ pub async fn run(
     }
 
     let data = Data {
-        service,
+        service: Arc::clone(&service),
         watch_channels: config
             .watch_channels
             .iter()
             .map(|&id| ChannelId::new(id))
+            .collect(),
+        moderator_roles: config
+            .moderator_roles
+            .iter()
+            .map(|&id| RoleId::new(id))
             .collect(),
     };
     let guild = config.guild_id.map(GuildId::new);
@@ -93,8 +103,14 @@ pub async fn run(
         .await
         .context("cannot set up the Discord client")?;
     let shard_manager = client.shard_manager.clone();
+    let background = background::start(
+        service,
+        client.http.clone(),
+        &config.knowledge_dir,
+        config.mod_log_channel.map(ChannelId::new),
+    );
 
-    tokio::select! {
+    let result = tokio::select! {
         result = client.start_autosharded() => {
             result.context("the Discord connection stopped")
         }
@@ -105,7 +121,9 @@ pub async fn run(
             }
             Ok(())
         }
-    }
+    };
+    background.stop().await;
+    result
 }
 
 /// Registers the slash commands; a failure is logged, and the bot keeps answering mentions.

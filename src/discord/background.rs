@@ -1,0 +1,119 @@
+//! What a running bot does besides answering: reloads the knowledge when its files change
+//! (posting the result to the moderators' log channel), and writes the usage stats to disk
+//! every minute and at shutdown.
+//!
+//! Blocking work (reloading, writing stats) runs on tokio's blocking threads, never on the
+//! async workers that answer members.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use poise::serenity_prelude as serenity;
+use serenity::{ChannelId, Http};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::moderation;
+use crate::service::Service;
+use crate::watch;
+
+/// How often the usage stats are written to disk while the bot runs.
+pub const STATS_FLUSH_EVERY: Duration = Duration::from_secs(60);
+
+/// The running jobs. [`Background::stop`] ends them and writes the stats one last time;
+/// dropping it ends them without writing.
+pub struct Background {
+    service: Arc<Service>,
+    tasks: Vec<JoinHandle<()>>,
+    /// Kept for the bot's lifetime: dropping it stops the watching.
+    _watcher: Option<watch::Watcher>,
+}
+
+/// Starts watching `knowledge_dir` and the periodic stats flush. If the folder cannot be
+/// watched, that is logged and the bot serves on (a `/reload` still works).
+pub fn start(
+    service: Arc<Service>,
+    http: Arc<Http>,
+    knowledge_dir: &Path,
+    mod_log: Option<ChannelId>,
+) -> Background {
+    let mut tasks = vec![tokio::spawn(flush_periodically(Arc::clone(&service)))];
+    let watcher = match watch::watch(knowledge_dir, watch::DEFAULT_DEBOUNCE) {
+        Ok((watcher, changes)) => {
+            tracing::info!(dir = %knowledge_dir.display(), "watching the knowledge folder for edits");
+            tasks.push(tokio::spawn(reload_on_change(
+                changes,
+                Arc::clone(&service),
+                http,
+                mod_log,
+            )));
+            Some(watcher)
+        }
+        Err(err) => {
+            tracing::warn!(dir = %knowledge_dir.display(), error = %err, "cannot watch the knowledge folder; edits need /reload to go live");
+            None
+        }
+    };
+    Background {
+        service,
+        tasks,
+        _watcher: watcher,
+    }
+}
+
+impl Background {
+    /// Ends the jobs and writes the stats.
+    pub async fn stop(self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        flush_stats(Arc::clone(&self.service)).await;
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+async fn reload_on_change(
+    mut changes: mpsc::Receiver<()>,
+    service: Arc<Service>,
+    http: Arc<Http>,
+    mod_log: Option<ChannelId>,
+) {
+    while changes.recv().await.is_some() {
+        tracing::info!("knowledge files changed; reloading");
+        let report = moderation::run_reload(Arc::clone(&service)).await;
+        if !report.clean {
+            tracing::warn!(report = %report.text, "the knowledge edit needs a moderator");
+        }
+        if let Some(channel) = mod_log {
+            moderation::post_to_mod_log(&http, channel, &report.text).await;
+        }
+    }
+}
+
+async fn flush_periodically(service: Arc<Service>) {
+    let mut every = tokio::time::interval_at(
+        tokio::time::Instant::now() + STATS_FLUSH_EVERY,
+        STATS_FLUSH_EVERY,
+    );
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        flush_stats(Arc::clone(&service)).await;
+    }
+}
+
+async fn flush_stats(service: Arc<Service>) {
+    match tokio::task::spawn_blocking(move || service.stats.flush()).await {
+        Ok(Ok(())) => tracing::debug!("usage stats written"),
+        Ok(Err(err)) => tracing::error!(error = %err, "could not write the usage stats"),
+        Err(err) => tracing::error!(error = %err, "writing the usage stats stopped unexpectedly"),
+    }
+}

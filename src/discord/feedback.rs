@@ -1,0 +1,115 @@
+//! The "Helpful" / "Not helpful" buttons under answers, and counting the clicks.
+//!
+//! A click counts for the guide section the answer came from, in the usage stats. Who clicked
+//! is never stored or logged.
+
+use poise::serenity_prelude as serenity;
+use serenity::{
+    ButtonStyle, ComponentInteraction, CreateActionRow, CreateButton, CreateInteractionResponse,
+    CreateInteractionResponseMessage,
+};
+
+use super::embeds::no_mentions;
+use super::Data;
+use crate::reply::Reply;
+
+const PREFIX: &str = "feedback";
+/// Discord's limit on a component's custom id.
+const MAX_CUSTOM_ID: usize = 100;
+
+pub const THANKS: &str = "Thanks for the feedback!";
+
+/// The buttons for a reply: only answers from a guide section get them.
+pub fn buttons(reply: &Reply) -> Vec<CreateActionRow> {
+    let Reply::Answer(answer) = reply else {
+        return Vec::new();
+    };
+    let (Some(yes), Some(no)) = (custom_id(&answer.id, true), custom_id(&answer.id, false)) else {
+        tracing::warn!(section = %answer.id, "section id too long for feedback buttons");
+        return Vec::new();
+    };
+    vec![CreateActionRow::Buttons(vec![
+        CreateButton::new(yes)
+            .label("Helpful")
+            .style(ButtonStyle::Success),
+        CreateButton::new(no)
+            .label("Not helpful")
+            .style(ButtonStyle::Secondary),
+    ])]
+}
+
+/// `feedback:yes:<section-id>` or `feedback:no:<section-id>`, if it fits Discord's limit.
+pub fn custom_id(section: &str, helpful: bool) -> Option<String> {
+    let vote = if helpful { "yes" } else { "no" };
+    let id = format!("{PREFIX}:{vote}:{section}");
+    (id.len() <= MAX_CUSTOM_ID).then_some(id)
+}
+
+/// The section and vote of a feedback button's custom id; None for any other component.
+pub fn parse(custom_id: &str) -> Option<(&str, bool)> {
+    let rest = custom_id.strip_prefix(PREFIX)?.strip_prefix(':')?;
+    let (vote, section) = rest.split_once(':')?;
+    let helpful = match vote {
+        "yes" => true,
+        "no" => false,
+        _ => return None,
+    };
+    (!section.is_empty()).then_some((section, helpful))
+}
+
+/// Handles a button click. Returns false when the component is not a feedback button.
+pub async fn on_click(ctx: &serenity::Context, data: &Data, click: &ComponentInteraction) -> bool {
+    let Some((section, helpful)) = parse(&click.data.custom_id) else {
+        return false;
+    };
+    // A section removed by a reload since the answer was sent is thanked but not counted, so
+    // the stats only ever hold sections that existed.
+    if data.service.engine().knowledge().section(section).is_some() {
+        data.service.stats.feedback(section, helpful);
+        tracing::info!(section, helpful, "answer feedback");
+    } else {
+        tracing::info!(
+            section,
+            helpful,
+            "feedback for a section that no longer exists"
+        );
+    }
+    let thanks = CreateInteractionResponseMessage::new()
+        .content(THANKS)
+        .ephemeral(true)
+        .allowed_mentions(no_mentions());
+    if let Err(err) = click
+        .create_response(ctx, CreateInteractionResponse::Message(thanks))
+        .await
+    {
+        tracing::error!(error = %err, "could not acknowledge feedback");
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn custom_ids_round_trip_and_other_components_are_not_feedback() {
+        let yes = custom_id("knee-to-chest", true).unwrap();
+        assert_eq!(yes, "feedback:yes:knee-to-chest");
+        assert_eq!(parse(&yes), Some(("knee-to-chest", true)));
+        assert_eq!(
+            parse(&custom_id("warm-up", false).unwrap()),
+            Some(("warm-up", false))
+        );
+        assert_eq!(parse("feedback:maybe:warm-up"), None);
+        assert_eq!(parse("feedback:yes:"), None);
+        assert_eq!(parse("feedbackyes:warm-up"), None);
+        assert_eq!(parse("other:yes:warm-up"), None);
+    }
+
+    #[test]
+    fn an_id_too_long_for_discord_gets_no_buttons() {
+        assert!(custom_id(&"a".repeat(87), true).is_some());
+        assert!(custom_id(&"a".repeat(88), false).is_some());
+        assert!(custom_id(&"a".repeat(88), true).is_none());
+    }
+}
