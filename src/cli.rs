@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 
+use crate::config::{Checked, Config};
 use crate::engine::{Answer, Engine, MAX_QUESTION_CHARS};
 use crate::knowledge::{Knowledge, Problem};
 use crate::regression;
@@ -21,8 +22,65 @@ use crate::search::{Opened, Search, MIN_COVERAGE};
 pub struct Cli {
     #[command(flatten)]
     pub paths: Paths,
+    /// Log lines as `human` (the default) or `json` [env: BACKCARE_LOG_FORMAT]
+    #[arg(long, global = true, value_name = "FORMAT")]
+    pub log_format: Option<String>,
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// Reads the configuration once, at start-up: flags, then the environment (which holds
+    /// `.env` by now). Validated by [`Config::check`], so every problem is reported together.
+    pub fn config(&self) -> Checked {
+        let serve = match &self.command {
+            Command::Serve(args) | Command::Config(args) => Some(args),
+            _ => None,
+        };
+        Config::check(&self.paths, |name| {
+            let flag = match name {
+                "BACKCARE_LOG_FORMAT" => self.log_format.clone(),
+                _ => serve.and_then(|args| args.flag(name)),
+            };
+            flag.or_else(|| std::env::var(name).ok())
+        })
+    }
+}
+
+/// Settings of the running bot that can be given as flags; each overrides its environment
+/// variable. The token has no flag: a command line is visible to every user of the machine.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// Serve GET /healthz and GET /metrics on this address, e.g. 0.0.0.0:8080
+    /// [env: BACKCARE_HTTP_ADDR]
+    #[arg(long, value_name = "ADDR")]
+    pub http_addr: Option<String>,
+    /// Total number of shards across all processes, with --shard-range [env: BACKCARE_SHARDS]
+    #[arg(long, value_name = "TOTAL")]
+    pub shards: Option<String>,
+    /// The shards this process runs, e.g. 0..=1 [env: BACKCARE_SHARD_RANGE]
+    #[arg(long, value_name = "FIRST..=LAST")]
+    pub shard_range: Option<String>,
+    /// Register the slash commands in this server only [env: BACKCARE_GUILD_ID]
+    #[arg(long, value_name = "ID")]
+    pub guild_id: Option<String>,
+    /// Channels where every message is checked for red flags [env: BACKCARE_WATCH_CHANNELS]
+    #[arg(long, value_name = "IDS")]
+    pub watch_channels: Option<String>,
+}
+
+impl ServeArgs {
+    /// The value given on the command line for the variable `name`, if any.
+    fn flag(&self, name: &str) -> Option<String> {
+        match name {
+            "BACKCARE_HTTP_ADDR" => self.http_addr.clone(),
+            "BACKCARE_SHARDS" => self.shards.clone(),
+            "BACKCARE_SHARD_RANGE" => self.shard_range.clone(),
+            "BACKCARE_GUILD_ID" => self.guild_id.clone(),
+            "BACKCARE_WATCH_CHANNELS" => self.watch_channels.clone(),
+            _ => None,
+        }
+    }
 }
 
 /// Where the knowledge and the index live.
@@ -65,8 +123,11 @@ pub enum Command {
     /// Show usage statistics: questions asked, answered and unanswered, escalations,
     /// feedback per section, and the most frequent unanswered questions.
     Stats,
-    /// Run the Discord bot.
-    Serve,
+    /// Run the Discord bot (and, with --http-addr, its health and metrics endpoints).
+    Serve(ServeArgs),
+    /// Print the effective configuration of `serve`, token redacted, and any problems with
+    /// it (exit code 2 if there are some).
+    Config(ServeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -461,4 +522,54 @@ pub fn diff(paths: &Paths, args: &DiffArgs) -> ExitCode {
         println!("{line}");
     }
     ExitCode::SUCCESS
+}
+
+/// Prints every configuration problem, one line each, and returns the bad-input exit code.
+fn report_config(problems: &[String]) -> ExitCode {
+    for line in problems {
+        eprintln!("backcare: {line}");
+    }
+    ExitCode::from(BAD_INPUT)
+}
+
+/// `backcare config`: the effective settings (token redacted), then any problems.
+pub fn config(checked: &Checked) -> ExitCode {
+    let settings = checked.config.settings();
+    let width = settings
+        .iter()
+        .map(|(name, _)| name.len())
+        .max()
+        .unwrap_or(0);
+    let mut out = io::stdout().lock();
+    for (name, value) in settings {
+        if writeln!(out, "{name:<width$}  {value}").is_err() {
+            break;
+        }
+    }
+    if checked.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        report_config(&checked.problems)
+    }
+}
+
+/// `backcare serve`: refuses a bad configuration (every problem, exit code 2), then runs the
+/// bot until Ctrl-C or SIGTERM and exits 0 once the questions in flight are answered.
+pub fn serve(checked: Checked) -> ExitCode {
+    let config = match checked.into_result() {
+        Ok(config) => config,
+        Err(err) => return report_config(err.lines()),
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => return fail(1, format!("cannot start the async runtime: {err}")),
+    };
+    let shutdown = crate::discord::shutdown_signal();
+    let result = runtime.block_on(crate::serve::run(config, None, shutdown));
+    // Whatever is still running must not hold the exit up.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => fail(1, format!("{err:#}")),
+    }
 }
