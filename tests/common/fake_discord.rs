@@ -34,6 +34,14 @@ pub const GUILD_ID: u64 = 900_000_000_000_000_010;
 pub const CHANNEL_ID: u64 = 900_000_000_000_000_020;
 pub const WATCHED_CHANNEL_ID: u64 = 900_000_000_000_000_021;
 pub const DM_CHANNEL_ID: u64 = 900_000_000_000_000_022;
+pub const MOD_LOG_CHANNEL_ID: u64 = 900_000_000_000_000_023;
+pub const MODERATOR_ROLE_ID: u64 = 900_000_000_000_000_030;
+
+/// Discord permission bits the tests hand out.
+pub const SEND_MESSAGES: u64 = 1 << 11;
+pub const MANAGE_GUILD: u64 = 1 << 5;
+/// The message flag that makes an interaction response visible to its user only.
+pub const EPHEMERAL: u64 = 1 << 6;
 
 const TIMESTAMP: &str = "2025-01-01T12:00:00.000000+00:00";
 
@@ -227,6 +235,35 @@ impl FakeDiscord {
         .await
     }
 
+    /// Waits for a follow-up message to the interaction with id `interaction_id` (what the
+    /// bot sends after deferring).
+    pub async fn wait_followup(&self, from: usize, interaction_id: u64) -> Recorded {
+        let path = format!("/api/v10/webhooks/{APP_ID}/interaction-token-{interaction_id}");
+        self.wait_for(
+            from,
+            &format!("a follow-up to interaction {interaction_id}"),
+            |r| r.method == "POST" && r.path == path,
+        )
+        .await
+    }
+
+    /// Waits for a message the bot posts in `channel` (not a reply).
+    pub async fn wait_post_in(
+        &self,
+        from: usize,
+        channel: u64,
+        what: &str,
+        matches: impl Fn(&str) -> bool,
+    ) -> Recorded {
+        let path = format!("/api/v10/channels/{channel}/messages");
+        self.wait_for(from, what, |r| {
+            r.method == "POST"
+                && r.path == path
+                && matches(r.body["content"].as_str().unwrap_or(""))
+        })
+        .await
+    }
+
     /// Sends a dispatch event on the live gateway session (waiting for one if the bot is
     /// reconnecting) and returns when it was sent.
     pub async fn dispatch(&self, event: &str, data: Value) -> Instant {
@@ -313,6 +350,29 @@ impl FakeDiscord {
         self.interaction(4, name, options)
     }
 
+    /// An INTERACTION_CREATE payload for a click (type 3) on the button `custom_id` of a
+    /// message the bot sent: `sent` is its recorded request (a channel message or an
+    /// interaction response).
+    pub fn component(&self, custom_id: &str, sent: &Recorded) -> (u64, Value) {
+        let body = if sent.path.starts_with("/api/v10/interactions/") {
+            &sent.body["data"]
+        } else {
+            &sent.body
+        };
+        let channel = sent
+            .path
+            .strip_prefix("/api/v10/channels/")
+            .and_then(|rest| rest.split('/').next())
+            .map_or_else(|| CHANNEL_ID.to_string(), str::to_owned);
+        let mut message = sent_message(&self.shared, &channel, body);
+        message["guild_id"] = json!(GUILD_ID.to_string());
+        let (id, mut interaction) = self.interaction(3, "", json!([]));
+        interaction["channel_id"] = json!(channel);
+        interaction["message"] = message;
+        interaction["data"] = json!({"custom_id": custom_id, "component_type": 2});
+        (id, interaction)
+    }
+
     fn interaction(&self, kind: u8, name: &str, options: Value) -> (u64, Value) {
         let id = self.id();
         let interaction = json!({
@@ -346,6 +406,36 @@ impl FakeDiscord {
         });
         (id, interaction)
     }
+}
+
+/// Makes an interaction come from a member with these permission bits and role ids.
+pub fn as_member(interaction: &mut Value, permissions: u64, roles: &[u64]) {
+    interaction["member"]["permissions"] = json!(permissions.to_string());
+    interaction["member"]["roles"] = json!(roles.iter().map(u64::to_string).collect::<Vec<_>>());
+}
+
+/// Makes an interaction come from a DM: a user, no member and no guild.
+pub fn in_dm(interaction: &mut Value) {
+    let object = interaction.as_object_mut().expect("an interaction object");
+    object.remove("member");
+    object.remove("guild_id");
+    object.remove("guild_locale");
+    object.insert("user".to_owned(), member_user());
+    object.insert("channel_id".to_owned(), json!(DM_CHANNEL_ID.to_string()));
+}
+
+/// The `custom_id`s of the buttons in a body the bot sent (a message or an interaction
+/// response).
+pub fn button_ids(body: &Value) -> Vec<String> {
+    let rows = body["components"]
+        .as_array()
+        .or_else(|| body["data"]["components"].as_array())
+        .cloned()
+        .unwrap_or_default();
+    rows.iter()
+        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+        .filter_map(|c| c["custom_id"].as_str().map(str::to_owned))
+        .collect()
 }
 
 /// Whether a record is a message the bot sent in reply to `message_id`.
@@ -609,6 +699,10 @@ async fn rest(
                 .into_response()
         }
         ("POST", ["interactions", _, _, "callback"]) => StatusCode::NO_CONTENT.into_response(),
+        // A follow-up after a deferred response answers like a channel message.
+        ("POST", ["webhooks", _, _]) => {
+            Json(sent_message(&shared, &CHANNEL_ID.to_string(), &body)).into_response()
+        }
         _ => {
             eprintln!("fake discord: unknown request {method} {path}");
             shared
@@ -663,6 +757,8 @@ fn sent_message(shared: &Shared, channel: &str, body: &Value) -> Value {
         "mention_roles": [],
         "attachments": [],
         "embeds": body["embeds"].as_array().cloned().unwrap_or_default(),
+        "components": body["components"].as_array().cloned().unwrap_or_default(),
+        "flags": body["flags"].as_u64().unwrap_or(0),
         "pinned": false,
         "type": if body.get("message_reference").is_some() { 19 } else { 0 },
         "message_reference": body.get("message_reference").cloned().unwrap_or(Value::Null),

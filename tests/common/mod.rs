@@ -7,7 +7,7 @@ pub mod fake_discord;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-
+use std::sync::Arc;
 use std::time::Duration;
 
 use backcare::cli::{Cli, Paths};
@@ -27,10 +27,30 @@ pub fn knowledge_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("knowledge")
 }
 
+/// A writable copy of the repository's knowledge folder at `dir/knowledge`, for tests that
+/// edit it.
+pub fn copy_knowledge(dir: &Path) -> PathBuf {
+    let copy = dir.join("knowledge");
+    std::fs::create_dir_all(&copy).expect("create the knowledge copy");
+    for entry in std::fs::read_dir(knowledge_dir()).expect("read knowledge/") {
+        let path = entry.expect("a knowledge file").path();
+        if path.is_file() {
+            let name = path.file_name().expect("a file name");
+            std::fs::copy(&path, copy.join(name)).expect("copy a knowledge file");
+        }
+    }
+    copy
+}
+
 /// Paths to the repository's knowledge, with the index (and any data) in `dir`. Parsed like
 /// the command line, so path options added later get their defaults.
 pub fn test_paths(dir: &Path) -> Paths {
-    let knowledge = knowledge_dir();
+    test_paths_with(dir, &knowledge_dir())
+}
+
+/// Like [`test_paths`], with the knowledge read from `knowledge`.
+pub fn test_paths_with(dir: &Path, knowledge: &Path) -> Paths {
+    let knowledge = knowledge.to_owned();
     let index = dir.join("index");
     let data = dir.join("data");
     let base = [
@@ -47,12 +67,37 @@ pub fn test_paths(dir: &Path) -> Paths {
         .paths
 }
 
+/// How a test bot is set up beyond the defaults.
+pub struct BotOptions {
+    /// Register commands in this guild; None registers them globally.
+    pub guild: Option<u64>,
+    /// Read the knowledge from this folder instead of the repository's.
+    pub knowledge: Option<PathBuf>,
+    /// More environment variables for the configuration.
+    pub vars: Vec<(&'static str, String)>,
+}
+
+impl Default for BotOptions {
+    fn default() -> BotOptions {
+        BotOptions {
+            guild: Some(GUILD_ID),
+            knowledge: None,
+            vars: Vec::new(),
+        }
+    }
+}
+
 /// The real bot, running in this test's runtime against a fake Discord.
 pub struct Bot {
     pub fake: FakeDiscord,
+    /// The bot's answering service, to look at its engine and stats.
+    pub service: Arc<Service>,
+    /// The data folder (usage stats).
+    pub data_dir: PathBuf,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
-    _index: tempfile::TempDir,
+    /// The index and data folder; None once handed out by [`Bot::stop_keeping_files`].
+    files: Option<tempfile::TempDir>,
 }
 
 impl Bot {
@@ -64,18 +109,31 @@ impl Bot {
 
     /// Like [`Bot::start`]; `guild` None registers the commands globally.
     pub async fn start_with(guild: Option<u64>) -> Bot {
+        Bot::start_custom(BotOptions {
+            guild,
+            ..BotOptions::default()
+        })
+        .await
+    }
+
+    /// Starts the fake and the bot set up by `options`, and waits until the bot is ready.
+    pub async fn start_custom(options: BotOptions) -> Bot {
         let fake = FakeDiscord::start().await;
         let index = tempfile::tempdir().expect("temp dir for the index");
-        let paths = test_paths(index.path());
+        let paths = match &options.knowledge {
+            Some(knowledge) => test_paths_with(index.path(), knowledge),
+            None => test_paths(index.path()),
+        };
         let api_url = fake.api_url();
         let mut vars = vec![
             ("DISCORD_TOKEN", FAKE_TOKEN.to_owned()),
             ("DISCORD_API_URL", api_url),
             ("BACKCARE_WATCH_CHANNELS", WATCHED_CHANNEL_ID.to_string()),
         ];
-        if let Some(guild) = guild {
+        if let Some(guild) = options.guild {
             vars.push(("BACKCARE_GUILD_ID", guild.to_string()));
         }
+        vars.extend(options.vars);
         let config = Config::from_lookup(&paths, |name| {
             vars.iter()
                 .find(|(k, _)| *k == name)
@@ -85,14 +143,21 @@ impl Bot {
         let service = Service::open(&config.knowledge_dir, &config.index_dir, &config.data_dir)
             .expect("open the engine");
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(backcare::discord::run(config, service, async move {
-            let _ = stopped.await;
-        }));
+        let data_dir = config.data_dir.clone();
+        let task = tokio::spawn(backcare::discord::run(
+            config,
+            Arc::clone(&service),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
         let bot = Bot {
             fake,
+            service,
+            data_dir,
             stop: Some(stop),
             task: Some(task),
-            _index: index,
+            files: Some(index),
         };
         bot.fake.wait_ready().await;
         bot
@@ -100,7 +165,13 @@ impl Bot {
 
     /// Asks the bot to shut down and checks it returns `Ok` within 5 seconds.
     /// Also checks the bot made no request the fake does not know.
-    pub async fn stop(mut self) {
+    pub async fn stop(self) {
+        self.stop_keeping_files().await;
+    }
+
+    /// Like [`Bot::stop`], and hands back the temp folder (index and data) so the test can
+    /// read what the bot left on disk.
+    pub async fn stop_keeping_files(mut self) -> tempfile::TempDir {
         assert_eq!(
             self.fake.unknown_requests(),
             Vec::<String>::new(),
@@ -117,6 +188,7 @@ impl Bot {
         if let Err(err) = result {
             panic!("the bot returned an error on shutdown: {err:#}");
         }
+        self.files.take().expect("the bot's files")
     }
 }
 
