@@ -8,7 +8,9 @@ pub mod commands;
 pub mod embeds;
 pub mod events;
 pub mod feedback;
+pub mod in_flight;
 pub mod moderation;
+pub mod shards;
 pub mod shutdown;
 
 use std::collections::HashSet;
@@ -19,6 +21,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use poise::serenity_prelude as serenity;
 use serenity::{ChannelId, ClientBuilder, GatewayIntents, GuildId, HttpBuilder, RoleId};
+use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, DEFAULT_API_URL};
 use crate::service::Service;
@@ -39,6 +42,11 @@ pub struct Data {
 
 /// How long shutting the shards down may take before `run` returns anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
+
+/// How long a shutdown waits for the questions in flight. An answer takes milliseconds and
+/// its reply well under a second; this leaves room for a slow Discord within `docker stop`'s
+/// ten seconds.
+const DRAIN_GRACE: Duration = Duration::from_secs(3);
 
 /// Runs the bot until `shutdown` completes (then closes the gateway and returns `Ok`), or
 /// until the connection fails for good.
@@ -98,30 +106,40 @@ pub async fn run(
         })
         .build();
 
+    let in_flight = TaskTracker::new();
+    let shard_watch = shards::ShardWatch::new(Arc::clone(&service));
     let mut client = ClientBuilder::new_with_http(http, intents)
-        .framework(framework)
+        .framework(in_flight::Tracked::new(framework, in_flight.clone()))
+        .event_handler_arc(Arc::clone(&shard_watch))
         .await
         .context("cannot set up the Discord client")?;
     let shard_manager = client.shard_manager.clone();
+    shard_watch.watch(Arc::clone(&shard_manager));
     let background = background::start(
-        service,
+        Arc::clone(&service),
         client.http.clone(),
         &config.knowledge_dir,
         config.mod_log_channel.map(ChannelId::new),
     );
 
     let result = tokio::select! {
-        result = client.start_autosharded() => {
+        result = shards::start(&mut client, config.shards) => {
             result.context("the Discord connection stopped")
         }
         () = shutdown => {
-            tracing::info!("shutting down");
+            tracing::info!("shutting down: no new questions, finishing those in flight");
+            service.health.start_draining();
+            let unfinished = in_flight::drain(&in_flight, DRAIN_GRACE).await;
+            if unfinished > 0 {
+                tracing::warn!(unfinished, "questions still unanswered after {DRAIN_GRACE:?}; closing anyway");
+            }
             if tokio::time::timeout(SHUTDOWN_GRACE, shard_manager.shutdown_all()).await.is_err() {
                 tracing::warn!("the gateway did not close in time; exiting anyway");
             }
             Ok(())
         }
     };
+    shard_watch.stopped().await;
     background.stop().await;
     result
 }
