@@ -8,6 +8,7 @@
 
 #![allow(dead_code)]
 
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -68,14 +69,28 @@ enum Command {
     Drop,
 }
 
+/// A live gateway session: one shard's connection after READY or RESUMED.
+#[derive(Clone)]
+struct Session {
+    conn: u64,
+    tx: mpsc::UnboundedSender<Command>,
+}
+
 struct Shared {
     port: u16,
     log: Mutex<Vec<Recorded>>,
     changed: watch::Sender<usize>,
-    /// The live gateway session (after READY or RESUMED), if any.
-    live: Mutex<Option<(u64, mpsc::UnboundedSender<Command>)>>,
+    /// The live gateway sessions (after READY or RESUMED), by shard id.
+    live: Mutex<BTreeMap<u32, Session>>,
     connections: AtomicU64,
-    seq: AtomicU64,
+    /// The last sequence number sent, by shard id.
+    seq: Mutex<HashMap<u32, u64>>,
+    /// How many shards `GET /gateway/bot` recommends.
+    gateway_shards: AtomicU64,
+    /// READY is only sent while this is true (IDENTIFY is still recorded).
+    ready_open: watch::Sender<bool>,
+    /// How long message and interaction responses are held before being answered.
+    reply_delay: Mutex<Duration>,
     next_id: AtomicU64,
     on_resume: Mutex<OnResume>,
     unknown: Mutex<Vec<String>>,
@@ -100,6 +115,14 @@ impl Shared {
 
     fn id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::SeqCst)
+    }
+
+    /// The next sequence number on `shard`'s session; `reset` starts a new session at 1.
+    fn next_seq(&self, shard: u32, reset: bool) -> u64 {
+        let mut seq = self.seq.lock().unwrap();
+        let s = seq.entry(shard).or_insert(0);
+        *s = if reset { 1 } else { *s + 1 };
+        *s
     }
 }
 
@@ -130,9 +153,12 @@ impl FakeDiscord {
             port: addr.port(),
             log: Mutex::new(Vec::new()),
             changed,
-            live: Mutex::new(None),
+            live: Mutex::new(BTreeMap::new()),
             connections: AtomicU64::new(0),
-            seq: AtomicU64::new(0),
+            seq: Mutex::new(HashMap::new()),
+            gateway_shards: AtomicU64::new(1),
+            ready_open: watch::channel(true).0,
+            reply_delay: Mutex::new(Duration::ZERO),
             next_id: AtomicU64::new(1_000_000_000_000_000_000),
             on_resume: Mutex::new(OnResume::Resume),
             unknown: Mutex::new(Vec::new()),
@@ -264,35 +290,74 @@ impl FakeDiscord {
         .await
     }
 
-    /// Sends a dispatch event on the live gateway session (waiting for one if the bot is
-    /// reconnecting) and returns when it was sent.
+    /// Sends a dispatch event on a live gateway session (the lowest shard's; waiting for one
+    /// if the bot is reconnecting) and returns when it was sent.
     pub async fn dispatch(&self, event: &str, data: Value) -> Instant {
+        self.dispatch_to(None, event, data).await
+    }
+
+    /// Like [`FakeDiscord::dispatch`], on the session of shard `shard`.
+    pub async fn dispatch_on(&self, shard: u32, event: &str, data: Value) -> Instant {
+        self.dispatch_to(Some(shard), event, data).await
+    }
+
+    async fn dispatch_to(&self, shard: Option<u32>, event: &str, data: Value) -> Instant {
         check_event(event, &data);
         let deadline = Instant::now() + WAIT;
         loop {
-            let live = self.shared.live.lock().unwrap().clone();
-            if let Some((_, tx)) = live {
-                let s = self.shared.seq.fetch_add(1, Ordering::SeqCst) + 1;
+            let live = {
+                let live = self.shared.live.lock().unwrap();
+                match shard {
+                    Some(shard) => live.get(&shard).map(|session| (shard, session.clone())),
+                    None => live
+                        .iter()
+                        .next()
+                        .map(|(&id, session)| (id, session.clone())),
+                }
+            };
+            if let Some((id, session)) = live {
+                let s = self.shared.next_seq(id, false);
                 let frame = json!({"op": 0, "t": event, "s": s, "d": data});
                 let sent = Instant::now();
-                if tx.send(Command::Send(frame)).is_ok() {
+                if session.tx.send(Command::Send(frame)).is_ok() {
                     return sent;
                 }
             }
             assert!(
                 Instant::now() < deadline,
-                "no live gateway session to send {event} on within {WAIT:?}"
+                "no live gateway session (shard {shard:?}) to send {event} on within {WAIT:?}"
             );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
 
-    /// Closes the live gateway connection (close code 4000, as Discord does on an internal
-    /// error) so the bot has to reconnect.
+    /// Closes a live gateway connection (the lowest shard's; close code 4000, as Discord does
+    /// on an internal error) so the bot has to reconnect.
     pub fn drop_connection(&self) {
-        let live = self.shared.live.lock().unwrap().take();
-        let (_, tx) = live.expect("no live gateway connection to drop");
-        let _ = tx.send(Command::Drop);
+        let live = self.shared.live.lock().unwrap().pop_first();
+        let (_, session) = live.expect("no live gateway connection to drop");
+        let _ = session.tx.send(Command::Drop);
+    }
+
+    /// How many shards `GET /gateway/bot` recommends (1 unless set).
+    pub fn set_gateway_shards(&self, shards: u64) {
+        self.shared.gateway_shards.store(shards, Ordering::SeqCst);
+    }
+
+    /// While held, an IDENTIFY is recorded but READY is not sent, so no shard connects.
+    pub fn hold_ready(&self, hold: bool) {
+        self.shared.ready_open.send_replace(!hold);
+    }
+
+    /// Holds every message and interaction response this long before answering it (it is
+    /// recorded on arrival), like a slow Discord.
+    pub fn delay_replies(&self, delay: Duration) {
+        *self.shared.reply_delay.lock().unwrap() = delay;
+    }
+
+    /// The shard ids of the live gateway sessions.
+    pub fn live_shards(&self) -> Vec<u32> {
+        self.shared.live.lock().unwrap().keys().copied().collect()
     }
 
     /// Requests the fake did not know (answered 404).
@@ -509,14 +574,14 @@ fn check_event(event: &str, data: &Value) {
     }
 }
 
-fn ready(port: u16) -> Value {
+fn ready(port: u16, shard: [u32; 2]) -> Value {
     json!({
         "v": 10,
         "user": bot_user(),
         "guilds": [],
-        "session_id": "fake-session",
+        "session_id": format!("fake-session-{}", shard[0]),
         "resume_gateway_url": format!("ws://127.0.0.1:{port}/gateway"),
-        "shard": [0, 1],
+        "shard": shard,
         "application": {"id": APP_ID.to_string(), "flags": 0},
     })
 }
@@ -541,6 +606,8 @@ async fn send_json(socket: &mut WebSocket, value: &Value) -> bool {
 async fn connection(mut socket: WebSocket, shared: Arc<Shared>) {
     let conn = shared.connections.fetch_add(1, Ordering::SeqCst) + 1;
     let (tx, mut rx) = mpsc::unbounded_channel::<Command>();
+    // Which shard this connection serves, once it said so in IDENTIFY or RESUME.
+    let mut shard: Option<u32> = None;
     if !send_json(
         &mut socket,
         &json!({"op": 10, "d": {"heartbeat_interval": 41_250}}),
@@ -569,29 +636,42 @@ async fn connection(mut socket: WebSocket, shared: Arc<Shared>) {
                         }
                     }
                     Some(2) => {
-                        shared.seq.store(1, Ordering::SeqCst);
-                        let ready = json!({"op": 0, "t": "READY", "s": 1, "d": ready(shared.port)});
-                        check_event("READY", &ready["d"]);
-                        // Recorded and live before READY goes out: the bot may act on READY
-                        // at once, and queued test events are only read after this frame.
+                        let id = payload["d"]["shard"][0].as_u64().unwrap_or(0) as u32;
+                        let total = payload["d"]["shard"][1].as_u64().unwrap_or(1) as u32;
+                        shard = Some(id);
                         shared.record("WS", "IDENTIFY", redact_token(payload["d"].clone()));
-                        *shared.live.lock().unwrap() = Some((conn, tx.clone()));
+                        let mut open = shared.ready_open.subscribe();
+                        if open.wait_for(|open| *open).await.is_err() {
+                            break;
+                        }
+                        let s = shared.next_seq(id, true);
+                        let ready = json!({"op": 0, "t": "READY", "s": s, "d": ready(shared.port, [id, total])});
+                        check_event("READY", &ready["d"]);
+                        // Live before READY goes out: the bot may act on READY at once, and
+                        // queued test events are only read after this frame.
+                        shared.live.lock().unwrap().insert(id, Session { conn, tx: tx.clone() });
                         if !send_json(&mut socket, &ready).await {
                             break;
                         }
                     }
                     Some(6) => {
+                        let id = payload["d"]["session_id"]
+                            .as_str()
+                            .and_then(|s| s.strip_prefix("fake-session-"))
+                            .and_then(|s| s.parse::<u32>().ok())
+                            .unwrap_or(0);
+                        shard = Some(id);
                         let on_resume = *shared.on_resume.lock().unwrap();
                         let reply = match on_resume {
                             OnResume::Resume => {
-                                let s = shared.seq.fetch_add(1, Ordering::SeqCst) + 1;
+                                let s = shared.next_seq(id, false);
                                 json!({"op": 0, "t": "RESUMED", "s": s, "d": {}})
                             }
                             OnResume::InvalidSession => json!({"op": 9, "d": false}),
                         };
                         shared.record("WS", "RESUME", redact_token(payload["d"].clone()));
                         if on_resume == OnResume::Resume {
-                            *shared.live.lock().unwrap() = Some((conn, tx.clone()));
+                            shared.live.lock().unwrap().insert(id, Session { conn, tx: tx.clone() });
                         }
                         if !send_json(&mut socket, &reply).await {
                             break;
@@ -619,8 +699,10 @@ async fn connection(mut socket: WebSocket, shared: Arc<Shared>) {
         }
     }
     let mut live = shared.live.lock().unwrap();
-    if live.as_ref().is_some_and(|(id, _)| *id == conn) {
-        *live = None;
+    if let Some(id) = shard {
+        if live.get(&id).is_some_and(|session| session.conn == conn) {
+            live.remove(&id);
+        }
     }
 }
 
@@ -651,6 +733,10 @@ async fn rest(
             .unwrap_or_else(|_| json!(String::from_utf8_lossy(&body).into_owned()))
     };
     shared.record(method.as_str(), &path, body.clone());
+    let delay = *shared.reply_delay.lock().unwrap();
+    if method == Method::POST && !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     let segments: Vec<&str> = path
         .strip_prefix("/api/v10/")
         .unwrap_or("")
@@ -661,7 +747,7 @@ async fn rest(
         ("GET", ["gateway"]) => Json(json!({"url": gateway_url})).into_response(),
         ("GET", ["gateway", "bot"]) => Json(json!({
             "url": gateway_url,
-            "shards": 1,
+            "shards": shared.gateway_shards.load(Ordering::SeqCst),
             "session_start_limit": {
                 "total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1
             },
