@@ -26,11 +26,7 @@ pub async fn handle(
         }
         FullEvent::InteractionCreate {
             interaction: Interaction::Component(click),
-        } => {
-            if !feedback::on_click(ctx, framework.user_data, click).await {
-                tracing::debug!(custom_id = %click.data.custom_id, "ignoring an unknown component");
-            }
-        }
+        } => feedback::on_click(ctx, framework.user_data, click).await,
         _ => {}
     }
     Ok(())

@@ -57,10 +57,11 @@ pub fn parse(custom_id: &str) -> Option<(&str, bool)> {
     (!section.is_empty()).then_some((section, helpful))
 }
 
-/// Handles a button click. Returns false when the component is not a feedback button.
-pub async fn on_click(ctx: &serenity::Context, data: &Data, click: &ComponentInteraction) -> bool {
+/// Handles a button click; components that are not feedback buttons are ignored.
+pub async fn on_click(ctx: &serenity::Context, data: &Data, click: &ComponentInteraction) {
     let Some((section, helpful)) = parse(&click.data.custom_id) else {
-        return false;
+        tracing::debug!(custom_id = %click.data.custom_id, "ignoring an unknown component");
+        return;
     };
     // A section removed by a reload since the answer was sent is thanked but not counted, so
     // the stats only ever hold sections that existed.
@@ -84,7 +85,6 @@ pub async fn on_click(ctx: &serenity::Context, data: &Data, click: &ComponentInt
     {
         tracing::error!(error = %err, "could not acknowledge feedback");
     }
-    true
 }
 
 #[cfg(test)]
