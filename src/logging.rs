@@ -3,6 +3,8 @@
 //! Called once by the binary. Nothing logged anywhere may carry the token: it only ever
 //! exists as a [`crate::config::Secret`], which prints as `[redacted]`.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
@@ -17,8 +19,10 @@ pub fn init(format: LogFormat, default_filter: &str) {
         }),
         _ => EnvFilter::new(default_filter),
     };
+    // Colours only for a person at a terminal, not in journald or `docker logs`.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Human => builder.init(),

@@ -12,9 +12,10 @@ fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
     let checked = cli.config();
-    // The bot reports what it does; a command-line tool stays quiet unless something is wrong.
+    // The bot reports what it does (but not each index commit); a command-line tool stays
+    // quiet unless something is wrong.
     let default_filter = match cli.command {
-        Command::Serve(_) => "info",
+        Command::Serve(_) => "info,tantivy=warn",
         _ => "warn",
     };
     backcare::logging::init(checked.config.log_format, default_filter);
