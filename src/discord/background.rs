@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::moderation;
+use crate::config::Shards;
 use crate::service::Service;
 use crate::watch;
 
@@ -80,6 +81,16 @@ impl Drop for Background {
     }
 }
 
+/// Whether this process posts reload results to the moderators' log. When the shards are
+/// split over several processes each one reloads, and only the one running shard 0 posts,
+/// so moderators see each result once.
+pub fn posts_mod_log(shards: Shards) -> bool {
+    match shards {
+        Shards::Auto => true,
+        Shards::Range { first, .. } => first == 0,
+    }
+}
+
 async fn reload_on_change(
     mut changes: mpsc::Receiver<()>,
     service: Arc<Service>,
@@ -115,5 +126,25 @@ async fn flush_stats(service: Arc<Service>) {
         Ok(Ok(())) => tracing::debug!("usage stats written"),
         Ok(Err(err)) => tracing::error!(error = %err, "could not write the usage stats"),
         Err(err) => tracing::error!(error = %err, "writing the usage stats stopped unexpectedly"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_process_with_shard_zero_posts_reload_results() {
+        assert!(posts_mod_log(Shards::Auto));
+        assert!(posts_mod_log(Shards::Range {
+            first: 0,
+            last: 1,
+            total: 4
+        }));
+        assert!(!posts_mod_log(Shards::Range {
+            first: 2,
+            last: 3,
+            total: 4
+        }));
     }
 }

@@ -119,7 +119,10 @@ pub async fn run(
         Arc::clone(&service),
         client.http.clone(),
         &config.knowledge_dir,
-        config.mod_log_channel.map(ChannelId::new),
+        config
+            .mod_log_channel
+            .filter(|_| background::posts_mod_log(config.shards))
+            .map(ChannelId::new),
     );
 
     let result = tokio::select! {
