@@ -637,3 +637,22 @@ async fn json_logs_carry_no_token_and_the_binary_serves_health_and_metrics() {
         fake.unknown_requests()
     );
 }
+
+#[test]
+fn env_example_and_the_deploy_guide_list_every_setting() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let example = std::fs::read_to_string(root.join(".env.example")).expect(".env.example");
+    let guide = std::fs::read_to_string(root.join("docs/deploy.md")).expect("docs/deploy.md");
+    let checked = Config::check(&common::test_paths(root), |_| None);
+    let names = checked.config.settings().into_iter().map(|(name, _)| name);
+    for name in names.chain(["RUST_LOG"]) {
+        assert!(
+            example.contains(&format!("{name}=")),
+            ".env.example has no {name}="
+        );
+        assert!(
+            guide.contains(&format!("`{name}`")),
+            "docs/deploy.md does not describe {name}"
+        );
+    }
+}
