@@ -1,6 +1,6 @@
-//! Start-up configuration for `backcare serve`: read once from the environment, validated into
-//! one typed [`Config`]. Nothing else reads environment variables, and the token never reaches a
-//! log line or a `Debug` print.
+//! Start-up configuration for `backcare serve`: read once (flags, then the environment; see
+//! [`crate::cli::Cli::config`]), validated into one typed [`Config`]. Nothing else reads
+//! environment variables, and the token never reaches a log line or a `Debug` print.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -103,11 +103,6 @@ impl ConfigError {
 }
 
 impl Config {
-    /// Reads the configuration from the process environment (after `.env` was loaded).
-    pub fn from_env(paths: &Paths) -> Result<Config, ConfigError> {
-        Config::from_lookup(paths, |name| std::env::var(name).ok())
-    }
-
     /// Reads the configuration through `lookup`, so tests need not touch the environment.
     /// All problems are reported together.
     pub fn from_lookup(
