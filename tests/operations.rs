@@ -627,10 +627,21 @@ async fn json_logs_carry_no_token_and_the_binary_serves_health_and_metrics() {
         !log.contains("fake.token"),
         "part of the token reached the log"
     );
-    assert!(
-        log.contains("\"question answered\""),
-        "one event per question"
+    // One event per question, inside a span naming the message (never its text).
+    let answered: Vec<Value> = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|event| event["fields"]["message"] == json!("question answered"))
+        .collect();
+    assert_eq!(answered.len(), 1, "{log}");
+    assert_eq!(answered[0]["fields"]["outcome"], json!("answer"));
+    assert_eq!(
+        answered[0]["span"]["kind"],
+        json!("message"),
+        "{}",
+        answered[0]
     );
+    assert_eq!(answered[0]["span"]["id"], json!(id), "{}", answered[0]);
     assert!(
         fake.unknown_requests().is_empty(),
         "{:?}",

@@ -11,6 +11,7 @@ use serenity::{
     CreateInteractionResponse, CreateInteractionResponseMessage, FullEvent, Interaction,
 };
 use tokio_util::task::TaskTracker;
+use tracing::Instrument as _;
 
 use super::embeds::no_mentions;
 
@@ -46,8 +47,24 @@ impl<F: serenity::Framework> serenity::Framework for Tracked<F> {
             turn_away(&ctx, &event).await;
             return;
         }
-        self.inner.dispatch(ctx, event).await;
+        // Everything logged while handling it (the answer, a failed send) carries its ids.
+        let span = tracing::info_span!(
+            "event",
+            kind = event.snake_case_name(),
+            id = event_id(&event),
+            shard = ctx.shard_id.0
+        );
+        self.inner.dispatch(ctx, event).instrument(span).await;
         drop(token);
+    }
+}
+
+/// The message or interaction id, to find one question's log lines (never its text).
+fn event_id(event: &FullEvent) -> Option<u64> {
+    match event {
+        FullEvent::Message { new_message } => Some(new_message.id.get()),
+        FullEvent::InteractionCreate { interaction } => Some(interaction.id().get()),
+        _ => None,
     }
 }
 
