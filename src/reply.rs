@@ -110,10 +110,18 @@ impl SectionAnswer {
     }
 }
 
+/// Topics a no-match reply lists at most; a large library lists its techniques first.
+pub const MAX_TOPICS: usize = 25;
+
 impl NoMatch {
     pub fn new<'a>(sections: impl Iterator<Item = &'a Section>) -> NoMatch {
+        let (mut topics, rest): (Vec<&Section>, Vec<&Section>) =
+            sections.partition(|s| matches!(s.kind, Kind::Technique | Kind::Warmup));
+        topics.extend(rest);
         NoMatch {
-            topics: sections
+            topics: topics
+                .into_iter()
+                .take(MAX_TOPICS)
                 .map(|s| Topic {
                     id: s.id.clone(),
                     title: s.title.clone(),
@@ -180,7 +188,7 @@ fn answer_text(a: &SectionAnswer) -> String {
 fn no_match_text(n: &NoMatch) -> String {
     let mut out =
         String::from("I couldn't find that in my guides. Here is what I can help with:\n");
-    for topic in n.topics.iter().take(25) {
+    for topic in &n.topics {
         out.push_str(&format!("• {} ({})\n", topic.title, topic.kind));
     }
     out.push_str(

@@ -3,6 +3,9 @@
 //! This module turns whatever a member typed into plain lower-case words. It knows nothing
 //! about red flags or the index; it must never drop a letter that could belong to a word.
 
+use std::sync::LazyLock;
+
+use rustc_hash::FxHashSet;
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
@@ -20,6 +23,10 @@ pub enum Markdown {
 /// Accents are removed because members type "númbness" or paste text from phones whose
 /// keyboards add them; the guides and red-flag phrases are written without.
 pub fn canonical(text: &str) -> String {
+    // ASCII is already in NFKC form, and its case folding is plain lower-casing.
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
     let folded = caseless::default_case_fold_str(&text.nfkc().collect::<String>());
     if folded.is_ascii() {
         return folded;
@@ -186,7 +193,10 @@ pub const FILLER: &[&str] = &[
 ];
 
 pub fn is_filler(word: &str) -> bool {
-    FILLER.contains(&word)
+    static SET: LazyLock<FxHashSet<&'static str>> =
+        LazyLock::new(|| FILLER.iter().copied().collect());
+    // Filler words are short; longer words skip the lookup.
+    word.len() <= 10 && SET.contains(word)
 }
 
 /// Cuts `text` to at most `max` characters on a character boundary, adding an ellipsis when

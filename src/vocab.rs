@@ -1,17 +1,16 @@
 //! A word vocabulary shared by triage and search: maps a message word to the known words
 //! it may stand for, through exact spelling, English stemming and one-letter typos.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 pub type TermId = usize;
 
-/// Typos are considered in words at least this long (shorter words collide too often)...
-pub const TYPO_MIN_CHARS: usize = 5;
-/// ...and in words of four letters that are not English words ("fevr", "shap").
-pub const TYPO_MIN_CHARS_NON_WORD: usize = 4;
+/// Typos are considered in words at least this long: "fevr", "shap", "numbnes". Shorter
+/// words collide with too many others.
+pub const TYPO_MIN_CHARS: usize = 4;
 
 static ENGLISH: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
     include_str!("triage/english-words.txt")
@@ -21,31 +20,40 @@ static ENGLISH: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
 });
 
 /// True when `word` is a common English word, or a regular inflection of one ("toppings"),
-/// so not a misspelling of something else.
+/// so not a misspelling of something else: "never" is not a typo of "fever", nor "weeks"
+/// of "weak".
 pub fn is_english_word(word: &str) -> bool {
-    ENGLISH.contains(word)
-        || ["s", "es", "ed", "ing", "ings", "ly", "er", "ers"]
-            .iter()
-            .filter_map(|suffix| word.strip_suffix(suffix))
-            .any(|base| {
-                base.len() >= 3
-                    && (ENGLISH.contains(base) || ENGLISH.contains(format!("{base}e").as_str()))
-            })
+    if ENGLISH.contains(word) {
+        return true;
+    }
+    let mut with_e = String::new();
+    ["s", "es", "ed", "ing", "ings", "ly", "er", "ers"]
+        .iter()
+        .filter_map(|suffix| word.strip_suffix(suffix))
+        .filter(|base| base.len() >= 3)
+        .any(|base| {
+            with_e.clear();
+            with_e.push_str(base);
+            with_e.push('e');
+            ENGLISH.contains(base) || ENGLISH.contains(with_e.as_str())
+        })
 }
 
 /// How a word was recognised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Via {
     Exact,
-    /// One letter off a phrase word, and itself a common English word: a weaker reading
-    /// ("never" is one letter off "fever").
-    TypoOfRealWord,
+    /// One letter off a known word, and not an English word itself.
     Typo,
 }
 
 pub struct Vocabulary {
     stemmer: Stemmer,
     stems: HashMap<String, TermId>,
+    /// The first two bytes of every stem. English stemming keeps a word's first two letters,
+    /// so a word whose start is not here cannot stem to a known term and is not stemmed:
+    /// stemming is the dearest step of a lookup, and most chat words are unrelated.
+    prefixes: HashSet<u16>,
     /// The stem of each term, by id.
     terms: Vec<String>,
     /// Spellings (as written in phrases, plus regular inflections) for typo matching.
@@ -58,10 +66,11 @@ impl Default for Vocabulary {
     fn default() -> Self {
         Vocabulary {
             stemmer: Stemmer::create(Algorithm::English),
-            stems: HashMap::new(),
+            stems: HashMap::default(),
+            prefixes: HashSet::default(),
             terms: Vec::new(),
             forms: Vec::new(),
-            deletions: HashMap::new(),
+            deletions: HashMap::default(),
         }
     }
 }
@@ -87,12 +96,18 @@ impl Vocabulary {
             Some(&id) => id,
             None => {
                 self.stems.insert(stem.clone(), self.terms.len());
+                self.prefixes.insert(prefix(&stem));
+                // The stemmer's few irregular cases turn a second-letter y into i
+                // ("lying" -> "lie", "dying" -> "die").
+                if stem.as_bytes().get(1) == Some(&b'i') {
+                    self.prefixes.insert(prefix(&stem.replacen('i', "y", 1)));
+                }
                 self.terms.push(stem.clone());
                 self.terms.len() - 1
             }
         };
         for form in inflections(word).chain(inflections(&stem)) {
-            if form.chars().count() >= TYPO_MIN_CHARS_NON_WORD - 1 {
+            if form.chars().count() >= TYPO_MIN_CHARS - 1 {
                 self.forms.push((form, id));
             }
         }
@@ -120,24 +135,19 @@ impl Vocabulary {
             out.push((id, Via::Exact));
             return;
         }
-        let stem = self.stemmer.stem(word);
-        if let Some(&id) = self.stems.get(stem.as_ref()) {
-            out.push((id, Via::Exact));
+        if self.prefixes.contains(&prefix(word)) {
+            let stem = self.stemmer.stem(word);
+            if let Some(&id) = self.stems.get(stem.as_ref()) {
+                out.push((id, Via::Exact));
+                return;
+            }
+        }
+        // Most chat words are real words: they are what they say, so the costly typo search
+        // is only for the rest.
+        if word.chars().count() < TYPO_MIN_CHARS || is_english_word(word) {
             return;
         }
-        let chars = word.chars().count();
-        let via = if is_english_word(word) {
-            Via::TypoOfRealWord
-        } else {
-            Via::Typo
-        };
-        let min = match via {
-            Via::Typo => TYPO_MIN_CHARS_NON_WORD,
-            _ => TYPO_MIN_CHARS,
-        };
-        if chars < min {
-            return;
-        }
+        let via = Via::Typo;
         let mut buf = String::with_capacity(word.len());
         for_each_deletion(word, &mut buf, |key| {
             for &index in self.deletions.get(key).into_iter().flatten() {
@@ -148,6 +158,15 @@ impl Vocabulary {
             }
         });
     }
+}
+
+/// The first two bytes of a word, as one number.
+fn prefix(word: &str) -> u16 {
+    let bytes = word.as_bytes();
+    u16::from_le_bytes([
+        bytes.first().copied().unwrap_or(0),
+        bytes.get(1).copied().unwrap_or(0),
+    ])
 }
 
 /// Regular English inflections of a word, for recognising typos of inflected forms
@@ -236,7 +255,8 @@ mod tests {
         assert_eq!(look("numbness"), [(numb, Via::Exact)]);
         assert_eq!(look("numb"), [(numb, Via::Exact)]);
         assert_eq!(look("numbnes"), [(numb, Via::Typo)]);
-        assert_eq!(look("never"), [(fever, Via::TypoOfRealWord)]);
-        assert_eq!(look("number"), [(numb, Via::TypoOfRealWord)]);
+        assert_eq!(look("fevr"), [(fever, Via::Typo)]);
+        assert_eq!(look("never"), []);
+        assert_eq!(look("number"), []);
     }
 }

@@ -283,8 +283,6 @@ impl Search {
             }
             found.clear();
             self.vocab.lookup(word, &mut found);
-            // A real word one letter off a guide word is another word ("sit" is not "sat").
-            found.retain(|&(_, via)| via != Via::TypoOfRealWord);
             if found.is_empty()
                 && !NEUTRAL_WORDS.contains(&word)
                 && !unknown.iter().any(|u| u == word)

@@ -10,7 +10,9 @@ use serde::Serialize;
 
 use crate::knowledge::{RedFlags, Tier};
 use crate::text::{self, Markdown};
-use crate::vocab::{TermId, Via, Vocabulary};
+use rustc_hash::FxHashSet;
+
+use crate::vocab::{TermId, Vocabulary};
 
 /// One red flag found in a message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -191,12 +193,11 @@ impl Triage {
             self.vocab.lookup(word, &mut terms);
             if !terms.is_empty() {
                 words.push(word.to_owned());
-                for &(term, via) in &terms {
+                for &(term, _) in &terms {
                     occurrences.push(Occurrence {
                         position,
                         term,
                         word: words.len() - 1,
-                        weak: via == Via::TypoOfRealWord,
                     });
                 }
             }
@@ -205,15 +206,24 @@ impl Triage {
         if occurrences.is_empty() {
             return;
         }
-        let mut candidates: Vec<usize> = occurrences
+        // Most phrases share a word with the message without having all of theirs there
+        // ("back", "pain"): rule those out from the set of terms present, before any window.
+        let mut present: FxHashSet<TermId> = FxHashSet::default();
+        present.extend(occurrences.iter().map(|o| o.term));
+        let mut candidates: Vec<usize> = present
             .iter()
-            .flat_map(|o| self.by_term[o.term].iter().copied())
+            .flat_map(|&term| self.by_term[term].iter().copied())
             .collect();
         candidates.sort_unstable();
         candidates.dedup();
         for index in candidates {
             let phrase = &self.phrases[index];
-            if found.contains_key(&phrase.flag) {
+            if found.contains_key(&phrase.flag)
+                || !phrase
+                    .slots
+                    .iter()
+                    .all(|slot| slot.iter().any(|t| present.contains(t)))
+            {
                 continue;
             }
             if let Some(matched) = window_match(&occurrences, phrase) {
@@ -232,9 +242,6 @@ struct Occurrence {
     term: TermId,
     /// Index of the word as written.
     word: usize,
-    /// A real English word one letter off the term ("never" for "fever", "weeks" for "weak"):
-    /// most likely the word it is, so it never completes a phrase.
-    weak: bool,
 }
 
 /// Looks for every slot of the phrase filled within a window of `slots + gap` content
@@ -242,7 +249,6 @@ struct Occurrence {
 fn window_match(occurrences: &[Occurrence], phrase: &Phrase) -> Option<Vec<usize>> {
     let relevant: Vec<(&Occurrence, usize)> = occurrences
         .iter()
-        .filter(|o| !o.weak)
         .filter_map(|o| slot_of(phrase, o.term).map(|slot| (o, slot)))
         .collect();
     let need = phrase.slots.len();
@@ -389,7 +395,6 @@ mod tests {
             position,
             term,
             word: position,
-            weak: false,
         };
         assert!(window_match(&[at(0, 0), at(2, 1)], &phrase).is_some());
         assert!(window_match(&[at(0, 0), at(3, 1)], &phrase).is_none());
