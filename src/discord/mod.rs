@@ -10,6 +10,7 @@ pub mod events;
 pub mod feedback;
 pub mod in_flight;
 pub mod moderation;
+pub mod retry;
 pub mod shards;
 pub mod shutdown;
 
