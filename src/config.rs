@@ -4,7 +4,10 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
 
 use crate::cli::Paths;
 
@@ -67,6 +70,71 @@ pub enum Shards {
     Range { first: u32, last: u32, total: u32 },
 }
 
+/// How many questions one member may ask per period (`BACKCARE_RATE_LIMIT`, e.g. `5/30s`).
+/// Red-flag messages are never held back by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub questions: NonZeroU32,
+    pub per: Duration,
+}
+
+impl RateLimit {
+    /// Enough to hold a conversation, too few to flood a channel.
+    pub const DEFAULT: RateLimit = RateLimit {
+        questions: NonZeroU32::new(5).unwrap(),
+        per: Duration::from_secs(30),
+    };
+    const MAX_QUESTIONS: u32 = 10_000;
+    const MAX_PER: Duration = Duration::from_secs(24 * 60 * 60);
+}
+
+impl Default for RateLimit {
+    fn default() -> RateLimit {
+        RateLimit::DEFAULT
+    }
+}
+
+/// `5/30s`, in the largest unit that divides the period.
+impl fmt::Display for RateLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.per.as_secs();
+        let (n, unit) = match secs {
+            s if s % 3600 == 0 => (s / 3600, "h"),
+            s if s % 60 == 0 => (s / 60, "m"),
+            s => (s, "s"),
+        };
+        write!(f, "{}/{n}{unit}", self.questions)
+    }
+}
+
+/// `QUESTIONS/PERIOD` with the period in whole seconds, minutes or hours: `5/30s`, `20/10m`.
+impl FromStr for RateLimit {
+    type Err = ();
+
+    fn from_str(value: &str) -> Result<RateLimit, ()> {
+        let (questions, per) = value.trim().split_once('/').ok_or(())?;
+        let questions = questions.trim().parse::<u32>().map_err(drop)?;
+        let per = per.trim();
+        let unit = per.find(|c: char| !c.is_ascii_digit()).ok_or(())?;
+        let (amount, unit) = per.split_at(unit);
+        let amount = amount.parse::<u64>().map_err(drop)?;
+        let secs = match unit.trim() {
+            "s" => amount,
+            "m" => amount.saturating_mul(60),
+            "h" => amount.saturating_mul(3600),
+            _ => return Err(()),
+        };
+        let limit = RateLimit {
+            questions: NonZeroU32::new(questions).ok_or(())?,
+            per: Duration::from_secs(secs),
+        };
+        let fits = questions <= RateLimit::MAX_QUESTIONS
+            && !limit.per.is_zero()
+            && limit.per <= RateLimit::MAX_PER;
+        fits.then_some(limit).ok_or(())
+    }
+}
+
 /// Everything `backcare serve` needs, validated.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -81,6 +149,8 @@ pub struct Config {
     pub mod_log_channel: Option<u64>,
     /// Roles whose members may use `/reload` and `/stats`, besides Manage Server.
     pub moderator_roles: Vec<u64>,
+    /// Questions one member may ask per period; red flags are always answered.
+    pub rate_limit: RateLimit,
     pub log_format: LogFormat,
     /// Where `/healthz` and `/metrics` are served; `None` serves neither.
     pub http_addr: Option<SocketAddr>,
@@ -195,6 +265,18 @@ impl Config {
             &mut problems,
         );
 
+        let rate_limit = match set("BACKCARE_RATE_LIMIT") {
+            None => RateLimit::DEFAULT,
+            Some(value) => value.parse().unwrap_or_else(|()| {
+                problems.push(format!(
+                    "BACKCARE_RATE_LIMIT must be QUESTIONS/PERIOD, the questions one member may ask per period, such as {} (the default) or 20/10m: 1 to {} questions, a period of 1s to 24h",
+                    RateLimit::DEFAULT,
+                    RateLimit::MAX_QUESTIONS
+                ));
+                RateLimit::DEFAULT
+            }),
+        };
+
         let log_format = match set("BACKCARE_LOG_FORMAT").map(|v| v.trim().to_ascii_lowercase()) {
             None => LogFormat::Human,
             Some(value) if value == "human" => LogFormat::Human,
@@ -234,6 +316,7 @@ impl Config {
                 watch_channels,
                 mod_log_channel,
                 moderator_roles,
+                rate_limit,
                 log_format,
                 http_addr,
                 shards,
@@ -288,6 +371,10 @@ impl Config {
                     .map_or("(none)".to_owned(), |id| id.to_string()),
             ),
             ("BACKCARE_MODERATOR_ROLES", ids(&self.moderator_roles)),
+            (
+                "BACKCARE_RATE_LIMIT",
+                format!("{} per member", self.rate_limit),
+            ),
             (
                 "BACKCARE_KNOWLEDGE_DIR",
                 self.knowledge_dir.display().to_string(),
@@ -582,6 +669,40 @@ mod tests {
         let settings = checked.config.settings();
         assert!(settings.contains(&("DISCORD_TOKEN", "(not set)".to_owned())));
         assert!(settings.contains(&("BACKCARE_GUILD_ID", "99".to_owned())));
+    }
+
+    #[test]
+    fn the_rate_limit_defaults_to_five_per_thirty_seconds_and_bad_ones_are_named() {
+        let default = config(&[("DISCORD_TOKEN", "MTIz.fake.token")]).unwrap();
+        assert_eq!(default.rate_limit, RateLimit::DEFAULT);
+        assert_eq!(default.rate_limit.to_string(), "5/30s");
+        for (value, questions, secs) in
+            [("5/30s", 5, 30), (" 20 / 10m ", 20, 600), ("1/1h", 1, 3600)]
+        {
+            let config = config(&[
+                ("DISCORD_TOKEN", "MTIz.fake.token"),
+                ("BACKCARE_RATE_LIMIT", value),
+            ])
+            .unwrap();
+            assert_eq!(config.rate_limit.questions.get(), questions, "{value}");
+            assert_eq!(config.rate_limit.per, Duration::from_secs(secs), "{value}");
+        }
+        assert_eq!("20/10m".parse::<RateLimit>().unwrap().to_string(), "20/10m");
+        assert_eq!("3/90s".parse::<RateLimit>().unwrap().to_string(), "3/90s");
+        for bad in [
+            "5", "5/30", "0/30s", "5/0s", "-1/30s", "5/30d", "x/30s", "5/25h", "10001/1s",
+        ] {
+            let err = config(&[
+                ("DISCORD_TOKEN", "MTIz.fake.token"),
+                ("BACKCARE_RATE_LIMIT", bad),
+            ])
+            .unwrap_err();
+            assert_eq!(err.lines().len(), 1, "{bad}: {err}");
+            assert!(
+                err.lines()[0].starts_with("BACKCARE_RATE_LIMIT must be"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -17,6 +17,8 @@ use crate::stats::StatsStore;
 pub mod metric {
     pub const QUESTIONS: &str = "backcare_questions_total";
     pub const ESCALATIONS: &str = "backcare_escalations_total";
+    /// Questions not answered because their author was over the rate limit.
+    pub const QUESTIONS_LIMITED: &str = "backcare_questions_limited_total";
     pub const REPLY_SECONDS: &str = "backcare_reply_seconds";
     pub const RELOADS: &str = "backcare_reloads_total";
     pub const RELOADS_FAILED: &str = "backcare_reloads_failed_total";

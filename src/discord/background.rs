@@ -1,6 +1,6 @@
 //! What a running bot does besides answering: reloads the knowledge when its files change
-//! (posting the result to the moderators' log channel), and writes the usage stats to disk
-//! every minute and at shutdown.
+//! (posting the result to the moderators' log channel), writes the usage stats to disk
+//! every minute and at shutdown, and forgets members no longer held by the rate limit.
 //!
 //! Blocking work (reloading, writing stats) runs on tokio's blocking threads, never on the
 //! async workers that answer members.
@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::moderation;
+use super::rate_limit::{self, QuestionLimits};
 use crate::config::Shards;
 use crate::service::Service;
 use crate::watch;
@@ -31,15 +32,20 @@ pub struct Background {
     _watcher: Option<watch::Watcher>,
 }
 
-/// Starts watching `knowledge_dir` and the periodic stats flush. If the folder cannot be
-/// watched, that is logged and the bot serves on (a `/reload` still works).
+/// Starts watching `knowledge_dir`, the periodic stats flush and the rate limit's clean-up.
+/// If the folder cannot be watched, that is logged and the bot serves on (a `/reload` still
+/// works).
 pub fn start(
     service: Arc<Service>,
+    limits: Arc<QuestionLimits>,
     http: Arc<Http>,
     knowledge_dir: &Path,
     mod_log: Option<ChannelId>,
 ) -> Background {
-    let mut tasks = vec![tokio::spawn(flush_periodically(Arc::clone(&service)))];
+    let mut tasks = vec![
+        tokio::spawn(flush_periodically(Arc::clone(&service))),
+        tokio::spawn(forget_idle_periodically(limits)),
+    ];
     let watcher = match watch::watch(knowledge_dir, watch::DEFAULT_DEBOUNCE) {
         Ok((watcher, changes)) => {
             tracing::info!(dir = %knowledge_dir.display(), "watching the knowledge folder for edits");
@@ -118,6 +124,22 @@ async fn flush_periodically(service: Arc<Service>) {
     loop {
         every.tick().await;
         flush_stats(Arc::clone(&service)).await;
+    }
+}
+
+async fn forget_idle_periodically(limits: Arc<QuestionLimits>) {
+    let mut every = tokio::time::interval_at(
+        tokio::time::Instant::now() + rate_limit::FORGET_EVERY,
+        rate_limit::FORGET_EVERY,
+    );
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        limits.forget_idle();
+        tracing::debug!(
+            members = limits.remembered(),
+            "rate limit: forgot idle members"
+        );
     }
 }
 

@@ -8,6 +8,8 @@ use poise::serenity_prelude as serenity;
 use poise::CreateReply;
 
 use super::embeds::{self, no_mentions, EmbedParts};
+use super::rate_limit::{self, Asked, Verdict};
+use super::retry::send_with_retry;
 use super::{feedback, moderation, Context, Data, Error};
 use crate::knowledge::Kind;
 use crate::reply::{Reply, SectionAnswer};
@@ -33,8 +35,17 @@ pub async fn ask(
     #[description = "Your question, e.g. \"how do I warm up before cracking my back?\""]
     question: String,
 ) -> Result<(), Error> {
-    let answer = ctx.data().service.answer(&question, Via::Command);
-    send_reply(ctx, &answer.reply, feedback::buttons(&answer.reply)).await
+    let data = ctx.data();
+    match rate_limit::ask(
+        &data.service,
+        &data.limits,
+        ctx.author().id,
+        &question,
+        Via::Command,
+    ) {
+        Asked::Reply(reply) => send_reply(ctx, &reply, feedback::buttons(&reply)).await,
+        Asked::Wait { retry_in, .. } => send_notice(ctx, retry_in).await,
+    }
 }
 
 /// List the techniques and warm-ups the guides describe.
@@ -57,7 +68,7 @@ pub async fn technique(
         // A name can be free text too, so it is triaged like any other message.
         let triaged = engine.triage(&name);
         if triaged.is_red_flag() {
-            engine.ask(&name).reply
+            Ok(engine.ask(&name).reply)
         } else {
             let wanted = name.trim();
             let found = engine.knowledge().sections().find(|(_, s)| {
@@ -65,13 +76,20 @@ pub async fn technique(
                     && (s.title.eq_ignore_ascii_case(wanted) || s.id.eq_ignore_ascii_case(wanted))
             });
             match found {
-                Some((guide, section)) => Reply::Answer(SectionAnswer::new(guide, section)),
-                // Not an exact name: answer it as a question instead of giving up.
-                None => engine.ask(&name).reply,
+                Some((guide, section)) => Ok(Reply::Answer(SectionAnswer::new(guide, section))),
+                // Not an exact name: answer it as a question instead of giving up, within the
+                // member's rate limit like any question.
+                None => match ctx.data().limits.check(ctx.author().id) {
+                    Verdict::Answer => Ok(engine.ask(&name).reply),
+                    Verdict::Wait { retry_in, .. } => Err(retry_in),
+                },
             }
         }
     };
-    send_reply(ctx, &reply, Vec::new()).await
+    match reply {
+        Ok(reply) => send_reply(ctx, &reply, Vec::new()).await,
+        Err(retry_in) => send_notice(ctx, retry_in).await,
+    }
 }
 
 /// List the warning signs that need care instead of cracking, and what to do about each.
@@ -117,26 +135,33 @@ async fn send_reply(
         .embed(embeds::reply_parts(reply).build())
         .components(buttons.clone())
         .allowed_mentions(no_mentions());
-    let Err(err) = ctx.send(embed).await else {
+    let Err(err) = send_with_retry("response", || ctx.send(embed.clone())).await else {
         return Ok(());
     };
     tracing::warn!(error = %format!("{err:#}"), "embed response failed; retrying as text");
-    ctx.send(
-        CreateReply::default()
-            .content(truncate_chars(&reply.text(), embeds::MAX_CONTENT))
-            .components(buttons)
-            .allowed_mentions(no_mentions()),
-    )
-    .await?;
+    let text = CreateReply::default()
+        .content(truncate_chars(&reply.text(), embeds::MAX_CONTENT))
+        .components(buttons)
+        .allowed_mentions(no_mentions());
+    send_with_retry("text response", || ctx.send(text.clone())).await?;
     Ok(())
 }
 
 async fn send(ctx: Context<'_>, parts: EmbedParts) -> Result<(), Error> {
-    ctx.send(
-        CreateReply::default()
-            .embed(parts.build())
-            .allowed_mentions(no_mentions()),
-    )
-    .await?;
+    let list = CreateReply::default()
+        .embed(parts.build())
+        .allowed_mentions(no_mentions());
+    send_with_retry("response", || ctx.send(list.clone())).await?;
+    Ok(())
+}
+
+/// Tells a member over the rate limit when to ask again, privately. Every command gets an
+/// answer (Discord shows "did not respond" otherwise); only its author sees this one.
+async fn send_notice(ctx: Context<'_>, retry_in: std::time::Duration) -> Result<(), Error> {
+    let notice = CreateReply::default()
+        .content(rate_limit::notice(retry_in))
+        .ephemeral(true)
+        .allowed_mentions(no_mentions());
+    send_with_retry("rate-limit notice", || ctx.send(notice.clone())).await?;
     Ok(())
 }

@@ -1,13 +1,16 @@
 //! Gateway events: answers mentions and DMs, watches configured channels for red flags, and
 //! passes button clicks to [`super::feedback`].
 //!
-//! Decides whether a message gets a reply and sends it; the answer itself comes from the
-//! engine. A failed send is logged, never a crash.
+//! Decides whether a message gets a reply (red flags first, then the rate limit) and sends
+//! it; the answer itself comes from the engine. A failed send is tried again when Discord
+//! says "not now", then logged, never a crash.
 
 use poise::serenity_prelude as serenity;
 use serenity::{CreateMessage, FullEvent, Interaction, Message, UserId};
 
 use super::embeds::{self, no_mentions, MAX_CONTENT};
+use super::rate_limit::{self, Asked};
+use super::retry::send_with_retry;
 use super::{feedback, Data, Error};
 use crate::reply::Reply;
 use crate::service::Via;
@@ -59,8 +62,19 @@ async fn on_message(ctx: &serenity::Context, data: &Data, bot_id: UserId, msg: &
     } else {
         Via::Mention
     };
+    // The whole message is triaged; only the search reads just its start (the engine's job).
     let reply = match addressed {
-        Addressed::Asked => data.service.answer(&question, via).reply,
+        Addressed::Asked => {
+            match rate_limit::ask(&data.service, &data.limits, msg.author.id, &question, via) {
+                Asked::Reply(reply) => reply,
+                Asked::Wait { retry_in, notify } => {
+                    if notify {
+                        send_notice(ctx, msg, retry_in).await;
+                    }
+                    return;
+                }
+            }
+        }
         Addressed::Watched => match data.service.check_red_flags(&question, Via::WatchedChannel) {
             Some(answer) => answer.reply,
             None => return,
@@ -85,7 +99,8 @@ async fn send_reply(ctx: &serenity::Context, msg: &Message, reply: &Reply) {
         .components(buttons.clone())
         .reference_message(msg)
         .allowed_mentions(no_mentions());
-    let Err(err) = msg.channel_id.send_message(ctx, embed).await else {
+    let sent = send_with_retry("reply", || msg.channel_id.send_message(ctx, embed.clone())).await;
+    let Err(err) = sent else {
         return;
     };
     tracing::warn!(channel = %msg.channel_id, message = %msg.id, error = %err, "embed reply failed; retrying as text");
@@ -94,8 +109,27 @@ async fn send_reply(ctx: &serenity::Context, msg: &Message, reply: &Reply) {
         .components(buttons)
         .reference_message(msg)
         .allowed_mentions(no_mentions());
-    if let Err(err) = msg.channel_id.send_message(ctx, text).await {
+    let sent = send_with_retry("text reply", || {
+        msg.channel_id.send_message(ctx, text.clone())
+    })
+    .await;
+    if let Err(err) = sent {
         tracing::error!(channel = %msg.channel_id, message = %msg.id, error = %err, "could not reply");
+    }
+}
+
+/// Tells a member over the rate limit when to ask again: plain text, once per period.
+async fn send_notice(ctx: &serenity::Context, msg: &Message, retry_in: std::time::Duration) {
+    let notice = CreateMessage::new()
+        .content(rate_limit::notice(retry_in))
+        .reference_message(msg)
+        .allowed_mentions(no_mentions());
+    let sent = send_with_retry("rate-limit notice", || {
+        msg.channel_id.send_message(ctx, notice.clone())
+    })
+    .await;
+    if let Err(err) = sent {
+        tracing::warn!(channel = %msg.channel_id, message = %msg.id, error = %err, "could not send the rate-limit notice");
     }
 }
 

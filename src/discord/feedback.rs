@@ -10,6 +10,7 @@ use serenity::{
 };
 
 use super::embeds::no_mentions;
+use super::retry::send_with_retry;
 use super::Data;
 use crate::reply::Reply;
 
@@ -79,10 +80,12 @@ pub async fn on_click(ctx: &serenity::Context, data: &Data, click: &ComponentInt
         .content(THANKS)
         .ephemeral(true)
         .allowed_mentions(no_mentions());
-    if let Err(err) = click
-        .create_response(ctx, CreateInteractionResponse::Message(thanks))
-        .await
-    {
+    let thanks = CreateInteractionResponse::Message(thanks);
+    let sent = send_with_retry("feedback thanks", || {
+        click.create_response(ctx, thanks.clone())
+    })
+    .await;
+    if let Err(err) = sent {
         tracing::error!(error = %err, "could not acknowledge feedback");
     }
 }

@@ -10,6 +10,7 @@ pub mod events;
 pub mod feedback;
 pub mod in_flight;
 pub mod moderation;
+pub mod rate_limit;
 pub mod retry;
 pub mod shards;
 pub mod shutdown;
@@ -39,6 +40,8 @@ pub struct Data {
     pub watch_channels: HashSet<ChannelId>,
     /// Members with one of these roles may use the moderator commands.
     pub moderator_roles: HashSet<RoleId>,
+    /// Questions per member (red flags are never held back).
+    pub limits: Arc<rate_limit::QuestionLimits>,
 }
 
 /// How long shutting the shards down may take before `run` returns anyway.
@@ -73,8 +76,10 @@ pub async fn run(
         intents |= GatewayIntents::MESSAGE_CONTENT;
     }
 
+    let limits = Arc::new(rate_limit::QuestionLimits::new(config.rate_limit));
     let data = Data {
         service: Arc::clone(&service),
+        limits: Arc::clone(&limits),
         watch_channels: config
             .watch_channels
             .iter()
@@ -118,6 +123,7 @@ pub async fn run(
     shard_watch.watch(Arc::clone(&shard_manager));
     let background = background::start(
         Arc::clone(&service),
+        limits,
         client.http.clone(),
         &config.knowledge_dir,
         config

@@ -13,6 +13,7 @@ use poise::CreateReply;
 use serenity::{ChannelId, CreateMessage, Http, Member, Permissions, RoleId};
 
 use super::embeds::{no_mentions, MAX_CONTENT};
+use super::retry::send_with_retry;
 use super::{Context, Error};
 use crate::live::{ReloadError, Reloaded};
 use crate::service::Service;
@@ -34,8 +35,8 @@ pub async fn reload(ctx: Context<'_>) -> Result<(), Error> {
     }
     // Building the new index can outlast Discord's three seconds for a first response.
     ctx.defer_ephemeral().await?;
-    let report = run_reload(Arc::clone(&ctx.data().service)).await;
-    ctx.send(private(report.text)).await?;
+    let report = private(run_reload(Arc::clone(&ctx.data().service)).await.text);
+    send_with_retry("reload report", || ctx.send(report.clone())).await?;
     Ok(())
 }
 
@@ -45,8 +46,8 @@ pub async fn stats(ctx: Context<'_>) -> Result<(), Error> {
     if !allowed(ctx).await? {
         return Ok(());
     }
-    let report = ctx.data().service.stats.snapshot().report();
-    ctx.send(private(stats_message(&report))).await?;
+    let report = private(stats_message(&ctx.data().service.stats.snapshot().report()));
+    send_with_retry("stats report", || ctx.send(report.clone())).await?;
     Ok(())
 }
 
@@ -215,7 +216,11 @@ pub async fn post_to_mod_log(http: &Http, channel: ChannelId, text: &str) {
     let message = CreateMessage::new()
         .content(truncate_chars(text, MAX_CONTENT))
         .allowed_mentions(no_mentions());
-    if let Err(err) = channel.send_message(http, message).await {
+    let sent = send_with_retry("mod log post", || {
+        channel.send_message(http, message.clone())
+    })
+    .await;
+    if let Err(err) = sent {
         tracing::error!(%channel, error = %err, "could not post to the moderators' log channel");
     }
 }
