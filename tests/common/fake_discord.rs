@@ -1,5 +1,7 @@
 //! A fake Discord on 127.0.0.1: the REST calls serenity and poise make, and a gateway
-//! WebSocket the test drives (push events, drop the connection).
+//! WebSocket the test drives (push events, drop the connection). Like Discord, a RESUME
+//! replays the dispatches the session missed; a test can also make the next sends fail with
+//! a 500 or a 429.
 //!
 //! It records every request body so tests can assert on what the bot sent. Anything it does
 //! not know is logged and answered 404, so a new call shows up instead of passing silently.
@@ -8,7 +10,7 @@
 
 #![allow(dead_code)]
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -17,7 +19,7 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
-use axum::http::{Method, StatusCode, Uri};
+use axum::http::{header, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -46,6 +48,10 @@ pub const EPHEMERAL: u64 = 1 << 6;
 
 const TIMESTAMP: &str = "2025-01-01T12:00:00.000000+00:00";
 
+/// Dispatches kept per shard for RESUME to replay, like Discord's session buffer. A bot
+/// further behind than this is told to identify again.
+const HISTORY: usize = 256;
+
 /// One request the bot made, or one gateway op it sent (method `WS`, path the op name).
 #[derive(Debug, Clone)]
 pub struct Recorded {
@@ -58,10 +64,21 @@ pub struct Recorded {
 /// How the fake answers a RESUME.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnResume {
-    /// Send RESUMED: the session carries on.
+    /// Replay what the session missed, then send RESUMED: the session carries on.
     Resume,
     /// Send op 9 `d: false`: the bot must IDENTIFY again.
     InvalidSession,
+}
+
+/// How the fake answers one of the bot's sends (a channel message, an interaction response
+/// or a follow-up) instead of accepting it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Fault {
+    /// 500 Internal Server Error.
+    ServerError,
+    /// 429 with Discord's body (`retry_after` in seconds, `global: false`) and its
+    /// `Retry-After` and `X-RateLimit-*` headers.
+    RateLimited { retry_after: f64 },
 }
 
 enum Command {
@@ -93,6 +110,12 @@ struct Shared {
     reply_delay: Mutex<Duration>,
     next_id: AtomicU64,
     on_resume: Mutex<OnResume>,
+    /// RESUME is only answered while this is true (it is still recorded).
+    resume_open: watch::Sender<bool>,
+    /// The last [`HISTORY`] dispatches of each shard's session, with their sequence numbers.
+    history: Mutex<HashMap<u32, VecDeque<(u64, Value)>>>,
+    /// Faults for the bot's next sends, first one first.
+    faults: Mutex<VecDeque<Fault>>,
     unknown: Mutex<Vec<String>>,
     reject_embeds: AtomicBool,
     tasks: Mutex<Vec<JoinHandle<()>>>,
@@ -115,6 +138,34 @@ impl Shared {
 
     fn id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::SeqCst)
+    }
+
+    /// Keeps a dispatch sent on `shard`'s session for a RESUME to replay.
+    fn remember(&self, shard: u32, seq: u64, frame: Value) {
+        let mut history = self.history.lock().unwrap();
+        let kept = history.entry(shard).or_default();
+        if kept.len() == HISTORY {
+            kept.pop_front();
+        }
+        kept.push_back((seq, frame));
+    }
+
+    /// The dispatches after `seq` on `shard`'s session, or None when some of them are no
+    /// longer kept (the session cannot be resumed).
+    fn missed_since(&self, shard: u32, seq: u64) -> Option<Vec<Value>> {
+        let history = self.history.lock().unwrap();
+        let Some(kept) = history.get(&shard) else {
+            return Some(Vec::new());
+        };
+        if kept.front().is_some_and(|(first, _)| *first > seq + 1) {
+            return None;
+        }
+        Some(
+            kept.iter()
+                .filter(|(s, _)| *s > seq)
+                .map(|(_, frame)| frame.clone())
+                .collect(),
+        )
     }
 
     /// The next sequence number on `shard`'s session; `reset` starts a new session at 1.
@@ -161,6 +212,9 @@ impl FakeDiscord {
             reply_delay: Mutex::new(Duration::ZERO),
             next_id: AtomicU64::new(1_000_000_000_000_000_000),
             on_resume: Mutex::new(OnResume::Resume),
+            resume_open: watch::channel(true).0,
+            history: Mutex::new(HashMap::new()),
+            faults: Mutex::new(VecDeque::new()),
             unknown: Mutex::new(Vec::new()),
             reject_embeds: AtomicBool::new(false),
             tasks: Mutex::new(Vec::new()),
@@ -319,7 +373,8 @@ impl FakeDiscord {
                 let s = self.shared.next_seq(id, false);
                 let frame = json!({"op": 0, "t": event, "s": s, "d": data});
                 let sent = Instant::now();
-                if session.tx.send(Command::Send(frame)).is_ok() {
+                if session.tx.send(Command::Send(frame.clone())).is_ok() {
+                    self.shared.remember(id, s, frame);
                     return sent;
                 }
             }
@@ -329,6 +384,39 @@ impl FakeDiscord {
             );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    }
+
+    /// Sends a dispatch on shard 0's session while the bot is disconnected from it: the
+    /// event is only kept (with its sequence number), and a RESUME replays it, as Discord
+    /// does with what a session missed. Returns its sequence number.
+    pub fn dispatch_missed(&self, event: &str, data: Value) -> u64 {
+        check_event(event, &data);
+        // Under the live lock, so a RESUME cannot go live between the check and the keeping.
+        let live = self.shared.live.lock().unwrap();
+        assert!(
+            !live.contains_key(&0),
+            "shard 0 is connected; use dispatch instead"
+        );
+        let s = self.shared.next_seq(0, false);
+        self.shared
+            .remember(0, s, json!({"op": 0, "t": event, "s": s, "d": data}));
+        s
+    }
+
+    /// While held, a RESUME is recorded but not answered, so the bot stays disconnected.
+    pub fn hold_resume(&self, hold: bool) {
+        self.shared.resume_open.send_replace(!hold);
+    }
+
+    /// Answers the bot's next sends (channel messages, interaction responses, follow-ups)
+    /// with these faults, one each, before accepting sends again. Every attempt is recorded.
+    pub fn fail_next_sends(&self, faults: impl IntoIterator<Item = Fault>) {
+        self.shared.faults.lock().unwrap().extend(faults);
+    }
+
+    /// Faults not yet used by a send.
+    pub fn pending_faults(&self) -> usize {
+        self.shared.faults.lock().unwrap().len()
     }
 
     /// Closes a live gateway connection (the lowest shard's; close code 4000, as Discord does
@@ -645,6 +733,8 @@ async fn connection(mut socket: WebSocket, shared: Arc<Shared>) {
                             break;
                         }
                         let s = shared.next_seq(id, true);
+                        // A new session: nothing from an old one can be resumed any more.
+                        shared.history.lock().unwrap().remove(&id);
                         let ready = json!({"op": 0, "t": "READY", "s": s, "d": ready(shared.port, [id, total])});
                         check_event("READY", &ready["d"]);
                         // Live before READY goes out: the bot may act on READY at once, and
@@ -661,19 +751,39 @@ async fn connection(mut socket: WebSocket, shared: Arc<Shared>) {
                             .and_then(|s| s.parse::<u32>().ok())
                             .unwrap_or(0);
                         shard = Some(id);
-                        let on_resume = *shared.on_resume.lock().unwrap();
-                        let reply = match on_resume {
-                            OnResume::Resume => {
-                                let s = shared.next_seq(id, false);
-                                json!({"op": 0, "t": "RESUMED", "s": s, "d": {}})
-                            }
-                            OnResume::InvalidSession => json!({"op": 9, "d": false}),
-                        };
                         shared.record("WS", "RESUME", redact_token(payload["d"].clone()));
-                        if on_resume == OnResume::Resume {
-                            shared.live.lock().unwrap().insert(id, Session { conn, tx: tx.clone() });
+                        let mut open = shared.resume_open.subscribe();
+                        if open.wait_for(|open| *open).await.is_err() {
+                            break;
                         }
-                        if !send_json(&mut socket, &reply).await {
+                        let on_resume = *shared.on_resume.lock().unwrap();
+                        let seen = payload["d"]["seq"].as_u64().unwrap_or(0);
+                        // Like Discord: the dispatches the session missed, in order with their
+                        // own sequence numbers, then RESUMED. Decided and made live under the
+                        // live lock, so no dispatch falls between replay and going live.
+                        let resumed = match on_resume {
+                            OnResume::Resume => {
+                                let mut live = shared.live.lock().unwrap();
+                                shared.missed_since(id, seen).map(|missed| {
+                                    let s = shared.next_seq(id, false);
+                                    live.insert(id, Session { conn, tx: tx.clone() });
+                                    (missed, s)
+                                })
+                            }
+                            OnResume::InvalidSession => None,
+                        };
+                        let Some((missed, s)) = resumed else {
+                            if !send_json(&mut socket, &json!({"op": 9, "d": false})).await {
+                                break;
+                            }
+                            continue;
+                        };
+                        let mut sent = true;
+                        for frame in &missed {
+                            sent = sent && send_json(&mut socket, frame).await;
+                        }
+                        let resumed = json!({"op": 0, "t": "RESUMED", "s": s, "d": {}});
+                        if !sent || !send_json(&mut socket, &resumed).await {
                             break;
                         }
                     }
@@ -732,7 +842,17 @@ async fn rest(
         serde_json::from_slice(&body)
             .unwrap_or_else(|_| json!(String::from_utf8_lossy(&body).into_owned()))
     };
+    // Decided before recording: once a test sees a send recorded, the faults it sets next
+    // are for later sends.
+    let fault = if method == Method::POST && is_send(&path) {
+        shared.faults.lock().unwrap().pop_front()
+    } else {
+        None
+    };
     shared.record(method.as_str(), &path, body.clone());
+    if let Some(fault) = fault {
+        return fault_response(fault);
+    }
     let delay = *shared.reply_delay.lock().unwrap();
     if method == Method::POST && !delay.is_zero() {
         tokio::time::sleep(delay).await;
@@ -799,6 +919,58 @@ async fn rest(
             (
                 StatusCode::NOT_FOUND,
                 Json(json!({"message": "Unknown route (fake)", "code": 0})),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Whether a path is one the bot sends a reply to: a channel message, an interaction
+/// response or a follow-up.
+fn is_send(path: &str) -> bool {
+    let segments: Vec<&str> = path
+        .strip_prefix("/api/v10/")
+        .unwrap_or("")
+        .split('/')
+        .collect();
+    matches!(
+        segments.as_slice(),
+        ["channels", _, "messages"] | ["interactions", _, _, "callback"] | ["webhooks", _, _]
+    )
+}
+
+fn fault_response(fault: Fault) -> Response {
+    match fault {
+        Fault::ServerError => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"message": "500: Internal Server Error", "code": 0})),
+        )
+            .into_response(),
+        Fault::RateLimited { retry_after } => {
+            let reset = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs_f64()
+                + retry_after;
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                [
+                    (
+                        header::RETRY_AFTER.as_str(),
+                        format!("{}", retry_after.ceil() as u64),
+                    ),
+                    ("x-ratelimit-limit", "5".to_owned()),
+                    ("x-ratelimit-remaining", "0".to_owned()),
+                    ("x-ratelimit-reset", format!("{reset:.3}")),
+                    ("x-ratelimit-reset-after", format!("{retry_after:.3}")),
+                    ("x-ratelimit-bucket", "fake-bucket".to_owned()),
+                    ("x-ratelimit-scope", "user".to_owned()),
+                ],
+                Json(json!({
+                    "message": "You are being rate limited.",
+                    "retry_after": retry_after,
+                    "global": false,
+                })),
             )
                 .into_response()
         }

@@ -94,6 +94,8 @@ pub struct Bot {
     pub service: Arc<Service>,
     /// The data folder (usage stats).
     pub data_dir: PathBuf,
+    /// The index folder.
+    pub index_dir: PathBuf,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
     /// The index and data folder; None once handed out by [`Bot::stop_keeping_files`].
@@ -148,6 +150,7 @@ impl Bot {
             .expect("open the engine");
         let (stop, stopped) = oneshot::channel::<()>();
         let data_dir = config.data_dir.clone();
+        let index_dir = config.index_dir.clone();
         let task = tokio::spawn(backcare::discord::run(
             config,
             Arc::clone(&service),
@@ -159,6 +162,7 @@ impl Bot {
             fake,
             service,
             data_dir,
+            index_dir,
             stop: Some(stop),
             task: Some(task),
             files: Some(index),
@@ -176,6 +180,13 @@ impl Bot {
     /// Like [`Bot::stop`], and hands back the temp folder (index and data) so the test can
     /// read what the bot left on disk.
     pub async fn stop_keeping_files(mut self) -> tempfile::TempDir {
+        self.shut_down().await;
+        self.files.take().expect("the bot's files")
+    }
+
+    /// Like [`Bot::stop`], keeping the fake, so the test can count what the bot sent once
+    /// every question in flight was answered.
+    pub async fn shut_down(&mut self) {
         assert_eq!(
             self.fake.unknown_requests(),
             Vec::<String>::new(),
@@ -192,7 +203,6 @@ impl Bot {
         if let Err(err) = result {
             panic!("the bot returned an error on shutdown: {err:#}");
         }
-        self.files.take().expect("the bot's files")
     }
 }
 
