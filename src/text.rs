@@ -3,11 +3,12 @@
 //! This module turns whatever a member typed into plain lower-case words. It knows nothing
 //! about red flags or the index; it must never drop a letter that could belong to a word.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use rustc_hash::FxHashSet;
 use unicode_normalization::char::is_combining_mark;
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 /// How characters that Discord uses for inline markdown are treated while splitting words.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,8 +28,14 @@ pub fn canonical(text: &str) -> String {
     if text.is_ascii() {
         return text.to_ascii_lowercase();
     }
-    let folded = caseless::default_case_fold_str(&text.nfkc().collect::<String>());
-    if folded.is_ascii() {
+    // Chat is mostly ASCII with emoji or curly quotes: skip what such text does not need.
+    let nfkc: Cow<str> = match is_nfkc_quick(text.chars()) {
+        IsNormalized::Yes => Cow::Borrowed(text),
+        _ => Cow::Owned(text.nfkc().collect()),
+    };
+    let folded = caseless::default_case_fold_str(&nfkc);
+    let accented = |c: char| !c.is_ascii() && (c.is_alphabetic() || is_combining_mark(c));
+    if !folded.chars().any(accented) {
         return folded;
     }
     folded

@@ -50,10 +50,14 @@ pub enum Via {
 pub struct Vocabulary {
     stemmer: Stemmer,
     stems: HashMap<String, TermId>,
-    /// The first two bytes of every stem. English stemming keeps a word's first two letters,
-    /// so a word whose start is not here cannot stem to a known term and is not stemmed:
-    /// stemming is the dearest step of a lookup, and most chat words are unrelated.
-    prefixes: HashSet<u16>,
+    /// What a word must start with to stem to a known term. English stemming only rewrites
+    /// the end of a word: a stem without its last letter starts the word ("stretch" starts
+    /// "stretching"), and a stem of three letters or fewer shares the word's first two
+    /// ("acing" -> "ace"), bar a few listed exceptions. So a word that starts with none of
+    /// these is not stemmed: stemming is the dearest step of a lookup, and most chat words
+    /// have nothing to do with any known term.
+    roots: HashMap<[u8; 3], Vec<Box<str>>>,
+    short_roots: HashSet<[u8; 3]>,
     /// The stem of each term, by id.
     terms: Vec<String>,
     /// Spellings (as written in phrases, plus regular inflections) for typo matching.
@@ -67,7 +71,8 @@ impl Default for Vocabulary {
         Vocabulary {
             stemmer: Stemmer::create(Algorithm::English),
             stems: HashMap::default(),
-            prefixes: HashSet::default(),
+            roots: HashMap::default(),
+            short_roots: HashSet::default(),
             terms: Vec::new(),
             forms: Vec::new(),
             deletions: HashMap::default(),
@@ -96,11 +101,15 @@ impl Vocabulary {
             Some(&id) => id,
             None => {
                 self.stems.insert(stem.clone(), self.terms.len());
-                self.prefixes.insert(prefix(&stem));
-                // The stemmer's few irregular cases turn a second-letter y into i
-                // ("lying" -> "lie", "dying" -> "die").
-                if stem.as_bytes().get(1) == Some(&b'i') {
-                    self.prefixes.insert(prefix(&stem.replacen('i', "y", 1)));
+                match root(&stem) {
+                    Some(root) => self
+                        .roots
+                        .entry(prefix(root))
+                        .or_default()
+                        .push(root.into()),
+                    None => {
+                        self.short_roots.insert(short_prefix(&stem));
+                    }
                 }
                 self.terms.push(stem.clone());
                 self.terms.len() - 1
@@ -129,13 +138,32 @@ impl Vocabulary {
         }
     }
 
+    /// False when stemming `word` cannot give a known term, so the stemmer can be skipped.
+    fn may_stem_to_a_term(&self, word: &str) -> bool {
+        match word.len() {
+            // The stemmer leaves words of two letters alone, and changes one of three only
+            // when it ends in d, s or y ("aed" -> "a", "ups" -> "up").
+            0..=2 => false,
+            3 => word.ends_with(['d', 's', 'y']),
+            _ => {
+                let starts_a_root = self
+                    .roots
+                    .get(&prefix(word))
+                    .is_some_and(|roots| roots.iter().any(|r| word.starts_with(&**r)));
+                starts_a_root
+                    || self.short_roots.contains(&short_prefix(word))
+                    || STEM_EXCEPTIONS.contains(&word)
+            }
+        }
+    }
+
     /// Pushes the terms `word` may stand for onto `out`.
     pub fn lookup(&self, word: &str, out: &mut Vec<(TermId, Via)>) {
         if let Some(&id) = self.stems.get(word) {
             out.push((id, Via::Exact));
             return;
         }
-        if self.prefixes.contains(&prefix(word)) {
+        if self.may_stem_to_a_term(word) {
             let stem = self.stemmer.stem(word);
             if let Some(&id) = self.stems.get(stem.as_ref()) {
                 out.push((id, Via::Exact));
@@ -160,13 +188,32 @@ impl Vocabulary {
     }
 }
 
-/// The first two bytes of a word, as one number.
-fn prefix(word: &str) -> u16 {
-    let bytes = word.as_bytes();
-    u16::from_le_bytes([
-        bytes.first().copied().unwrap_or(0),
-        bytes.get(1).copied().unwrap_or(0),
-    ])
+/// Words of four letters or more whose English stem changes more than their ending (the
+/// stemmer's irregular forms).
+const STEM_EXCEPTIONS: &[&str] = &["skies", "dying", "lying", "tying"];
+
+/// A stem of four bytes or more without its last letter: what every word that stems to it
+/// starts with. `None` for shorter stems.
+fn root(stem: &str) -> Option<&str> {
+    let (last, _) = stem.char_indices().last()?;
+    (stem.len() >= 4).then(|| &stem[..last])
+}
+
+/// The first two bytes of a word, zero-padded to three (so never equal to a [`prefix`] of
+/// a word of three bytes or more).
+fn short_prefix(word: &str) -> [u8; 3] {
+    let mut key = prefix(word);
+    key[2] = 0;
+    key
+}
+
+/// The first three bytes of a word, zero-padded.
+fn prefix(word: &str) -> [u8; 3] {
+    let mut key = [0; 3];
+    for (slot, byte) in key.iter_mut().zip(word.bytes()) {
+        *slot = byte;
+    }
+    key
 }
 
 /// Regular English inflections of a word, for recognising typos of inflected forms
@@ -239,6 +286,41 @@ mod tests {
         assert!(within_one_edit("tnigling", "tingling"));
         assert!(!within_one_edit("number", "numb"));
         assert!(!within_one_edit("abcd", "badc"));
+    }
+
+    #[test]
+    fn the_stemmer_only_rewrites_word_endings_but_for_the_listed_exceptions() {
+        let stemmer = Stemmer::create(Algorithm::English);
+        let text = include_str!("triage/english-words.txt");
+        for word in text.lines().filter(|l| !l.starts_with('#') && l.len() >= 4) {
+            for form in inflections(word) {
+                let stem = stemmer.stem(&form);
+                let kept = match root(&stem) {
+                    Some(root) => form.starts_with(root),
+                    None => short_prefix(&stem) == short_prefix(&form),
+                };
+                assert!(
+                    kept || STEM_EXCEPTIONS.contains(&form.as_str()),
+                    "{form} -> {stem}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_stemmer_changes_short_words_only_as_lookup_assumes() {
+        let stemmer = Stemmer::create(Algorithm::English);
+        let letters = || b'a'..=b'z';
+        for a in letters() {
+            for b in letters() {
+                let two = String::from_utf8(vec![a, b]).unwrap_or_default();
+                assert_eq!(stemmer.stem(&two), two);
+                for c in letters().filter(|c| !b"dsy".contains(c)) {
+                    let three = String::from_utf8(vec![a, b, c]).unwrap_or_default();
+                    assert_eq!(stemmer.stem(&three), three);
+                }
+            }
+        }
     }
 
     #[test]

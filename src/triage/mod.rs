@@ -64,7 +64,7 @@ struct FlagInfo {
 pub struct Triage {
     vocab: Vocabulary,
     phrases: Vec<Phrase>,
-    /// For each term, the phrases that contain it.
+    /// For each term, the phrases whose rarest slot it fills.
     by_term: Vec<Vec<usize>>,
     flags: Vec<FlagInfo>,
 }
@@ -130,9 +130,19 @@ impl Triage {
             }
         }
         vocab.finish();
+        // Each phrase is filed under the terms of its rarest slot only: a phrase cannot
+        // match without that slot, and common words ("back", "pain") then wake few phrases.
+        let mut uses = vec![0usize; vocab.len()];
+        for &term in phrases.iter().flat_map(|p| p.slots.iter().flatten()) {
+            uses[term] += 1;
+        }
         let mut by_term = vec![Vec::new(); vocab.len()];
         for (index, phrase) in phrases.iter().enumerate() {
-            for &term in phrase.slots.iter().flatten() {
+            let anchor = phrase
+                .slots
+                .iter()
+                .min_by_key(|slot| slot.iter().map(|&t| uses[t]).sum::<usize>());
+            for &term in anchor.into_iter().flatten() {
                 if by_term[term].last() != Some(&index) {
                     by_term[term].push(index);
                 }
