@@ -82,7 +82,8 @@ pub enum Fault {
 }
 
 enum Command {
-    Send(Value),
+    /// A frame, serialised once: a flood queues thousands of these.
+    Send(String),
     Drop,
 }
 
@@ -113,7 +114,7 @@ struct Shared {
     /// RESUME is only answered while this is true (it is still recorded).
     resume_open: watch::Sender<bool>,
     /// The last [`HISTORY`] dispatches of each shard's session, with their sequence numbers.
-    history: Mutex<HashMap<u32, VecDeque<(u64, Value)>>>,
+    history: Mutex<HashMap<u32, VecDeque<(u64, String)>>>,
     /// Faults for the bot's next sends, first one first.
     faults: Mutex<VecDeque<Fault>>,
     unknown: Mutex<Vec<String>>,
@@ -141,7 +142,7 @@ impl Shared {
     }
 
     /// Keeps a dispatch sent on `shard`'s session for a RESUME to replay.
-    fn remember(&self, shard: u32, seq: u64, frame: Value) {
+    fn remember(&self, shard: u32, seq: u64, frame: String) {
         let mut history = self.history.lock().unwrap();
         let kept = history.entry(shard).or_default();
         if kept.len() == HISTORY {
@@ -152,7 +153,7 @@ impl Shared {
 
     /// The dispatches after `seq` on `shard`'s session, or None when some of them are no
     /// longer kept (the session cannot be resumed).
-    fn missed_since(&self, shard: u32, seq: u64) -> Option<Vec<Value>> {
+    fn missed_since(&self, shard: u32, seq: u64) -> Option<Vec<String>> {
         let history = self.history.lock().unwrap();
         let Some(kept) = history.get(&shard) else {
             return Some(Vec::new());
@@ -371,7 +372,7 @@ impl FakeDiscord {
             };
             if let Some((id, session)) = live {
                 let s = self.shared.next_seq(id, false);
-                let frame = json!({"op": 0, "t": event, "s": s, "d": data});
+                let frame = json!({"op": 0, "t": event, "s": s, "d": data}).to_string();
                 let sent = Instant::now();
                 if session.tx.send(Command::Send(frame.clone())).is_ok() {
                     self.shared.remember(id, s, frame);
@@ -398,8 +399,8 @@ impl FakeDiscord {
             "shard 0 is connected; use dispatch instead"
         );
         let s = self.shared.next_seq(0, false);
-        self.shared
-            .remember(0, s, json!({"op": 0, "t": event, "s": s, "d": data}));
+        let frame = json!({"op": 0, "t": event, "s": s, "d": data});
+        self.shared.remember(0, s, frame.to_string());
         s
     }
 
@@ -683,10 +684,11 @@ async fn gateway(State(shared): State<Arc<Shared>>, ws: WebSocketUpgrade) -> Res
 }
 
 async fn send_json(socket: &mut WebSocket, value: &Value) -> bool {
-    socket
-        .send(WsMessage::Text(value.to_string().into()))
-        .await
-        .is_ok()
+    send_text(socket, value.to_string()).await
+}
+
+async fn send_text(socket: &mut WebSocket, frame: String) -> bool {
+    socket.send(WsMessage::Text(frame.into())).await.is_ok()
 }
 
 /// One gateway connection: HELLO, then IDENTIFY/RESUME/heartbeats from the bot and events
@@ -779,8 +781,8 @@ async fn connection(mut socket: WebSocket, shared: Arc<Shared>) {
                             continue;
                         };
                         let mut sent = true;
-                        for frame in &missed {
-                            sent = sent && send_json(&mut socket, frame).await;
+                        for frame in missed {
+                            sent = sent && send_text(&mut socket, frame).await;
                         }
                         let resumed = json!({"op": 0, "t": "RESUMED", "s": s, "d": {}});
                         if !sent || !send_json(&mut socket, &resumed).await {
@@ -792,7 +794,7 @@ async fn connection(mut socket: WebSocket, shared: Arc<Shared>) {
             }
             command = rx.recv() => match command {
                 Some(Command::Send(frame)) => {
-                    if !send_json(&mut socket, &frame).await {
+                    if !send_text(&mut socket, frame).await {
                         break;
                     }
                 }
