@@ -59,8 +59,8 @@ async fn a_flood_from_one_member_gets_few_replies_but_every_red_flag_is_answered
     let started = Instant::now();
     let mut red_ids = Vec::new();
     // Two waves of 5,000, memory read after each (printed): a leak grows with every wave,
-    // while what the allocator keeps from a wave's peak is reused by the next. (Measured
-    // over twelve waves, it levels off by the sixth.)
+    // while what the allocator keeps from a wave's peak is reused by the next. (Measured over
+    // twelve waves, 60,000 messages: 56 MiB after the first, 59 MiB after the last.)
     let mut rss_after_wave = Vec::new();
     let mut dispatched = Duration::ZERO;
     for wave in 0..2 {
@@ -123,7 +123,8 @@ async fn a_flood_from_one_member_gets_few_replies_but_every_red_flag_is_answered
     assert!(answers >= 4, "the first questions are answered");
     assert!(notices >= 1, "the member is told once");
     assert!(replies.len() <= 20, "{} replies", replies.len());
-    assert!(growth_kib < 64 * 1024, "memory grew by {growth_kib} KiB");
+    // About 4 MiB measured; a leak of 3 KiB a message would pass 30 MiB.
+    assert!(growth_kib < 32 * 1024, "memory grew by {growth_kib} KiB");
 }
 
 /// Waits (bounded by [`FLOOD_WAIT`]) until every message in `ids` has a reply.
