@@ -71,7 +71,57 @@ pub fn is_markdown_marker(c: char) -> bool {
 /// A letter repeated three or more times is kept twice ("numbbbb" -> "numbb"), which leaves
 /// a stretched word within one typo of the real one. Digits and letters split ("8kg" reads
 /// "8 kg").
-pub fn for_each_word(canonical: &str, markdown: Markdown, mut emit: impl FnMut(&str)) {
+pub fn for_each_word(canonical: &str, markdown: Markdown, emit: impl FnMut(&str)) {
+    // Most chat is ASCII, where telling a letter from the rest needs no Unicode tables.
+    if canonical.is_ascii() {
+        split_words(
+            canonical.bytes().map(char::from),
+            |c| c.is_ascii_alphanumeric(),
+            |c| c.is_ascii_digit(),
+            markdown,
+            emit,
+        )
+    } else {
+        split_words(
+            canonical.chars(),
+            char::is_alphanumeric,
+            char::is_numeric,
+            markdown,
+            emit,
+        )
+    }
+}
+
+/// True when reading markdown markers as separators gives other words than deleting them:
+/// only a marker between two letters or digits ("numb**legs") does.
+pub fn markdown_splits_a_word(canonical: &str) -> bool {
+    let mut after_word_char = false;
+    let mut in_markers_after_word_char = false;
+    for c in canonical.chars() {
+        if is_markdown_marker(c) {
+            in_markers_after_word_char |= after_word_char;
+            after_word_char = false;
+        } else if c.is_alphanumeric() {
+            if in_markers_after_word_char {
+                return true;
+            }
+            after_word_char = true;
+        } else {
+            after_word_char = false;
+            in_markers_after_word_char = false;
+        }
+    }
+    false
+}
+
+#[inline]
+fn split_words(
+    chars: impl Iterator<Item = char>,
+    is_word_char: impl Fn(char) -> bool,
+    is_digit: impl Fn(char) -> bool,
+    markdown: Markdown,
+    mut emit: impl FnMut(&str),
+) {
     let mut word = String::with_capacity(32);
     let mut run_char = '\0';
     let mut run_len = 0usize;
@@ -86,9 +136,9 @@ pub fn for_each_word(canonical: &str, markdown: Markdown, mut emit: impl FnMut(&
         }
         word.clear();
     };
-    for c in canonical.chars() {
-        if c.is_alphanumeric() {
-            if !word.is_empty() && c.is_numeric() != run_char.is_numeric() {
+    for c in chars {
+        if is_word_char(c) {
+            if !word.is_empty() && is_digit(c) != is_digit(run_char) {
                 emit_word(&mut word, apostrophe_at);
                 apostrophe_at = None;
             }
@@ -247,6 +297,15 @@ mod tests {
             words("> numb😱legs, ok?", Markdown::Join),
             ["numb", "legs", "ok"]
         );
+    }
+
+    #[test]
+    fn only_a_marker_inside_a_word_needs_the_split_reading() {
+        assert!(markdown_splits_a_word("numb**legs"));
+        assert!(markdown_splits_a_word("numb_legs"));
+        assert!(!markdown_splits_a_word("**numb** legs"));
+        assert!(markdown_splits_a_word("red_flag"));
+        assert!(!markdown_splits_a_word("|| numb || `x`"));
     }
 
     #[test]

@@ -163,7 +163,7 @@ impl Triage {
         self.scan(&canonical, Markdown::Join, &mut found);
         // "numb**legs" and "numb_legs" only read right with markdown as a separator; both
         // readings are triaged and their hits combined, since a miss is never acceptable.
-        if canonical.chars().any(text::is_markdown_marker) {
+        if text::markdown_splits_a_word(&canonical) {
             self.scan(&canonical, Markdown::Split, &mut found);
         }
         let mut hits: Vec<FlagHit> = found
