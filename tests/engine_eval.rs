@@ -1,10 +1,12 @@
-//! Measures the engine on the held-out sets in `tests/fixtures/`: red-flag recall, benign
-//! false escalations, right-section-first rate and off-topic no-match rate.
+//! Measures the engine on held-out sets: red-flag recall, benign false escalations,
+//! right-section-first rate and off-topic no-match rate.
 //!
-//! The sets were written apart from the red-flag phrase lists and the guide text, so they
-//! measure how members' own wording fares. Each test prints its figure and every miss.
+//! `tests/fixtures/triage*.toml` and `search*.toml` were written apart from the phrase lists
+//! and the guide text; misses they revealed were fixed, so they now guard against
+//! regressions. `tests/fixtures/holdout/` was never used to tune anything: the ignored test
+//! at the end measures it (`cargo test --test engine_eval -- --ignored --nocapture`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use backcare::knowledge::{Knowledge, Tier};
 use backcare::reply::Reply;
@@ -40,17 +42,19 @@ struct Question {
     text: String,
 }
 
-/// Every fixture set whose file name starts with `prefix` (`triage.toml`, `triage-2.toml`,
-/// ...). Red-flag targets hold for each set on its own; search targets for all together.
-fn fixture_sets<T: for<'de> Deserialize<'de>>(prefix: &str) -> Vec<(String, T)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// Every set in `dir` whose file name starts with `prefix` (`triage.toml`, `triage-2.toml`).
+fn sets<T: for<'de> Deserialize<'de>>(dir: &Path, prefix: &str) -> Vec<(String, T)> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with(prefix) && n.ends_with(".toml"))
         .collect();
     names.sort();
-    assert!(!names.is_empty());
+    assert!(!names.is_empty(), "no {prefix}*.toml in {}", dir.display());
     names
         .into_iter()
         .map(|name| {
@@ -61,9 +65,6 @@ fn fixture_sets<T: for<'de> Deserialize<'de>>(prefix: &str) -> Vec<(String, T)> 
         .collect()
 }
 
-const TRIAGE: &str = "triage";
-const SEARCH: &str = "search";
-
 fn engine() -> Engine {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
     Engine::in_memory(Knowledge::load(&dir).unwrap()).unwrap()
@@ -73,158 +74,233 @@ fn short(text: &str) -> String {
     backcare::text::truncate_chars(&text.replace('\n', " "), 90)
 }
 
-#[test]
-fn every_held_out_red_flag_message_escalates_to_at_least_its_tier() {
-    let engine = engine();
-    for (name, set) in fixture_sets::<TriageSet>(TRIAGE) {
-        assert!(set.red_flag.len() >= 40);
-        let mut misses = Vec::new();
-        for case in &set.red_flag {
+/// A count of successes out of a total, with what failed.
+struct Score {
+    name: String,
+    ok: usize,
+    total: usize,
+    failures: Vec<String>,
+}
+
+impl Score {
+    fn print(&self, what: &str) {
+        eprintln!(
+            "{}: {what}: {}/{} = {:.1}%\n{}",
+            self.name,
+            self.ok,
+            self.total,
+            100.0 * self.ok as f64 / self.total.max(1) as f64,
+            self.failures.join("\n")
+        );
+    }
+}
+
+/// Red-flag messages that reach at least their tier.
+fn recall(engine: &Engine, name: &str, set: &TriageSet) -> Score {
+    let failures: Vec<String> = set
+        .red_flag
+        .iter()
+        .filter_map(|case| {
             let answer = engine.ask(&case.text);
             let ok = matches!(answer.reply, Reply::SeekCare(_))
                 && answer.tier().is_some_and(|t| t >= case.tier);
-            if !ok {
-                misses.push(format!(
+            (!ok).then(|| {
+                format!(
                     "{:?} wanted {}: {}",
                     answer.tier(),
                     case.tier,
                     short(&case.text)
-                ));
-            }
-        }
-        let caught = set.red_flag.len() - misses.len();
-        eprintln!(
-            "{name}: red-flag recall: {caught}/{} = {:.1}%",
-            set.red_flag.len(),
-            100.0 * caught as f64 / set.red_flag.len() as f64
-        );
-        assert!(
-            misses.is_empty(),
-            "missed red flags:\n{}",
-            misses.join("\n")
-        );
-    }
-}
-
-#[test]
-fn at_most_one_benign_question_in_twenty_escalates() {
-    let engine = engine();
-    for (name, set) in fixture_sets::<TriageSet>(TRIAGE) {
-        assert!(set.benign.len() >= 25);
-        let escalated: Vec<String> = set
-            .benign
-            .iter()
-            .filter_map(|case| {
-                let triaged = engine.triage(&case.text);
-                triaged.hits.first().map(|hit| {
-                    format!(
-                        "{} via \"{}\" ({}): {}",
-                        hit.id,
-                        hit.matched,
-                        hit.words.join(" "),
-                        short(&case.text)
-                    )
-                })
+                )
             })
-            .collect();
-        eprintln!(
-            "{name}: benign false escalations: {}/{} = {:.1}%\n{}",
-            escalated.len(),
-            set.benign.len(),
-            100.0 * escalated.len() as f64 / set.benign.len() as f64,
-            escalated.join("\n")
-        );
-        assert!(
-            escalated.len() * 20 <= set.benign.len(),
-            "too many false alarms"
-        );
-        for must_not in [
-            "my lower back has a dull ache",
-            "tight after deadlifts",
-            "does cracking help mobility",
-        ] {
-            assert!(!engine.triage(must_not).is_red_flag(), "{must_not}");
-        }
+        })
+        .collect();
+    Score {
+        name: name.to_owned(),
+        ok: set.red_flag.len() - failures.len(),
+        total: set.red_flag.len(),
+        failures,
     }
 }
 
-#[test]
-fn the_right_section_comes_first_for_nine_questions_in_ten() {
-    let engine = engine();
-    let (mut total, mut total_right) = (0, 0);
-    for (name, set) in fixture_sets::<SearchSet>(SEARCH) {
-        let mut wrong = Vec::new();
-        for q in &set.question {
+/// Benign questions that escalate (the fewer the better: `ok` counts the escalated).
+fn false_alarms(engine: &Engine, name: &str, set: &TriageSet) -> Score {
+    let failures: Vec<String> = set
+        .benign
+        .iter()
+        .filter_map(|case| {
+            let triaged = engine.triage(&case.text);
+            triaged.hits.first().map(|hit| {
+                let words = hit.words.join(" ");
+                format!(
+                    "{} via \"{}\" ({words}): {}",
+                    hit.id,
+                    hit.matched,
+                    short(&case.text)
+                )
+            })
+        })
+        .collect();
+    Score {
+        name: name.to_owned(),
+        ok: failures.len(),
+        total: set.benign.len(),
+        failures,
+    }
+}
+
+/// Questions whose expected section comes first.
+fn right_first(engine: &Engine, name: &str, set: &SearchSet) -> Score {
+    let failures: Vec<String> = set
+        .question
+        .iter()
+        .filter_map(|q| {
             let answer = engine.ask(&q.text);
             let got = answer.section.as_ref().map(|s| s.id.as_str());
-            if got != Some(q.expect.as_str()) {
+            (got != Some(q.expect.as_str())).then(|| {
                 let top: Vec<String> = answer
                     .candidates
                     .iter()
                     .take(3)
                     .map(|c| format!("{}={:.2}", c.id, c.score))
                     .collect();
-                wrong.push(format!(
-                    "wanted {}, got {} [{}] {}: {}",
+                format!(
+                    "wanted {}, got {} [{}]: {}",
                     q.expect,
                     got.unwrap_or(answer.reply.kind()),
                     top.join(" "),
-                    answer
-                        .triage
-                        .hits
-                        .first()
-                        .map(|h| h.id.as_str())
-                        .unwrap_or(""),
                     short(&q.text)
-                ));
-            }
-        }
-        let right = set.question.len() - wrong.len();
-        eprintln!(
-            "{name}: right section first: {right}/{} = {:.1}%\n{}",
-            set.question.len(),
-            100.0 * right as f64 / set.question.len() as f64,
-            wrong.join("\n")
-        );
-        total += set.question.len();
-        total_right += right;
+                )
+            })
+        })
+        .collect();
+    Score {
+        name: name.to_owned(),
+        ok: set.question.len() - failures.len(),
+        total: set.question.len(),
+        failures,
     }
-    eprintln!("all sets: right section first: {total_right}/{total}");
-    assert!(total >= 40);
-    assert!(total_right * 10 >= total * 9, "below 90%");
+}
+
+/// Off-topic questions answered with no match.
+fn no_match(engine: &Engine, name: &str, set: &SearchSet) -> Score {
+    let failures: Vec<String> = set
+        .off_topic
+        .iter()
+        .filter_map(|q| {
+            let answer = engine.ask(&q.text);
+            (!matches!(answer.reply, Reply::NoMatch(_))).then(|| {
+                format!(
+                    "{} {:?}: {}",
+                    answer.reply.kind(),
+                    answer.score,
+                    short(&q.text)
+                )
+            })
+        })
+        .collect();
+    Score {
+        name: name.to_owned(),
+        ok: set.off_topic.len() - failures.len(),
+        total: set.off_topic.len(),
+        failures,
+    }
+}
+
+fn sum(scores: &[Score], name: &str) -> Score {
+    Score {
+        name: name.to_owned(),
+        ok: scores.iter().map(|s| s.ok).sum(),
+        total: scores.iter().map(|s| s.total).sum(),
+        failures: Vec::new(),
+    }
+}
+
+#[test]
+fn every_red_flag_message_escalates_to_at_least_its_tier() {
+    let engine = engine();
+    for (name, set) in sets::<TriageSet>(&fixtures(), "triage") {
+        let score = recall(&engine, &name, &set);
+        score.print("red-flag recall");
+        assert!(score.total >= 40);
+        assert!(score.failures.is_empty(), "missed red flags in {name}");
+    }
+}
+
+#[test]
+fn at_most_one_benign_question_in_twenty_escalates() {
+    let engine = engine();
+    for (name, set) in sets::<TriageSet>(&fixtures(), "triage") {
+        let score = false_alarms(&engine, &name, &set);
+        score.print("benign false escalations");
+        assert!(score.total >= 25);
+        assert!(
+            score.ok * 20 <= score.total,
+            "too many false alarms in {name}"
+        );
+    }
+    for must_not in [
+        "my lower back has a dull ache",
+        "tight after deadlifts",
+        "does cracking help mobility",
+    ] {
+        assert!(!engine.triage(must_not).is_red_flag(), "{must_not}");
+    }
+}
+
+#[test]
+fn the_right_section_comes_first_for_nine_questions_in_ten() {
+    let engine = engine();
+    let scores: Vec<Score> = sets::<SearchSet>(&fixtures(), "search")
+        .iter()
+        .map(|(name, set)| right_first(&engine, name, set))
+        .collect();
+    scores.iter().for_each(|s| s.print("right section first"));
+    let all = sum(&scores, "all sets");
+    all.print("right section first");
+    assert!(all.total >= 40);
+    assert!(all.ok * 10 >= all.total * 9, "below 90%");
 }
 
 #[test]
 fn nine_off_topic_questions_in_ten_get_no_match() {
     let engine = engine();
-    let (mut total, mut total_no_match) = (0, 0);
-    for (name, set) in fixture_sets::<SearchSet>(SEARCH) {
-        let answered: Vec<String> = set
-            .off_topic
-            .iter()
-            .filter_map(|q| {
-                let answer = engine.ask(&q.text);
-                (!matches!(answer.reply, Reply::NoMatch(_))).then(|| {
-                    format!(
-                        "{} {:?}: {}",
-                        answer.reply.kind(),
-                        answer.score,
-                        short(&q.text)
-                    )
-                })
-            })
-            .collect();
-        let no_match = set.off_topic.len() - answered.len();
-        eprintln!(
-            "{name}: off-topic no match: {no_match}/{} = {:.1}%\n{}",
-            set.off_topic.len(),
-            100.0 * no_match as f64 / set.off_topic.len() as f64,
-            answered.join("\n")
-        );
-        total += set.off_topic.len();
-        total_no_match += no_match;
-    }
-    eprintln!("all sets: off-topic no match: {total_no_match}/{total}");
-    assert!(total >= 10);
-    assert!(total_no_match * 10 >= total * 9, "below 90%");
+    let scores: Vec<Score> = sets::<SearchSet>(&fixtures(), "search")
+        .iter()
+        .map(|(name, set)| no_match(&engine, name, set))
+        .collect();
+    scores.iter().for_each(|s| s.print("off-topic no match"));
+    let all = sum(&scores, "all sets");
+    all.print("off-topic no match");
+    assert!(all.total >= 10);
+    assert!(all.ok * 10 >= all.total * 9, "below 90%");
+}
+
+/// The untouched hold-out set, against the targets. Ignored by default because it
+/// is a measurement of unseen wording, not a regression guard: a miss found here is fixed
+/// in the knowledge, and the case then moves to the regression sets above.
+#[test]
+#[ignore = "measures the untouched hold-out set; run with --ignored --nocapture"]
+fn the_untouched_holdout_set_meets_the_targets() {
+    let engine = engine();
+    let dir = fixtures().join("holdout");
+    let triage: TriageSet = sets(&dir, "triage").remove(0).1;
+    let search: SearchSet = sets(&dir, "search").remove(0).1;
+    let recall = recall(&engine, "holdout", &triage);
+    let alarms = false_alarms(&engine, "holdout", &triage);
+    let right = right_first(&engine, "holdout", &search);
+    let none = no_match(&engine, "holdout", &search);
+    recall.print("red-flag recall");
+    alarms.print("benign false escalations");
+    right.print("right section first");
+    none.print("off-topic no match");
+    assert!(recall.failures.is_empty(), "red flags missed");
+    assert!(alarms.ok * 20 <= alarms.total, "too many false alarms");
+    assert!(
+        right.ok * 10 >= right.total * 9,
+        "right section first below 90%"
+    );
+    assert!(
+        none.ok * 10 >= none.total * 9,
+        "off-topic no match below 90%"
+    );
 }
