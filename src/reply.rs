@@ -79,13 +79,14 @@ impl SeekCare {
         }
     }
 
-    /// "You mentioned a, b and c." with at most three items.
+    /// "You mentioned a; b; and c." with at most three items. Semicolons, because the
+    /// items themselves use commas and "or".
     pub fn noticed_sentence(&self) -> String {
         let shown: Vec<&str> = self.noticed.iter().take(3).map(String::as_str).collect();
         let list = match shown.as_slice() {
             [] => "a warning sign".to_owned(),
             [one] => (*one).to_owned(),
-            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+            [init @ .., last] => format!("{}; and {last}", init.join("; ")),
         };
         format!("You mentioned {list}.")
     }
@@ -210,7 +211,7 @@ mod tests {
             noticed: vec!["a".into(), "b".into(), "c".into(), "d".into()],
             advice: "x".into(),
         };
-        assert_eq!(care.noticed_sentence(), "You mentioned a, b and c.");
+        assert_eq!(care.noticed_sentence(), "You mentioned a; b; and c.");
     }
 
     #[test]
