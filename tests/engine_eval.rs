@@ -3,7 +3,7 @@
 //!
 //! `tests/fixtures/triage*.toml` and `search*.toml` were written apart from the phrase lists
 //! and the guide text; misses they revealed were fixed, so they now guard against
-//! regressions. `tests/fixtures/holdout/` was never used to tune anything: the ignored test
+//! regressions. `tests/fixtures/holdout-4/` was never used to tune anything: the ignored test
 //! at the end measures it (`cargo test --test engine_eval -- --ignored --nocapture`).
 
 use std::path::{Path, PathBuf};
@@ -282,7 +282,7 @@ fn nine_off_topic_questions_in_ten_get_no_match() {
 #[ignore = "measures the untouched hold-out set; run with --ignored --nocapture"]
 fn the_untouched_holdout_set_meets_the_targets() {
     let engine = engine();
-    let dir = fixtures().join("holdout");
+    let dir = fixtures().join("holdout-4");
     let triage: TriageSet = sets(&dir, "triage").remove(0).1;
     let search: SearchSet = sets(&dir, "search").remove(0).1;
     let recall = recall(&engine, "holdout", &triage);
