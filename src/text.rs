@@ -95,6 +95,13 @@ pub fn for_each_word(canonical: &str, markdown: Markdown, emit: impl FnMut(&str)
 /// True when reading markdown markers as separators gives other words than deleting them:
 /// only a marker between two letters or digits ("numb**legs") does.
 pub fn markdown_splits_a_word(canonical: &str) -> bool {
+    // All the markers are ASCII: most messages have none, and a byte scan says so.
+    if !canonical
+        .bytes()
+        .any(|b| matches!(b, b'*' | b'_' | b'~' | b'|' | b'`'))
+    {
+        return false;
+    }
     let mut after_word_char = false;
     let mut in_markers_after_word_char = false;
     for c in canonical.chars() {

@@ -64,6 +64,26 @@ pub struct Vocabulary {
     forms: Vec<(String, TermId)>,
     /// Every form, and every form with one character deleted, to the forms it came from.
     deletions: HashMap<String, Vec<usize>>,
+    /// Every common English word and filler word, with what it means here, worked out once
+    /// per load: most chat words then take one lookup and no stemming.
+    lexicon: HashMap<&'static str, Known>,
+}
+
+/// What a common word means for one vocabulary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Known {
+    Filler,
+    Term(TermId),
+    Other,
+}
+
+/// How [`Vocabulary::classify`] read a word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Word {
+    /// A filler word: no meaning, and no place in a phrase window.
+    Filler,
+    /// Any other word; the terms it may stand for were pushed.
+    Content,
 }
 
 impl Default for Vocabulary {
@@ -76,6 +96,7 @@ impl Default for Vocabulary {
             terms: Vec::new(),
             forms: Vec::new(),
             deletions: HashMap::default(),
+            lexicon: HashMap::default(),
         }
     }
 }
@@ -123,8 +144,28 @@ impl Vocabulary {
         id
     }
 
-    /// Builds the typo index once all phrase words are in.
+    /// Builds the typo index once all words are in.
     pub fn finish(&mut self) {
+        self.build_typo_index();
+    }
+
+    /// [`Vocabulary::finish`], and also works out what every common English word means
+    /// here: dearer to build (a few milliseconds), but then most chat words take one lookup
+    /// and no stemming. For the per-message path (triage).
+    pub fn finish_with_lexicon(&mut self) {
+        self.build_typo_index();
+        let mut lexicon = HashMap::default();
+        lexicon.reserve(ENGLISH.len() + crate::text::FILLER.len());
+        for &word in ENGLISH.iter() {
+            lexicon.insert(word, self.resolve(word).map_or(Known::Other, Known::Term));
+        }
+        for &word in crate::text::FILLER {
+            lexicon.insert(word, Known::Filler);
+        }
+        self.lexicon = lexicon;
+    }
+
+    fn build_typo_index(&mut self) {
         self.forms.sort();
         self.forms.dedup();
         self.deletions.clear();
@@ -157,18 +198,49 @@ impl Vocabulary {
         }
     }
 
-    /// Pushes the terms `word` may stand for onto `out`.
-    pub fn lookup(&self, word: &str, out: &mut Vec<(TermId, Via)>) {
+    /// The term a word is, or stems to.
+    fn resolve(&self, word: &str) -> Option<TermId> {
         if let Some(&id) = self.stems.get(word) {
-            out.push((id, Via::Exact));
-            return;
+            return Some(id);
         }
         if self.may_stem_to_a_term(word) {
-            let stem = self.stemmer.stem(word);
-            if let Some(&id) = self.stems.get(stem.as_ref()) {
-                out.push((id, Via::Exact));
-                return;
+            return self.stems.get(self.stemmer.stem(word).as_ref()).copied();
+        }
+        None
+    }
+
+    /// Tells a filler word from a content word, pushing the terms a content word may stand
+    /// for onto `out`.
+    pub fn classify(&self, word: &str, out: &mut Vec<(TermId, Via)>) -> Word {
+        match self.lexicon.get(word) {
+            Some(Known::Filler) => Word::Filler,
+            Some(Known::Term(id)) => {
+                out.push((*id, Via::Exact));
+                Word::Content
             }
+            Some(Known::Other) => Word::Content,
+            None if crate::text::is_filler(word) => Word::Filler,
+            None => {
+                self.lookup_unlisted(word, out);
+                Word::Content
+            }
+        }
+    }
+
+    /// Pushes the terms `word` may stand for onto `out`.
+    pub fn lookup(&self, word: &str, out: &mut Vec<(TermId, Via)>) {
+        match self.lexicon.get(word) {
+            Some(Known::Term(id)) => out.push((*id, Via::Exact)),
+            Some(_) => {}
+            None => self.lookup_unlisted(word, out),
+        }
+    }
+
+    /// [`Vocabulary::lookup`] for a word that is not in the lexicon.
+    fn lookup_unlisted(&self, word: &str, out: &mut Vec<(TermId, Via)>) {
+        if let Some(id) = self.resolve(word) {
+            out.push((id, Via::Exact));
+            return;
         }
         // Most chat words are real words: they are what they say, so the costly typo search
         // is only for the rest.

@@ -10,9 +10,7 @@ use serde::Serialize;
 
 use crate::knowledge::{RedFlags, Tier};
 use crate::text::{self, Markdown};
-use rustc_hash::FxHashSet;
-
-use crate::vocab::{TermId, Vocabulary};
+use crate::vocab::{TermId, Vocabulary, Word};
 
 /// One red flag found in a message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -129,7 +127,7 @@ impl Triage {
                 }
             }
         }
-        vocab.finish();
+        vocab.finish_with_lexicon();
         // Each phrase is filed under the terms of its rarest slot only: a phrase cannot
         // match without that slot, and common words ("back", "pain") then wake few phrases.
         let mut uses = vec![0usize; vocab.len()];
@@ -196,11 +194,10 @@ impl Triage {
         let mut position = 0usize;
         let mut terms = Vec::new();
         text::for_each_word(canonical, markdown, |word| {
-            if text::is_filler(word) {
+            terms.clear();
+            if self.vocab.classify(word, &mut terms) == Word::Filler {
                 return;
             }
-            terms.clear();
-            self.vocab.lookup(word, &mut terms);
             if !terms.is_empty() {
                 words.push(word.to_owned());
                 for &(term, _) in &terms {
@@ -218,22 +215,20 @@ impl Triage {
         }
         // Most phrases share a word with the message without having all of theirs there
         // ("back", "pain"): rule those out from the set of terms present, before any window.
-        let mut present: FxHashSet<TermId> = FxHashSet::default();
-        present.extend(occurrences.iter().map(|o| o.term));
+        let mut present: Vec<TermId> = occurrences.iter().map(|o| o.term).collect();
+        present.sort_unstable();
+        present.dedup();
         let mut candidates: Vec<usize> = present
             .iter()
             .flat_map(|&term| self.by_term[term].iter().copied())
             .collect();
         candidates.sort_unstable();
         candidates.dedup();
+        // Slots are sorted: a few integer searches, not a hash lookup per alternative.
+        let filled = |slot: &Vec<TermId>| present.iter().any(|t| slot.binary_search(t).is_ok());
         for index in candidates {
             let phrase = &self.phrases[index];
-            if found.contains_key(&phrase.flag)
-                || !phrase
-                    .slots
-                    .iter()
-                    .all(|slot| slot.iter().any(|t| present.contains(t)))
-            {
+            if found.contains_key(&phrase.flag) || !phrase.slots.iter().all(filled) {
                 continue;
             }
             if let Some(matched) = window_match(&occurrences, phrase) {
