@@ -3,8 +3,8 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
@@ -13,6 +13,7 @@ use common::fake_discord::{
     embed_text, is_reply_to, OnResume, BOT_ID, CHANNEL_ID, DM_CHANNEL_ID, GUILD_ID,
     WATCHED_CHANNEL_ID,
 };
+use common::process::KillOnDrop;
 use common::Bot;
 
 const RED: u64 = 0xE7_4C_3C;
@@ -438,16 +439,6 @@ async fn messages_from_bots_are_never_answered() {
     bot.stop().await;
 }
 
-/// Kills the child process if the test fails before it exits by itself.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_serve_binary_answers_and_exits_zero_on_sigterm() {
@@ -485,22 +476,7 @@ async fn the_serve_binary_answers_and_exits_zero_on_sigterm() {
     let reply = fake.wait_reply_to(from, id).await;
     assert!(embed_text(&reply.body).contains("Warm up first"));
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.0.id().to_string()])
-        .status()
-        .expect("run kill");
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let exit = loop {
-        if let Some(exit) = child.0.try_wait().expect("poll the child") {
-            break exit;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "serve did not exit within 5 s of SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let exit = child.terminate_within(Duration::from_secs(5)).await;
     assert_eq!(exit.code(), Some(0), "{exit:?}");
     let log = std::fs::read_to_string(&log_path).expect("read the log");
     assert!(

@@ -6,7 +6,7 @@ mod common;
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 
 use backcare::config::Config;
 use common::fake_discord::{embed_text, is_reply_to, FakeDiscord, BOT_ID, CHANNEL_ID, GUILD_ID};
+use common::process::KillOnDrop;
 use common::FAKE_TOKEN;
 
 /// How long a poll for a state may take before the test fails.
@@ -531,16 +532,6 @@ fn config_without_a_token_still_prints_and_names_the_problem() {
     );
 }
 
-/// Kills the child process if the test fails before it exits by itself.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_logs_carry_no_token_and_the_binary_serves_health_and_metrics() {
@@ -596,22 +587,7 @@ async fn json_logs_carry_no_token_and_the_binary_serves_health_and_metrics() {
         "{metrics}"
     );
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.0.id().to_string()])
-        .status()
-        .expect("run kill");
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let exit = loop {
-        if let Some(exit) = child.0.try_wait().expect("poll the child") {
-            break exit;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "serve did not exit within 5 s of SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let exit = child.terminate_within(Duration::from_secs(5)).await;
     assert_eq!(exit.code(), Some(0), "{exit:?}");
 
     let log = std::fs::read_to_string(&log_path).expect("read the log");

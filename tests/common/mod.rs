@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fake_discord;
+pub mod process;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
