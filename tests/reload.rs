@@ -44,6 +44,10 @@ fn edit(path: &Path, from: &str, to: &str) {
     fs::write(path, text.replacen(from, to, 1)).unwrap();
 }
 
+fn section_id(engine: &Engine, question: &str) -> String {
+    engine.ask(question).section.expect("an answer").id
+}
+
 fn section_title(engine: &Engine, question: &str) -> String {
     match engine.ask(question).reply {
         Reply::Answer(a) => a.title,
@@ -161,21 +165,13 @@ fn the_index_folder_deleted_under_a_running_engine_is_rebuilt_on_reload() {
     fs::remove_dir_all(&copy.index).unwrap();
     // The running engine still answers from the files it has open.
     assert_eq!(
-        live.current()
-            .ask("how do I do the bridge")
-            .section
-            .unwrap()
-            .id,
+        section_id(&live.current(), "how do I do the bridge"),
         "bridge-release"
     );
     live.reload().unwrap();
     assert!(copy.index.join("CURRENT").exists());
     assert_eq!(
-        live.current()
-            .ask("how do I do the bridge")
-            .section
-            .unwrap()
-            .id,
+        section_id(&live.current(), "how do I do the bridge"),
         "bridge-release"
     );
 }
