@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
@@ -86,11 +87,14 @@ impl RedFlags {
 
     /// The built-in floor alone.
     pub fn floor() -> RedFlags {
-        // The floor is checked by a unit test, so a broken floor never ships.
-        match parse_file("floor.toml", FLOOR) {
-            Ok(file) => file.into_red_flags(None),
-            Err(problems) => panic!("built-in red-flag floor is invalid: {problems:?}"),
-        }
+        // Parsed once per process. The floor is checked by a unit test, so a broken floor
+        // never ships and this cannot panic at run time.
+        static PARSED: LazyLock<RedFlags> =
+            LazyLock::new(|| match parse_file("floor.toml", FLOOR) {
+                Ok(file) => file.into_red_flags(None),
+                Err(problems) => panic!("built-in red-flag floor is invalid: {problems:?}"),
+            });
+        PARSED.clone()
     }
 }
 
