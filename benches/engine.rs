@@ -35,29 +35,46 @@ fn answers(c: &mut Criterion) {
     group.finish();
 }
 
-/// About 1 MB of chat text: the held-out messages, benign and red-flag, repeated.
-fn chat_text() -> String {
+/// About 1 MB of chat: every message of the evaluation sets (red-flag, benign, on-topic and
+/// off-topic, from short questions to long rambling ones), repeated.
+fn chat_messages() -> Vec<String> {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let mut text = String::new();
+    let mut messages = Vec::new();
     for name in [
         "triage.toml",
         "triage-2.toml",
+        "triage-3.toml",
         "search.toml",
         "search-2.toml",
+        "search-3.toml",
     ] {
-        text.push_str(&std::fs::read_to_string(fixtures.join(name)).unwrap());
+        let text = std::fs::read_to_string(fixtures.join(name)).unwrap();
+        let value: toml::Value = toml::from_str(&text).unwrap();
+        for cases in value.as_table().into_iter().flat_map(|t| t.values()) {
+            for case in cases.as_array().into_iter().flatten() {
+                if let Some(text) = case.get("text").and_then(toml::Value::as_str) {
+                    messages.push(text.to_owned());
+                }
+            }
+        }
     }
-    text.repeat((1 << 20) / text.len() + 1)
+    let bytes: usize = messages.iter().map(String::len).sum();
+    let copies = (1 << 20) / bytes + 1;
+    let mut all = Vec::with_capacity(messages.len() * copies);
+    for _ in 0..copies {
+        all.extend(messages.iter().cloned());
+    }
+    all
 }
 
 fn triage(c: &mut Criterion) {
     let engine = Engine::in_memory(shipped()).unwrap();
-    let text = chat_text();
-    let messages: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let messages = chat_messages();
+    let bytes: usize = messages.iter().map(String::len).sum();
     let mut group = c.benchmark_group("triage");
-    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.throughput(Throughput::Bytes(bytes as u64));
     group.sample_size(10);
-    group.bench_function("1 MB of chat, line by line", |b| {
+    group.bench_function("1 MB of chat messages", |b| {
         b.iter(|| {
             for m in &messages {
                 black_box(engine.triage(black_box(m)));

@@ -224,8 +224,12 @@ impl Triage {
             .collect();
         candidates.sort_unstable();
         candidates.dedup();
-        // Slots are sorted: a few integer searches, not a hash lookup per alternative.
-        let filled = |slot: &Vec<TermId>| present.iter().any(|t| slot.binary_search(t).is_ok());
+        // One bit per vocabulary term, so testing a slot's alternatives is a few bit tests.
+        let mut bits = vec![0u64; self.vocab.len().div_ceil(64)];
+        for &term in &present {
+            bits[term / 64] |= 1 << (term % 64);
+        }
+        let filled = |slot: &Vec<TermId>| slot.iter().any(|&t| bits[t / 64] & (1 << (t % 64)) != 0);
         for index in candidates {
             let phrase = &self.phrases[index];
             if found.contains_key(&phrase.flag) || !phrase.slots.iter().all(filled) {
@@ -252,31 +256,42 @@ struct Occurrence {
 /// Looks for every slot of the phrase filled within a window of `slots + gap` content
 /// words. Returns the indices of the matched words.
 fn window_match(occurrences: &[Occurrence], phrase: &Phrase) -> Option<Vec<usize>> {
-    let relevant: Vec<(&Occurrence, usize)> = occurrences
-        .iter()
-        .filter_map(|o| slot_of(phrase, o.term).map(|slot| (o, slot)))
-        .collect();
     let need = phrase.slots.len();
     let span = need + phrase.gap;
-    let mut counts = vec![0usize; need];
+    // Phrases have a handful of slots: count them on the stack, not in a new vector.
+    let mut stack = [0u32; 16];
+    let mut heap = Vec::new();
+    let counts: &mut [u32] = if need <= stack.len() {
+        &mut stack[..need]
+    } else {
+        heap.resize(need, 0);
+        &mut heap
+    };
     let mut distinct = 0;
     let mut start = 0;
-    for end in 0..relevant.len() {
-        let slot = relevant[end].1;
+    for end in 0..occurrences.len() {
+        let Some(slot) = slot_of(phrase, occurrences[end].term) else {
+            continue;
+        };
         counts[slot] += 1;
         if counts[slot] == 1 {
             distinct += 1;
         }
-        while relevant[end].0.position - relevant[start].0.position >= span {
-            let slot = relevant[start].1;
-            counts[slot] -= 1;
-            if counts[slot] == 0 {
-                distinct -= 1;
+        while occurrences[end].position - occurrences[start].position >= span {
+            if let Some(slot) = slot_of(phrase, occurrences[start].term) {
+                counts[slot] -= 1;
+                if counts[slot] == 0 {
+                    distinct -= 1;
+                }
             }
             start += 1;
         }
         if distinct == need {
-            let mut words: Vec<usize> = relevant[start..=end].iter().map(|o| o.0.word).collect();
+            let mut words: Vec<usize> = occurrences[start..=end]
+                .iter()
+                .filter(|o| slot_of(phrase, o.term).is_some())
+                .map(|o| o.word)
+                .collect();
             words.dedup();
             return Some(words);
         }
@@ -285,7 +300,11 @@ fn window_match(occurrences: &[Occurrence], phrase: &Phrase) -> Option<Vec<usize
 }
 
 fn slot_of(phrase: &Phrase, term: TermId) -> Option<usize> {
-    phrase.slots.iter().position(|slot| slot.contains(&term))
+    // Each slot's terms are sorted when the phrase is built.
+    phrase
+        .slots
+        .iter()
+        .position(|slot| slot.binary_search(&term).is_ok())
 }
 
 #[cfg(test)]
