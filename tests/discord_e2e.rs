@@ -34,12 +34,13 @@ async fn red_flag_mention_gets_the_seek_care_reply_and_no_technique() {
     let bot = Bot::start().await;
     let fake = &bot.fake;
     let from = fake.mark();
-    let (id, message) = fake.message(
-        CHANNEL_ID,
-        Some(GUILD_ID),
-        &mention("my legs are numb and I can't control my bladder"),
-    );
-    fake.dispatch("MESSAGE_CREATE", message).await;
+    let id = fake
+        .send_message(
+            CHANNEL_ID,
+            Some(GUILD_ID),
+            &mention("my legs are numb and I can't control my bladder"),
+        )
+        .await;
     let reply = fake.wait_reply_to(from, id).await;
 
     let embed = &reply.body["embeds"][0];
@@ -89,8 +90,9 @@ async fn a_direct_message_without_a_mention_is_answered() {
     let bot = Bot::start().await;
     let fake = &bot.fake;
     let from = fake.mark();
-    let (id, message) = fake.message(DM_CHANNEL_ID, None, "how do I warm up?");
-    fake.dispatch("MESSAGE_CREATE", message).await;
+    let id = fake
+        .send_message(DM_CHANNEL_ID, None, "how do I warm up?")
+        .await;
     let reply = fake.wait_reply_to(from, id).await;
 
     assert_eq!(
@@ -110,33 +112,37 @@ async fn only_red_flags_are_answered_without_a_mention_and_only_in_watched_chann
     let from = fake.mark();
 
     // Not watched, no mention: even a red flag is not the bot's business there.
-    let (ignored_red, message) = fake.message(
-        CHANNEL_ID,
-        Some(GUILD_ID),
-        "my legs are numb and I can't control my bladder",
-    );
-    fake.dispatch("MESSAGE_CREATE", message).await;
+    let ignored_red = fake
+        .send_message(
+            CHANNEL_ID,
+            Some(GUILD_ID),
+            "my legs are numb and I can't control my bladder",
+        )
+        .await;
     // Watched, no mention, no red flag: nothing either.
-    let (ignored_plain, message) = fake.message(
-        WATCHED_CHANNEL_ID,
-        Some(GUILD_ID),
-        "how do I do the knee to chest twist",
-    );
-    fake.dispatch("MESSAGE_CREATE", message).await;
+    let ignored_plain = fake
+        .send_message(
+            WATCHED_CHANNEL_ID,
+            Some(GUILD_ID),
+            "how do I do the knee to chest twist",
+        )
+        .await;
     // Watched and a red flag: the seek-care reply, without any mention.
-    let (red, message) = fake.message(
-        WATCHED_CHANNEL_ID,
-        Some(GUILD_ID),
-        "my legs are numb and I can't control my bladder",
-    );
-    fake.dispatch("MESSAGE_CREATE", message).await;
+    let red = fake
+        .send_message(
+            WATCHED_CHANNEL_ID,
+            Some(GUILD_ID),
+            "my legs are numb and I can't control my bladder",
+        )
+        .await;
     let reply = fake.wait_reply_to(from, red).await;
     assert_eq!(reply.body["embeds"][0]["color"], json!(RED));
     assert_no_pings(&reply.body);
 
     // A message that IS answered, sent last, proves the earlier ones were seen and skipped.
-    let (asked, message) = fake.message(CHANNEL_ID, Some(GUILD_ID), &mention("how do I warm up?"));
-    fake.dispatch("MESSAGE_CREATE", message).await;
+    let asked = fake
+        .send_message(CHANNEL_ID, Some(GUILD_ID), &mention("how do I warm up?"))
+        .await;
     fake.wait_reply_to(from, asked).await;
 
     let sent: Vec<_> = fake
@@ -156,12 +162,13 @@ async fn everyone_in_a_question_pings_nobody() {
     let bot = Bot::start().await;
     let fake = &bot.fake;
     let from = fake.mark();
-    let (id, message) = fake.message(
-        CHANNEL_ID,
-        Some(GUILD_ID),
-        &mention("@everyone how do I do the knee to chest twist <@&123> @here"),
-    );
-    fake.dispatch("MESSAGE_CREATE", message).await;
+    let id = fake
+        .send_message(
+            CHANNEL_ID,
+            Some(GUILD_ID),
+            &mention("@everyone how do I do the knee to chest twist <@&123> @here"),
+        )
+        .await;
     let reply = fake.wait_reply_to(from, id).await;
     assert_no_pings(&reply.body);
     assert_eq!(reply.body["allowed_mentions"]["replied_user"], json!(false));
@@ -193,12 +200,13 @@ async fn answers_after_a_dropped_connection(on_resume: OnResume) {
     assert_eq!(back.body["token"], json!("[sent]"));
     assert!(fake.connections() >= 2);
 
-    let (id, message) = fake.message(
-        CHANNEL_ID,
-        Some(GUILD_ID),
-        &mention("how do I do the knee to chest twist"),
-    );
-    fake.dispatch("MESSAGE_CREATE", message).await;
+    let id = fake
+        .send_message(
+            CHANNEL_ID,
+            Some(GUILD_ID),
+            &mention("how do I do the knee to chest twist"),
+        )
+        .await;
     let reply = fake.wait_reply_to(from, id).await;
     assert!(embed_text(&reply.body).contains("Knee-to-chest twist"));
     bot.stop().await;
@@ -432,8 +440,9 @@ async fn messages_from_bots_are_never_answered() {
     );
     message["author"]["bot"] = json!(true);
     fake.dispatch("MESSAGE_CREATE", message).await;
-    let (asked, message) = fake.message(CHANNEL_ID, Some(GUILD_ID), &mention("how do I warm up?"));
-    fake.dispatch("MESSAGE_CREATE", message).await;
+    let asked = fake
+        .send_message(CHANNEL_ID, Some(GUILD_ID), &mention("how do I warm up?"))
+        .await;
     fake.wait_reply_to(from, asked).await;
     assert!(fake.since(from).iter().all(|r| !is_reply_to(r, ignored)));
     bot.stop().await;
@@ -471,8 +480,9 @@ async fn the_serve_binary_answers_and_exits_zero_on_sigterm() {
     assert_eq!(identify.body["intents"], json!((1 << 9) | (1 << 12)));
 
     let from = fake.mark();
-    let (id, message) = fake.message(CHANNEL_ID, Some(GUILD_ID), &mention("how do I warm up?"));
-    fake.dispatch("MESSAGE_CREATE", message).await;
+    let id = fake
+        .send_message(CHANNEL_ID, Some(GUILD_ID), &mention("how do I warm up?"))
+        .await;
     let reply = fake.wait_reply_to(from, id).await;
     assert!(embed_text(&reply.body).contains("Warm up first"));
 
@@ -504,12 +514,13 @@ async fn seek_care_still_gets_through_as_text_when_embeds_are_refused() {
     let fake = &bot.fake;
     fake.reject_embeds(true);
     let from = fake.mark();
-    let (id, message) = fake.message(
-        WATCHED_CHANNEL_ID,
-        Some(GUILD_ID),
-        "my legs are numb and I can't control my bladder",
-    );
-    fake.dispatch("MESSAGE_CREATE", message).await;
+    let id = fake
+        .send_message(
+            WATCHED_CHANNEL_ID,
+            Some(GUILD_ID),
+            "my legs are numb and I can't control my bladder",
+        )
+        .await;
     let text_reply = fake
         .wait_for(from, "a plain-text seek-care reply", |r| {
             is_reply_to(r, id) && r.body["content"].is_string()

@@ -32,8 +32,10 @@ async fn bot_with_limit(limit: &str) -> Bot {
 
 /// Sends a mention and returns its message id.
 async fn send_mention(bot: &Bot, text: &str) -> u64 {
-    let (id, message) = bot.fake.message(CHANNEL_ID, Some(GUILD_ID), &mention(text));
-    bot.fake.dispatch("MESSAGE_CREATE", message).await;
+    let id = bot
+        .fake
+        .send_message(CHANNEL_ID, Some(GUILD_ID), &mention(text))
+        .await;
     id
 }
 

@@ -47,8 +47,9 @@ fn edit(path: &Path, from: &str, to: &str) {
 async fn ask(bot: &Bot, question: &str) -> String {
     let fake = &bot.fake;
     let from = fake.mark();
-    let (id, message) = fake.message(CHANNEL_ID, Some(GUILD_ID), &mention(question));
-    fake.dispatch("MESSAGE_CREATE", message).await;
+    let id = fake
+        .send_message(CHANNEL_ID, Some(GUILD_ID), &mention(question))
+        .await;
     embed_text(&fake.wait_reply_to(from, id).await.body)
 }
 
@@ -232,12 +233,13 @@ async fn clicking_helpful_counts_for_the_section_is_acknowledged_and_reaches_the
     let (bot, _knowledge, _dir) = moderated_bot().await;
     let fake = &bot.fake;
     let from = fake.mark();
-    let (asked, message) = fake.message(
-        CHANNEL_ID,
-        Some(GUILD_ID),
-        &mention("how do I do the knee to chest twist"),
-    );
-    fake.dispatch("MESSAGE_CREATE", message).await;
+    let asked = fake
+        .send_message(
+            CHANNEL_ID,
+            Some(GUILD_ID),
+            &mention("how do I do the knee to chest twist"),
+        )
+        .await;
     let reply = fake.wait_reply_to(from, asked).await;
     assert_eq!(
         button_ids(&reply.body),
@@ -288,20 +290,22 @@ async fn answers_carry_feedback_buttons_and_seek_care_replies_do_not() {
         1
     );
 
-    let (dm, message) = fake.message(DM_CHANNEL_ID, None, "how do I do the bridge");
-    fake.dispatch("MESSAGE_CREATE", message).await;
+    let dm = fake
+        .send_message(DM_CHANNEL_ID, None, "how do I do the bridge")
+        .await;
     let reply = fake.wait_reply_to(from, dm).await;
     assert_eq!(
         button_ids(&reply.body),
         ["feedback:yes:bridge-release", "feedback:no:bridge-release"]
     );
 
-    let (red, message) = fake.message(
-        CHANNEL_ID,
-        Some(GUILD_ID),
-        &mention("my legs are numb and I can't control my bladder"),
-    );
-    fake.dispatch("MESSAGE_CREATE", message).await;
+    let red = fake
+        .send_message(
+            CHANNEL_ID,
+            Some(GUILD_ID),
+            &mention("my legs are numb and I can't control my bladder"),
+        )
+        .await;
     let reply = fake.wait_reply_to(from, red).await;
     assert!(button_ids(&reply.body).is_empty(), "{:#}", reply.body);
     bot.stop().await;

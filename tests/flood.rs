@@ -71,8 +71,7 @@ async fn a_flood_from_one_member_gets_few_replies_but_every_red_flag_is_answered
             } else {
                 mention(questions[n % questions.len()])
             };
-            let (id, message) = fake.message(CHANNEL_ID, Some(GUILD_ID), &text);
-            fake.dispatch("MESSAGE_CREATE", message).await;
+            let id = fake.send_message(CHANNEL_ID, Some(GUILD_ID), &text).await;
             if n % RED_EVERY == 0 {
                 red_ids.push(id);
             }

@@ -175,8 +175,9 @@ async fn healthz_is_503_until_a_shard_connects_and_metrics_count_the_questions()
         ),
     ] {
         let from = fake.mark();
-        let (id, message) = fake.message(CHANNEL_ID, Some(GUILD_ID), &mention(question));
-        fake.dispatch("MESSAGE_CREATE", message).await;
+        let id = fake
+            .send_message(CHANNEL_ID, Some(GUILD_ID), &mention(question))
+            .await;
         let reply = fake.wait_reply_to(from, id).await;
         assert!(embed_text(&reply.body).contains(expected));
     }
@@ -245,8 +246,9 @@ async fn a_shutdown_answers_the_question_in_flight_and_takes_no_new_ones() {
 
     // Questions that arrive now are turned away: a message is left alone, a slash command
     // gets a short ephemeral note.
-    let (late, message) = fake.message(CHANNEL_ID, Some(GUILD_ID), &mention("how do I warm up?"));
-    fake.dispatch("MESSAGE_CREATE", message).await;
+    let late = fake
+        .send_message(CHANNEL_ID, Some(GUILD_ID), &mention("how do I warm up?"))
+        .await;
     let (command, interaction) = fake.slash_command(
         "ask",
         json!([{"name": "question", "type": 3, "value": "how do I warm up?"}]),
@@ -578,8 +580,9 @@ async fn json_logs_carry_no_token_and_the_binary_serves_health_and_metrics() {
     wait_health(http, "200", |status, _| status == 200).await;
 
     let from = fake.mark();
-    let (id, message) = fake.message(CHANNEL_ID, Some(GUILD_ID), &mention("how do I warm up?"));
-    fake.dispatch("MESSAGE_CREATE", message).await;
+    let id = fake
+        .send_message(CHANNEL_ID, Some(GUILD_ID), &mention("how do I warm up?"))
+        .await;
     fake.wait_reply_to(from, id).await;
     let (_, metrics) = get(http, "/metrics").await.expect("GET /metrics");
     assert!(

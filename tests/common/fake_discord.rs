@@ -465,6 +465,13 @@ impl FakeDiscord {
     }
 
     /// A MESSAGE_CREATE payload from a member. `guild` None makes it a DM.
+    /// Builds a MESSAGE_CREATE from a member, dispatches it, and returns its id.
+    pub async fn send_message(&self, channel_id: u64, guild: Option<u64>, content: &str) -> u64 {
+        let (id, message) = self.message(channel_id, guild, content);
+        self.dispatch("MESSAGE_CREATE", message).await;
+        id
+    }
+
     pub fn message(&self, channel_id: u64, guild: Option<u64>, content: &str) -> (u64, Value) {
         let id = self.id();
         let mentions: Vec<Value> = if content.contains(&format!("<@{BOT_ID}>")) {
