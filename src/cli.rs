@@ -15,6 +15,7 @@ use crate::engine::{Answer, Engine, MAX_QUESTION_CHARS};
 use crate::knowledge::{Knowledge, Problem};
 use crate::regression;
 use crate::search::{Opened, Search, MIN_COVERAGE};
+use crate::triage::Confidence;
 
 /// Answers back-care questions from moderated guides, and sends red-flag symptoms to care.
 #[derive(Debug, Parser)]
@@ -279,6 +280,7 @@ pub fn answer_json(question: &str, answer: &Answer, text: &str) -> serde_json::V
         "question": question,
         "reply": answer.reply.kind(),
         "tier": answer.tier(),
+        "confidence": answer.triage.confidence(),
         "red_flags": answer.red_flags(),
         "section": answer.section,
         "score": answer.score,
@@ -287,13 +289,9 @@ pub fn answer_json(question: &str, answer: &Answer, text: &str) -> serde_json::V
 }
 
 fn explain_json(answer: &Answer) -> serde_json::Value {
-    let words: Vec<_> = answer
-        .red_flags()
-        .iter()
-        .map(|h| json!({"id": h.id, "words": h.words}))
-        .collect();
     json!({
-        "red_flag_words": words,
+        "watched_channel_reply": answer.triage.confidence() == Some(Confidence::Strong),
+        "figurative": answer.triage.quieted,
         "terms": answer.terms,
         "unknown": answer.unknown,
         "coverage": answer.coverage,
@@ -309,11 +307,40 @@ fn write_explain(out: &mut impl Write, answer: &Answer, engine: &Engine) -> io::
     for hit in answer.red_flags() {
         writeln!(
             out,
-            "red flag {} ({}): phrase \"{}\" matched the words: {}",
+            "red flag {} ({}, {} evidence): rule \"{}\" matched \"{}\"",
             hit.id,
             hit.tier,
+            match hit.confidence {
+                Confidence::Strong => "strong",
+                Confidence::Weak => "weak",
+            },
+            hit.rule,
             hit.matched,
-            hit.words.join(", ")
+        )?;
+        for evidence in &hit.evidence {
+            writeln!(
+                out,
+                "  \"{}\" is in group {}",
+                evidence.words, evidence.group
+            )?;
+        }
+    }
+    for quiet in &answer.triage.quieted {
+        writeln!(
+            out,
+            "not counted: \"{}\" (group {}) is figurative next to \"{}\"",
+            quiet.words, quiet.group, quiet.near
+        )?;
+    }
+    if answer.triage.is_red_flag() {
+        writeln!(
+            out,
+            "confidence: {}",
+            match answer.triage.confidence() {
+                Some(Confidence::Strong) =>
+                    "strong: a question to the bot and a watched channel both get this reply",
+                _ => "weak: a question to the bot gets this reply; a watched channel stays quiet",
+            }
         )?;
     }
     if answer.triage.is_red_flag() {
@@ -392,16 +419,17 @@ pub fn index(paths: &Paths) -> ExitCode {
             );
         }
     }
-    let phrases: usize = knowledge
+    let rules: usize = knowledge
         .red_flags
         .flags
         .iter()
-        .map(|f| f.phrases.len())
+        .map(|f| f.rules.len())
         .sum();
     println!(
-        "Red flags: {} ({} phrases), checked before every search.",
+        "Red flags: {} ({} rules over {} word groups), checked before every search.",
         knowledge.red_flags.flags.len(),
-        phrases
+        rules,
+        knowledge.red_flags.groups.len()
     );
     ExitCode::SUCCESS
 }

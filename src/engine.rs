@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::knowledge::{Guide, Kind, Knowledge, KnowledgeError, Section, Tier};
 use crate::reply::{NoMatch, Reply, SectionAnswer, SeekCare};
 use crate::search::{IndexError, Opened, QueryTerm, Search, MIN_COVERAGE};
-use crate::triage::{FlagHit, Triage, Triaged};
+use crate::triage::{Confidence, FlagHit, Triage, Triaged};
 
 /// Questions are searched on their first this-many characters; triage always reads all.
 pub const MAX_QUESTION_CHARS: usize = 4000;
@@ -117,6 +117,7 @@ impl Engine {
         &self.knowledge
     }
 
+    /// Every red flag in a message, with how strong the evidence for each is.
     pub fn triage(&self, message: &str) -> Triaged {
         self.triage.check(message)
     }
@@ -128,15 +129,17 @@ impl Engine {
         (guide, &guide.sections[s])
     }
 
-    /// The seek-care answer for a message with red flags, or `None`: triage alone, for
-    /// channels where only warning signs get a reply.
-    pub fn check_red_flags(&self, message: &str) -> Option<Answer> {
-        let triage = self.triage.check(message);
-        if !triage.is_red_flag() {
-            return None;
-        }
+    /// The seek-care answer for a message with red flags of at least `confidence`, or
+    /// `None`: triage alone. Questions put to the bot escalate on any evidence
+    /// ([`Confidence::Weak`]); watched channels, where nobody asked, on strong evidence.
+    pub fn check_red_flags(&self, message: &str, confidence: Confidence) -> Option<Answer> {
+        let triage = self.triage.check(message).at_least(confidence);
+        triage.is_red_flag().then(|| self.seek_care(triage))
+    }
+
+    fn seek_care(&self, triage: Triaged) -> Answer {
         let reply = Reply::SeekCare(SeekCare::new(&triage.hits, &self.knowledge.red_flags));
-        Some(Answer {
+        Answer {
             triage,
             reply,
             section: None,
@@ -145,15 +148,15 @@ impl Engine {
             unknown: Vec::new(),
             coverage: 0.0,
             candidates: Vec::new(),
-        })
+        }
     }
 
     /// Answers one question. Red flags are checked on the whole text before anything else.
     pub fn ask(&self, question: &str) -> Answer {
-        if let Some(seek_care) = self.check_red_flags(question) {
-            return seek_care;
+        let triage = self.triage.check(question);
+        if triage.is_red_flag() {
+            return self.seek_care(triage);
         }
-        let triage = Triaged::default();
         let searched = match question.char_indices().nth(MAX_QUESTION_CHARS) {
             Some((cut, _)) => &question[..cut],
             None => question,

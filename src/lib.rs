@@ -13,6 +13,7 @@ pub mod http;
 pub mod knowledge;
 pub mod live;
 pub mod logging;
+pub mod morph;
 pub mod regression;
 pub mod reply;
 pub mod search;

@@ -22,8 +22,10 @@ pub struct Changes {
     pub sections_removed: Vec<String>,
     pub sections_changed: Vec<String>,
     pub red_flags_added: Vec<String>,
-    /// Red flags whose phrase list or tier changed.
+    /// Red flags whose rules, tier or wording changed.
     pub red_flags_changed: Vec<String>,
+    /// Red-flag word groups added, changed or removed.
+    pub red_flag_groups_changed: Vec<String>,
 }
 
 impl Changes {
@@ -60,12 +62,29 @@ impl Changes {
                 .filter(|f| flag(old, &f.id).is_some_and(|o| &o != *f))
                 .map(|f| f.id.clone())
                 .collect(),
+            red_flag_groups_changed: groups_changed(old, new),
         }
     }
 
     pub fn is_empty(&self) -> bool {
         *self == Changes::default()
     }
+}
+
+/// Groups whose words differ between two loads, by name.
+fn groups_changed(old: &Knowledge, new: &Knowledge) -> Vec<String> {
+    let names: BTreeSet<&str> = old
+        .red_flags
+        .groups
+        .iter()
+        .chain(&new.red_flags.groups)
+        .map(|g| g.name.as_str())
+        .collect();
+    names
+        .into_iter()
+        .filter(|name| old.red_flags.group(name) != new.red_flags.group(name))
+        .map(str::to_owned)
+        .collect()
 }
 
 impl std::fmt::Display for Changes {
@@ -80,6 +99,7 @@ impl std::fmt::Display for Changes {
             ("sections changed", &self.sections_changed),
             ("red flags added", &self.red_flags_added),
             ("red flags changed", &self.red_flags_changed),
+            ("red-flag groups changed", &self.red_flag_groups_changed),
         ] {
             if !ids.is_empty() {
                 parts.push(format!("{label}: {}", ids.join(", ")));

@@ -22,9 +22,21 @@ pub struct SeekCare {
     pub tier: Tier,
     pub heading: String,
     /// What the member mentioned, one entry per flag, highest tier first.
-    pub noticed: Vec<String>,
+    pub noticed: Vec<Noticed>,
     pub advice: String,
 }
+
+/// One warning sign in a member's message: what it is, in the member's own words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Noticed {
+    /// The sign, as the red-flag file words it ("numbness or tingling in both legs").
+    pub sign: String,
+    /// The member's words that revealed it ("my legs are numb").
+    pub words: String,
+}
+
+/// Signs named in one reply at most; a message rarely has more, and the advice matters more.
+const MAX_NOTICED: usize = 4;
 
 /// A guide section as an answer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -65,10 +77,13 @@ impl SeekCare {
     pub fn new(hits: &[FlagHit], red_flags: &RedFlags) -> SeekCare {
         let tier = hits.iter().map(|h| h.tier).max().unwrap_or(Tier::Urgent);
         let text = red_flags.tier_text(tier);
-        let mut noticed: Vec<String> = Vec::new();
+        let mut noticed: Vec<Noticed> = Vec::new();
         for hit in hits {
-            if !noticed.contains(&hit.noticed) {
-                noticed.push(hit.noticed.clone());
+            if !noticed.iter().any(|n| n.sign == hit.noticed) {
+                noticed.push(Noticed {
+                    sign: hit.noticed.clone(),
+                    words: hit.matched.clone(),
+                });
             }
         }
         SeekCare {
@@ -79,16 +94,28 @@ impl SeekCare {
         }
     }
 
-    /// "You mentioned a; b; and c." with at most three items. Semicolons, because the
-    /// items themselves use commas and "or".
-    pub fn noticed_sentence(&self) -> String {
-        let shown: Vec<&str> = self.noticed.iter().take(3).map(String::as_str).collect();
-        let list = match shown.as_slice() {
-            [] => "a warning sign".to_owned(),
-            [one] => (*one).to_owned(),
-            [init @ .., last] => format!("{}; and {last}", init.join("; ")),
+    /// What the member mentioned, quoting their words: one sentence for one sign, a list
+    /// for several.
+    pub fn noticed_text(&self) -> String {
+        let quoted = |n: &Noticed| {
+            format!(
+                "{} (\u{201c}{}\u{201d})",
+                n.sign,
+                truncate_chars(&n.words, 80)
+            )
         };
-        format!("You mentioned {list}.")
+        match self.noticed.as_slice() {
+            [] => "You mentioned a warning sign.".to_owned(),
+            [one] => format!("You mentioned {}.", quoted(one)),
+            several => {
+                let mut text = String::from("You mentioned:");
+                for n in several.iter().take(MAX_NOTICED) {
+                    text.push_str("\n• ");
+                    text.push_str(&quoted(n));
+                }
+                text
+            }
+        }
     }
 }
 
@@ -140,7 +167,7 @@ impl Reply {
             Reply::SeekCare(s) => format!(
                 "⚠️ {}\n{}\n{}\n\n{NOT_MEDICAL_ADVICE}",
                 s.heading,
-                s.noticed_sentence(),
+                s.noticed_text(),
                 s.advice
             ),
             Reply::Answer(a) => answer_text(a),
@@ -203,15 +230,45 @@ fn no_match_text(n: &NoMatch) -> String {
 mod tests {
     use super::*;
 
+    fn noticed(sign: &str, words: &str) -> Noticed {
+        Noticed {
+            sign: sign.into(),
+            words: words.into(),
+        }
+    }
+
     #[test]
-    fn noticed_sentence_lists_at_most_three() {
+    fn one_sign_reads_as_a_sentence_quoting_the_member() {
         let care = SeekCare {
             tier: Tier::Urgent,
             heading: "h".into(),
-            noticed: vec!["a".into(), "b".into(), "c".into(), "d".into()],
+            noticed: vec![noticed("numbness", "my foot went numb")],
             advice: "x".into(),
         };
-        assert_eq!(care.noticed_sentence(), "You mentioned a; b; and c.");
+        assert_eq!(
+            care.noticed_text(),
+            "You mentioned numbness (\u{201c}my foot went numb\u{201d})."
+        );
+    }
+
+    #[test]
+    fn several_signs_read_as_a_list_of_at_most_four() {
+        let care = SeekCare {
+            tier: Tier::Emergency,
+            heading: "h".into(),
+            noticed: ["a", "b", "c", "d", "e"]
+                .iter()
+                .map(|s| noticed(&format!("{s}, or {s}"), s))
+                .collect(),
+            advice: "x".into(),
+        };
+        let text = care.noticed_text();
+        assert!(
+            text.starts_with("You mentioned:\n• a, or a (\u{201c}a\u{201d})\n• b"),
+            "{text}"
+        );
+        assert_eq!(text.matches('•').count(), 4);
+        assert!(!text.contains("; and"));
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::health::Health;
 use crate::live::Live;
 use crate::reply::Reply;
 use crate::stats::StatsStore;
+use crate::triage::Confidence;
 
 /// Metric names, in one place so dashboards and tests agree.
 pub mod metric {
@@ -81,10 +82,15 @@ impl Service {
         answer
     }
 
-    /// Triage only, for channels where only red flags get a reply.
+    /// Triage only: for watched channels, where only red flags get a reply and only strong
+    /// evidence counts, and before the rate limit for every question.
     pub fn check_red_flags(&self, message: &str, via: Via) -> Option<Answer> {
         let started = Instant::now();
-        let answer = self.engine().check_red_flags(message)?;
+        let confidence = match via {
+            Via::WatchedChannel => Confidence::Strong,
+            _ => Confidence::Weak,
+        };
+        let answer = self.engine().check_red_flags(message, confidence)?;
         self.record(message, &answer, via, started);
         Some(answer)
     }

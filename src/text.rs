@@ -71,11 +71,24 @@ pub fn is_markdown_marker(c: char) -> bool {
 /// A letter repeated three or more times is kept twice ("numbbbb" -> "numbb"), which leaves
 /// a stretched word within one typo of the real one. Digits and letters split ("8kg" reads
 /// "8 kg").
-pub fn for_each_word(canonical: &str, markdown: Markdown, emit: impl FnMut(&str)) {
+pub fn for_each_word(canonical: &str, markdown: Markdown, mut emit: impl FnMut(&str)) {
+    for_each_word_at(canonical, markdown, |word, _| emit(word));
+}
+
+/// [`for_each_word`], also giving each word's byte range in `canonical` (from its first
+/// character to its last, markdown and apostrophes inside it included).
+pub fn for_each_word_at(
+    canonical: &str,
+    markdown: Markdown,
+    emit: impl FnMut(&str, std::ops::Range<usize>),
+) {
     // Most chat is ASCII, where telling a letter from the rest needs no Unicode tables.
     if canonical.is_ascii() {
         split_words(
-            canonical.bytes().map(char::from),
+            canonical
+                .bytes()
+                .enumerate()
+                .map(|(i, b)| (i, char::from(b))),
             |c| c.is_ascii_alphanumeric(),
             |c| c.is_ascii_digit(),
             markdown,
@@ -83,7 +96,7 @@ pub fn for_each_word(canonical: &str, markdown: Markdown, emit: impl FnMut(&str)
         )
     } else {
         split_words(
-            canonical.chars(),
+            canonical.char_indices(),
             char::is_alphanumeric,
             char::is_numeric,
             markdown,
@@ -123,32 +136,39 @@ pub fn markdown_splits_a_word(canonical: &str) -> bool {
 
 #[inline]
 fn split_words(
-    chars: impl Iterator<Item = char>,
+    chars: impl Iterator<Item = (usize, char)>,
     is_word_char: impl Fn(char) -> bool,
     is_digit: impl Fn(char) -> bool,
     markdown: Markdown,
-    mut emit: impl FnMut(&str),
+    mut emit: impl FnMut(&str, std::ops::Range<usize>),
 ) {
     let mut word = String::with_capacity(32);
     let mut run_char = '\0';
     let mut run_len = 0usize;
+    // Where the word being read starts and ends in the text.
+    let mut span = 0..0;
     // Length of the word when an apostrophe was seen: "child's" reads "child".
     let mut apostrophe_at: Option<usize> = None;
-    let mut emit_word = |word: &mut String, apostrophe_at: Option<usize>| {
-        if apostrophe_at.is_some_and(|at| word.len() == at + 1) && word.ends_with('s') {
-            word.pop();
-        }
-        if !word.is_empty() {
-            emit(word);
-        }
-        word.clear();
-    };
-    for c in chars {
+    let mut emit_word =
+        |word: &mut String, apostrophe_at: Option<usize>, span: &std::ops::Range<usize>| {
+            if apostrophe_at.is_some_and(|at| word.len() == at + 1) && word.ends_with('s') {
+                word.pop();
+            }
+            if !word.is_empty() {
+                emit(word, span.clone());
+            }
+            word.clear();
+        };
+    for (at, c) in chars {
         if is_word_char(c) {
             if !word.is_empty() && is_digit(c) != is_digit(run_char) {
-                emit_word(&mut word, apostrophe_at);
+                emit_word(&mut word, apostrophe_at, &span);
                 apostrophe_at = None;
             }
+            if word.is_empty() {
+                span.start = at;
+            }
+            span.end = at + c.len_utf8();
             if c == run_char {
                 run_len += 1;
             } else {
@@ -163,13 +183,13 @@ fn split_words(
                 apostrophe_at = Some(word.len());
             }
         } else {
-            emit_word(&mut word, apostrophe_at);
+            emit_word(&mut word, apostrophe_at, &span);
             apostrophe_at = None;
             run_char = '\0';
             run_len = 0;
         }
     }
-    emit_word(&mut word, apostrophe_at);
+    emit_word(&mut word, apostrophe_at, &span);
 }
 
 /// Collects the words of `text` (canonicalised first) into a vector.

@@ -136,7 +136,7 @@ fn off_topic_questions_get_no_match_listing_the_topics() {
 }
 
 #[test]
-fn explain_shows_phrases_terms_and_candidates() {
+fn explain_shows_rules_groups_terms_and_candidates() {
     let index = tempfile::tempdir().unwrap();
     let out = backcare(
         index.path(),
@@ -148,9 +148,26 @@ fn explain_shows_phrases_terms_and_candidates() {
     assert!(text.contains("typo of \"brigde\""), "{text}");
     assert!(text.contains("bridge-release"), "{text}");
 
-    let out = backcare(index.path(), &["ask", "--explain", "my foot is numb"], None);
+    let out = backcare(index.path(), &["ask", "--explain", "my foot is NUMB"], None);
     let text = stdout(&out);
-    assert!(text.contains("matched the words: numb"), "{text}");
+    assert!(
+        text.contains("rule \"numb + leg within 4\" matched \"foot is numb\""),
+        "{text}"
+    );
+    assert!(text.contains("\"foot\" is in group leg"), "{text}");
+    assert!(text.contains("strong"), "{text}");
+
+    let out = backcare(
+        index.path(),
+        &["ask", "--explain", "what a mind numbing day"],
+        None,
+    );
+    let text = stdout(&out);
+    assert!(text.contains("red flags: none"), "{text}");
+    assert!(
+        text.contains("not counted: \"numbing\" (group numb) is figurative next to \"mind\""),
+        "{text}"
+    );
 }
 
 #[test]
@@ -251,7 +268,7 @@ fn check_reports_file_line_and_fix_for_each_problem() {
     .unwrap();
     fs::write(
         dir.path().join("red-flags.toml"),
-        "[[flags]]\nid = \"x\"\ntier = \"urgent\"\nnoticed = \"x\"\nphrases = []\n",
+        "[[flags]]\nid = \"x\"\ntier = \"urgent\"\nnoticed = \"x\"\nrules = []\n",
     )
     .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_backcare"))
@@ -267,7 +284,7 @@ fn check_reports_file_line_and_fix_for_each_problem() {
         "{text}"
     );
     assert!(
-        text.contains("red-flags.toml:1: red flag `x` has no phrases"),
+        text.contains("red-flags.toml:1: red flag `x` has no rules"),
         "{text}"
     );
 

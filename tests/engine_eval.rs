@@ -132,10 +132,10 @@ fn false_alarms(engine: &Engine, name: &str, set: &TriageSet) -> Score {
         .filter_map(|case| {
             let triaged = engine.triage(&case.text);
             triaged.hits.first().map(|hit| {
-                let words = hit.words.join(" ");
                 format!(
-                    "{} via \"{}\" ({words}): {}",
+                    "{} via \"{}\" ({}): {}",
                     hit.id,
+                    hit.rule,
                     hit.matched,
                     short(&case.text)
                 )

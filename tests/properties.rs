@@ -1,12 +1,11 @@
 //! Property tests: no input makes the engine panic, every reply fits Discord, and a red-flag
-//! phrase anywhere in any text, in any case and any markdown, escalates.
+//! rule's words anywhere in any text, in any case and any markdown, escalate.
 
 use std::path::Path;
 use std::sync::OnceLock;
 
 use backcare::knowledge::{Guide, Kind, Knowledge, Section};
 use backcare::reply::{Reply, SectionAnswer, MAX_REPLY_CHARS};
-use backcare::triage::phrase_slots;
 use backcare::Engine;
 use proptest::prelude::*;
 
@@ -18,24 +17,17 @@ fn engine() -> &'static Engine {
     })
 }
 
-/// Every shipped red-flag phrase, written with the first word of each slot
-/// ("numb|tingling groin|crotch" -> "numb groin").
+/// A message for every shipped rule, up to eight per rule, made of one word of each of its
+/// groups ("numb + leg" -> "numb leg", "tingling thigh", ...).
 fn phrases() -> &'static Vec<String> {
     static PHRASES: OnceLock<Vec<String>> = OnceLock::new();
     PHRASES.get_or_init(|| {
         engine()
             .knowledge()
             .red_flags
-            .flags
-            .iter()
-            .flat_map(|f| &f.phrases)
-            .map(|p| {
-                phrase_slots(p)
-                    .iter()
-                    .map(|slot| slot[0].clone())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
+            .examples(8)
+            .into_iter()
+            .map(|e| e.text)
             .collect()
     })
 }
@@ -96,8 +88,10 @@ proptest! {
         let line = if quote { format!("\n> {marked}\n") } else { format!(" {marked} ") };
         let message = format!("{before}{line}{after}");
         let answer = engine().ask(&message);
+        // Random words can make a shipped figurative use ("last night"); then the reason the
+        // word did not count is reported, which is the only way a phrase may go quiet.
         prop_assert!(
-            matches!(answer.reply, Reply::SeekCare(_)),
+            matches!(answer.reply, Reply::SeekCare(_)) || !answer.triage.quieted.is_empty(),
             "phrase {:?} not caught in {:?}", phrase, message
         );
     }

@@ -115,30 +115,37 @@ fn an_edit_that_silences_a_red_flag_question_is_refused() {
     let copy = copy_knowledge();
     let questions = copy.knowledge.join("questions.toml");
     let mut text = fs::read_to_string(&questions).unwrap();
-    text.push_str("\n[[question]]\ntext = \"my wobbly toes feel weird\"\nexpect = \"seek_care\"\ntier = \"urgent\"\n");
+    text.push_str("\n[[question]]\ntext = \"my zorbly toes feel weird\"\nexpect = \"seek_care\"\ntier = \"urgent\"\n");
     fs::write(&questions, text).unwrap();
     let flags = copy.knowledge.join("red-flags.toml");
-    let mut text = fs::read_to_string(&flags).unwrap();
-    text.push_str("\n[[flags]]\nid = \"wobbly-toes\"\ntier = \"urgent\"\nnoticed = \"wobbly toes\"\nphrases = [\"wobbly toes\"]\n");
+    let mut text = fs::read_to_string(&flags).unwrap().replacen(
+        "[groups]\n",
+        "[groups]\nzorbly_toes = [\"zorbly toes\"]\n",
+        1,
+    );
+    text.push_str("\n[[flags]]\nid = \"zorbly-toes\"\ntier = \"urgent\"\nnoticed = \"zorbly toes\"\nrules = [\"zorbly_toes\"]\n");
     fs::write(&flags, &text).unwrap();
     let live = live(&copy);
     assert!(live
         .current()
-        .ask("my wobbly toes feel weird")
+        .ask("my zorbly toes feel weird")
         .triage
         .is_red_flag());
 
     fs::write(
         &flags,
-        text.replace("phrases = [\"wobbly toes\"]", "phrases = [\"floppy toes\"]"),
+        text.replace(
+            "zorbly_toes = [\"zorbly toes\"]",
+            "zorbly_toes = [\"florbly toes\"]",
+        ),
     )
     .unwrap();
     let err = live.reload().unwrap_err();
     assert!(matches!(err, ReloadError::LostRedFlags(_)), "{err}");
-    assert!(err.to_string().contains("wobbly toes"), "{err}");
+    assert!(err.to_string().contains("zorbly toes"), "{err}");
     assert!(live
         .current()
-        .ask("my wobbly toes feel weird")
+        .ask("my zorbly toes feel weird")
         .triage
         .is_red_flag());
 }

@@ -74,5 +74,6 @@ pub fn generated(n: usize) -> Knowledge {
         red_flags: RedFlags::floor(),
         fingerprint: format!("generated-{n}"),
         files: Vec::new(),
+        warnings: Vec::new(),
     }
 }

@@ -111,7 +111,7 @@ pub fn reply_embed(reply: &Reply) -> CreateEmbed {
 fn seek_care(care: &SeekCare) -> EmbedParts {
     EmbedParts {
         title: format!("⚠️ {}", care.heading),
-        description: format!("{}\n\n{}", care.noticed_sentence(), care.advice),
+        description: format!("{}\n\n{}", care.noticed_text(), care.advice),
         colour: Colour::RED,
         fields: Vec::new(),
         footer: NOT_MEDICAL_ADVICE.to_owned(),
@@ -206,12 +206,13 @@ pub fn red_flags(knowledge: &Knowledge) -> EmbedParts {
     let mut fields = Vec::new();
     for tier in [Tier::Emergency, Tier::Urgent] {
         let text = flags.tier_text(tier);
-        let signs: Vec<String> = flags
-            .flags
-            .iter()
-            .filter(|f| f.tier == tier)
-            .map(|f| format!("• {}", f.noticed))
-            .collect();
+        let mut signs: Vec<String> = Vec::new();
+        for flag in flags.flags.iter().filter(|f| f.tier == tier) {
+            let sign = format!("• {}", flag.noticed);
+            if !signs.contains(&sign) {
+                signs.push(sign);
+            }
+        }
         if signs.is_empty() {
             continue;
         }
@@ -270,7 +271,10 @@ mod tests {
         let care = SeekCare {
             tier: Tier::Emergency,
             heading: "Get emergency care now".into(),
-            noticed: vec!["numbness in the groin".into()],
+            noticed: vec![crate::reply::Noticed {
+                sign: "numbness in the groin".into(),
+                words: "numb down there".into(),
+            }],
             advice: "Call emergency services.".into(),
         };
         let parts = reply_parts(&Reply::SeekCare(care));

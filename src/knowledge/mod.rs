@@ -14,7 +14,9 @@ use sha2::{Digest, Sha256};
 
 pub use guide::{parse as parse_guide, Guide, Kind, Section};
 pub use problem::{KnowledgeError, Problem};
-pub use red_flags::{Flag, RedFlags, Tier, TierText};
+pub use red_flags::{
+    Example, Figurative, Flag, Group, RedFlags, Rule, Tier, TierText, DEFAULT_WITHIN, MAX_WITHIN,
+};
 
 /// The red-flag file's name inside the knowledge folder.
 pub const RED_FLAGS_FILE: &str = "red-flags.toml";
@@ -28,6 +30,8 @@ pub struct Knowledge {
     pub fingerprint: String,
     /// Names and hashes of the files read, for `backcare index` and the manifest.
     pub files: Vec<(String, String)>,
+    /// Things worth fixing that did not stop the load (`backcare check` shows them).
+    pub warnings: Vec<Problem>,
 }
 
 impl Knowledge {
@@ -90,11 +94,18 @@ impl Knowledge {
             }
         }
 
+        let mut warnings = Vec::new();
         let red_flags = match &flags_text {
-            Some(text) => red_flags::parse(RED_FLAGS_FILE, text).unwrap_or_else(|mut found| {
-                problems.append(&mut found);
-                RedFlags::floor()
-            }),
+            Some(text) => match red_flags::parse(RED_FLAGS_FILE, text) {
+                Ok(loaded) => {
+                    warnings = loaded.warnings;
+                    loaded.red_flags
+                }
+                Err(mut found) => {
+                    problems.append(&mut found);
+                    RedFlags::floor()
+                }
+            },
             None => RedFlags::floor(),
         };
         if guides.is_empty() && problems.is_empty() {
@@ -114,6 +125,7 @@ impl Knowledge {
             red_flags,
             fingerprint: hex(&hasher.finalize()),
             files,
+            warnings,
         })
     }
 

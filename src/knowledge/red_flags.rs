@@ -1,19 +1,32 @@
-//! Parses `red-flags.toml` and merges it over the built-in floor compiled into the binary.
+//! Parses `red-flags.toml` (word groups, flags with rules, figurative uses) and lays it over
+//! the built-in floor compiled into the binary.
 //!
-//! The floor (`src/triage/floor.toml`) is the set of warning signs the bot always knows.
-//! A moderator's file can add phrases and flags, and raise a flag's tier, but never remove
-//! or weaken a built-in one: a bad edit must not make a red flag go quiet.
+//! The floor is the shipped `knowledge/red-flags.toml` itself, so the two cannot drift: a
+//! moderator's file can add words, rules, flags and figurative uses and raise a tier, but
+//! never remove or weaken what shipped. Every problem is `file:line: what to change`. This
+//! module reads and checks what moderators write; matching messages is `crate::triage`'s.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
+use toml::Spanned;
 
 use super::problem::{line_of, Problem};
+use crate::text;
 
-/// The built-in floor, compiled in.
-pub const FLOOR: &str = include_str!("../triage/floor.toml");
+/// The built-in floor: the red-flag file as shipped, compiled in.
+pub const FLOOR: &str = include_str!("../../knowledge/red-flags.toml");
+
+/// The floor's name in problems.
+const FLOOR_NAME: &str = "built-in red-flags.toml";
+
+/// A rule's window when it names none: its groups within this many words.
+pub const DEFAULT_WITHIN: usize = 4;
+
+/// The widest window a rule may have: wider pairs up words from different sentences.
+pub const MAX_WITHIN: usize = 12;
 
 /// How urgently a red flag needs care. Ordered: `Emergency` outranks `Urgent`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
@@ -46,35 +59,133 @@ pub struct TierText {
     pub advice: String,
 }
 
-/// One warning sign and the everyday phrasings that reveal it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A named group of words and short phrases that mean one thing ("numb": numb, tingling,
+/// pins and needles, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub name: String,
+    pub words: Vec<String>,
+    /// Matched exactly as written (plural forms that mean both sides: "legs", "feet"),
+    /// instead of by stem.
+    pub as_written: bool,
+}
+
+/// Groups that must all appear within a window of words.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Rule {
+    pub groups: Vec<String>,
+    pub within: usize,
+}
+
+impl Rule {
+    /// A rule that needs two groups or more, or any emergency concept, is strong evidence:
+    /// enough to reply where nobody asked the bot.
+    pub fn is_strong(&self, tier: Tier) -> bool {
+        tier == Tier::Emergency || self.groups.len() > 1
+    }
+
+    /// Parses `numb + both_legs within 3`.
+    pub fn parse(text: &str) -> Result<Rule, String> {
+        let text = text.trim();
+        let (groups, within) = match text.split_once(" within ") {
+            Some((groups, number)) => {
+                let within = number.trim().parse::<usize>().map_err(|_| {
+                    format!(
+                        "`within` takes a number of words, e.g. \"{} within 4\"",
+                        groups.trim()
+                    )
+                })?;
+                (groups, within)
+            }
+            None => (text, DEFAULT_WITHIN),
+        };
+        let groups: Vec<String> = groups.split('+').map(|g| g.trim().to_owned()).collect();
+        if groups.iter().all(String::is_empty) {
+            return Err("a rule needs at least one group, e.g. \"numb + leg within 3\"".to_owned());
+        }
+        if let Some(bad) = groups.iter().find(|g| !is_name(g)) {
+            return Err(if bad.is_empty() {
+                "a `+` has no group on one side".to_owned()
+            } else {
+                format!("`{bad}` is not a group name: names are lower-case letters, digits and _, joined by `+`, e.g. \"numb + leg within 3\"")
+            });
+        }
+        if !(1..=MAX_WITHIN).contains(&within) {
+            return Err(format!(
+                "`within {within}` is outside 1 to {MAX_WITHIN}: a window of 0 never matches, and a wide one pairs words from different sentences"
+            ));
+        }
+        let unique: BTreeSet<&String> = groups.iter().collect();
+        if unique.len() < groups.len() {
+            return Err("a rule names the same group twice; name it once".to_owned());
+        }
+        if groups.len() > within {
+            return Err(format!(
+                "{} groups can never fit within {within} words; widen the window to at least {}",
+                groups.len(),
+                groups.len()
+            ));
+        }
+        Ok(Rule { groups, within })
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.groups.join(" + "))?;
+        if self.groups.len() > 1 {
+            write!(f, " within {}", self.within)?;
+        }
+        Ok(())
+    }
+}
+
+fn is_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// One warning sign, the rules that reveal it, and what the reply calls it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Flag {
     pub id: String,
     pub tier: Tier,
     /// Completes "You mentioned ...".
     pub noticed: String,
-    /// How many other words may stand between the words of a phrase.
-    #[serde(default)]
-    pub gap: Option<usize>,
-    pub phrases: Vec<String>,
+    pub rules: Vec<Rule>,
 }
 
-/// Default for [`Flag::gap`].
-pub const DEFAULT_GAP: usize = 2;
-
-impl Flag {
-    pub fn gap(&self) -> usize {
-        self.gap.unwrap_or(DEFAULT_GAP)
-    }
+/// A figurative use: a word of the `quiets` group does not count where one of the `near`
+/// words stands within `within` words of it ("mind-numbing", "fever pitch").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Figurative {
+    pub quiets: String,
+    pub near: Vec<String>,
+    pub within: usize,
+    /// Shipped with the bot (part of the floor), rather than added by a moderator: only
+    /// shipped entries may quiet an emergency concept or a word a two-group rule needs.
+    pub built_in: bool,
 }
 
-/// The effective red flags: floor plus the moderators' file.
+/// A message made of one word of each of a rule's groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Example {
+    pub flag: String,
+    pub tier: Tier,
+    pub rule: String,
+    pub text: String,
+}
+
+/// The effective red flags: the floor plus the moderators' file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedFlags {
     pub emergency: TierText,
     pub urgent: TierText,
+    pub groups: Vec<Group>,
     pub flags: Vec<Flag>,
+    pub figurative: Vec<Figurative>,
 }
 
 impl RedFlags {
@@ -85,13 +196,56 @@ impl RedFlags {
         }
     }
 
+    pub fn group(&self, name: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| g.name == name)
+    }
+
+    /// Example messages for every rule: the `n`th word of each of its groups, side by side
+    /// ("numb legs"). Each must escalate to its flag's tier; tests and `backcare check` use
+    /// them.
+    pub fn examples(&self, n: usize) -> Vec<Example> {
+        let mut examples = Vec::new();
+        for flag in &self.flags {
+            for rule in &flag.rules {
+                let groups: Option<Vec<&Group>> =
+                    rule.groups.iter().map(|g| self.group(g)).collect();
+                let Some(groups) = groups else { continue };
+                let most = groups.iter().map(|g| g.words.len()).max().unwrap_or(0);
+                for k in 0..n.min(most) {
+                    let words: Vec<&str> = groups
+                        .iter()
+                        .filter(|g| !g.words.is_empty())
+                        .map(|g| g.words[k % g.words.len()].as_str())
+                        .collect();
+                    examples.push(Example {
+                        flag: flag.id.clone(),
+                        tier: flag.tier,
+                        rule: rule.to_string(),
+                        text: words.join(" "),
+                    });
+                }
+            }
+        }
+        examples
+    }
+
+    fn empty() -> RedFlags {
+        RedFlags {
+            emergency: missing_tier(),
+            urgent: missing_tier(),
+            groups: Vec::new(),
+            flags: Vec::new(),
+            figurative: Vec::new(),
+        }
+    }
+
     /// The built-in floor alone.
     pub fn floor() -> RedFlags {
-        // Parsed once per process. The floor is checked by a unit test, so a broken floor
-        // never ships and this cannot panic at run time.
+        // Parsed once per process. A unit test parses the floor, so a broken floor never
+        // ships and this cannot fail at run time.
         static PARSED: LazyLock<RedFlags> =
-            LazyLock::new(|| match parse_file("floor.toml", FLOOR) {
-                Ok(file) => file.into_red_flags(None),
+            LazyLock::new(|| match parse_file(FLOOR_NAME, FLOOR, &RedFlags::empty()) {
+                Ok(file) => file.red_flags,
                 Err(problems) => panic!("built-in red-flag floor is invalid: {problems:?}"),
             });
         PARSED.clone()
@@ -104,43 +258,377 @@ struct File {
     #[serde(default)]
     tiers: BTreeMap<Tier, TierText>,
     #[serde(default)]
-    flags: Vec<toml::Spanned<Flag>>,
+    groups: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
+    #[serde(default)]
+    groups_as_written: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
+    #[serde(default)]
+    flags: Vec<Spanned<RawFlag>>,
+    #[serde(default)]
+    figurative: Vec<Spanned<RawFigurative>>,
 }
 
-impl File {
-    fn into_red_flags(mut self, base: Option<RedFlags>) -> RedFlags {
-        let mut flags: Vec<Flag> = Vec::new();
-        let (emergency, urgent) = match base {
-            Some(base) => {
-                flags = base.flags;
-                (
-                    self.tiers
-                        .remove(&Tier::Emergency)
-                        .unwrap_or(base.emergency),
-                    self.tiers.remove(&Tier::Urgent).unwrap_or(base.urgent),
-                )
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFlag {
+    id: String,
+    tier: Tier,
+    noticed: String,
+    #[serde(default)]
+    rules: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFigurative {
+    quiets: Spanned<String>,
+    near: Vec<Spanned<String>>,
+    within: Option<Spanned<usize>>,
+}
+
+/// A file parsed and checked on its own, before it is laid over the floor.
+struct Parsed {
+    red_flags: RedFlags,
+    /// Where each thing was written, for problems found after parsing.
+    lines: Lines,
+    warnings: Vec<Problem>,
+}
+
+#[derive(Default)]
+struct Lines {
+    groups: BTreeMap<String, usize>,
+    /// (group, word as written) to line.
+    words: BTreeMap<(String, String), usize>,
+    /// (flag id, rule as displayed) to line.
+    rules: BTreeMap<(String, String), usize>,
+    flags: BTreeMap<String, usize>,
+    figurative: Vec<usize>,
+}
+
+/// The outcome of reading a moderator's red-flag file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loaded {
+    pub red_flags: RedFlags,
+    /// Things worth fixing that do not stop the file from loading: an unused group, a rule
+    /// another already covers, a built-in word the file no longer lists.
+    pub warnings: Vec<Problem>,
+}
+
+/// Parses the moderators' red-flag file and lays it over the floor.
+pub fn parse(name: &str, text: &str) -> Result<Loaded, Vec<Problem>> {
+    let floor = RedFlags::floor();
+    let parsed = parse_file(name, text, &floor)?;
+    let mut warnings = parsed.warnings;
+    warnings.extend(weakened(name, &floor, &parsed.red_flags, &parsed.lines));
+    let added: Vec<(Figurative, usize)> = parsed
+        .red_flags
+        .figurative
+        .iter()
+        .cloned()
+        .zip(parsed.lines.figurative.iter().copied())
+        .filter(|(entry, _)| !floor.figurative.iter().any(|f| same_figurative(f, entry)))
+        .collect();
+    let red_flags = merge(floor, parsed.red_flags);
+    let problems = check_added_figurative(name, &red_flags, &added);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Loaded {
+        red_flags,
+        warnings,
+    })
+}
+
+/// Parses one file. Its rules may use its own groups and those of `base` (the floor).
+fn parse_file(name: &str, text: &str, base: &RedFlags) -> Result<Parsed, Vec<Problem>> {
+    let file: File = toml::from_str(text).map_err(|err| {
+        let line = err.span().map(|s| line_of(text, s.start)).unwrap_or(0);
+        vec![Problem::new(name, line, toml_message(&err, text))]
+    })?;
+    let at = |offset: usize| line_of(text, offset);
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    let mut lines = Lines::default();
+
+    let mut groups = Vec::new();
+    for (table, as_written) in [(&file.groups, false), (&file.groups_as_written, true)] {
+        for (group_name, words) in table {
+            let line = at(group_name.span().start);
+            let group_name = group_name.get_ref().clone();
+            if !is_name(&group_name) {
+                problems.push(Problem::new(name, line, format!("group name `{group_name}`: use lower-case letters, digits and _ only, e.g. both_legs")));
             }
-            None => (
-                self.tiers
-                    .remove(&Tier::Emergency)
-                    .unwrap_or_else(missing_tier),
-                self.tiers
-                    .remove(&Tier::Urgent)
-                    .unwrap_or_else(missing_tier),
-            ),
-        };
-        for flag in self.flags.into_iter().map(toml::Spanned::into_inner) {
-            match flags.iter_mut().find(|f| f.id == flag.id) {
-                Some(existing) => merge(existing, flag),
-                None => flags.push(flag),
+            if lines.groups.insert(group_name.clone(), line).is_some() {
+                problems.push(Problem::new(name, line, format!("group `{group_name}` is defined twice (in [groups] and [groups_as_written]); keep one")));
             }
-        }
-        RedFlags {
-            emergency,
-            urgent,
-            flags,
+            let mut seen: BTreeMap<Vec<String>, String> = BTreeMap::new();
+            let mut kept = Vec::new();
+            for word in words {
+                let line = at(word.span().start);
+                let written = word.get_ref().trim().to_owned();
+                lines
+                    .words
+                    .insert((group_name.clone(), written.clone()), line);
+                match entry_problem(&written) {
+                    Some(problem) => problems.push(Problem::new(
+                        name,
+                        line,
+                        format!("group `{group_name}`: {problem}"),
+                    )),
+                    None => {
+                        let key = entry_key(&written, as_written);
+                        if let Some(first) = seen.insert(key, written.clone()) {
+                            warnings.push(Problem::new(name, line, format!("group `{group_name}`: \"{written}\" is the same word as \"{first}\" once endings are removed (numb, numbness, numbed are one word); keep one")));
+                        }
+                        kept.push(written);
+                    }
+                }
+            }
+            if kept.is_empty() && words.is_empty() {
+                problems.push(Problem::new(name, line, format!("group `{group_name}` has no words; add some, e.g. {group_name} = [\"numb\", \"tingling\"]")));
+            }
+            groups.push(Group {
+                name: group_name,
+                words: kept,
+                as_written,
+            });
         }
     }
+
+    let mut known = lines.groups.clone();
+    for group in &base.groups {
+        known.entry(group.name.clone()).or_insert(0);
+    }
+    let mut flags: Vec<Flag> = Vec::new();
+    for spanned in &file.flags {
+        let line = at(spanned.span().start);
+        let raw = spanned.get_ref();
+        if !is_flag_id(&raw.id) {
+            problems.push(Problem::new(name, line, format!("red flag id `{}`: use lower-case letters, digits and hyphens, e.g. both-legs-numb", raw.id)));
+        }
+        if let Some(first) = lines.flags.insert(raw.id.clone(), line) {
+            problems.push(Problem::new(
+                name,
+                line,
+                format!(
+                    "red flag `{}` is defined twice (also at line {first}); merge the two",
+                    raw.id
+                ),
+            ));
+        }
+        if raw.noticed.trim().is_empty() {
+            problems.push(Problem::new(
+                name,
+                line,
+                format!(
+                    "red flag `{}` needs `noticed`, completing \"You mentioned ...\"",
+                    raw.id
+                ),
+            ));
+        }
+        if raw.rules.is_empty() {
+            problems.push(Problem::new(name, line, format!("red flag `{}` has no rules; add at least one, e.g. rules = [\"numb + leg within 3\"]", raw.id)));
+        }
+        let mut rules = Vec::new();
+        for rule in &raw.rules {
+            let rule_line = at(rule.span().start);
+            match Rule::parse(rule.get_ref()) {
+                Ok(parsed) => {
+                    for group in &parsed.groups {
+                        if !known.contains_key(group) {
+                            problems.push(Problem::new(
+                                name,
+                                rule_line,
+                                unknown_group(group, &known),
+                            ));
+                        }
+                    }
+                    lines
+                        .rules
+                        .insert((raw.id.clone(), parsed.to_string()), rule_line);
+                    rules.push(parsed);
+                }
+                Err(problem) => problems.push(Problem::new(
+                    name,
+                    rule_line,
+                    format!("rule \"{}\": {problem}", rule.get_ref()),
+                )),
+            }
+        }
+        flags.push(Flag {
+            id: raw.id.clone(),
+            tier: raw.tier,
+            noticed: raw.noticed.clone(),
+            rules,
+        });
+    }
+
+    let mut figurative = Vec::new();
+    for spanned in &file.figurative {
+        let line = at(spanned.span().start);
+        lines.figurative.push(line);
+        let raw = spanned.get_ref();
+        let quiets = raw.quiets.get_ref().trim().to_owned();
+        if !known.contains_key(&quiets) {
+            problems.push(Problem::new(
+                name,
+                at(raw.quiets.span().start),
+                format!("figurative `quiets`: {}", unknown_group(&quiets, &known)),
+            ));
+        }
+        if raw.near.is_empty() {
+            problems.push(Problem::new(name, line, "a figurative entry needs `near`: the words that make the use figurative, e.g. near = [\"mind\"]"));
+        }
+        let mut near = Vec::new();
+        for word in &raw.near {
+            match entry_problem(word.get_ref()) {
+                Some(problem) => problems.push(Problem::new(
+                    name,
+                    at(word.span().start),
+                    format!("figurative `near`: {problem}"),
+                )),
+                None => near.push(word.get_ref().trim().to_owned()),
+            }
+        }
+        let within = match &raw.within {
+            Some(within) if !(1..=MAX_WITHIN).contains(within.get_ref()) => {
+                problems.push(Problem::new(
+                    name,
+                    at(within.span().start),
+                    format!("`within {}` is outside 1 to {MAX_WITHIN}", within.get_ref()),
+                ));
+                DEFAULT_WITHIN
+            }
+            Some(within) => *within.get_ref(),
+            None => 2,
+        };
+        figurative.push(Figurative {
+            quiets,
+            near,
+            within,
+            built_in: name == FLOOR_NAME,
+        });
+    }
+
+    let red_flags = RedFlags {
+        emergency: file
+            .tiers
+            .get(&Tier::Emergency)
+            .cloned()
+            .unwrap_or_else(missing_tier),
+        urgent: file
+            .tiers
+            .get(&Tier::Urgent)
+            .cloned()
+            .unwrap_or_else(missing_tier),
+        groups,
+        flags,
+        figurative,
+    };
+    if problems.is_empty() {
+        warnings.extend(lint(name, &red_flags, &lines));
+        Ok(Parsed {
+            red_flags,
+            lines,
+            warnings,
+        })
+    } else {
+        Err(problems)
+    }
+}
+
+fn is_flag_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// What is wrong with a group word or phrase, if anything.
+fn entry_problem(written: &str) -> Option<String> {
+    let words = text::words(written, text::Markdown::Split);
+    if words.is_empty() {
+        return Some(format!("\"{written}\" has no letters or digits; remove it"));
+    }
+    if words.iter().all(|w| text::is_filler(w)) {
+        return Some(format!(
+            "\"{written}\" is made only of filler words ({}), which never count on their own; write a word that carries meaning",
+            words.join(", ")
+        ));
+    }
+    None
+}
+
+/// Two entries with the same key are the same to the matcher.
+fn entry_key(written: &str, as_written: bool) -> Vec<String> {
+    let morph = crate::triage::Morph::default();
+    text::words(written, text::Markdown::Split)
+        .iter()
+        .map(|w| {
+            if as_written || text::is_filler(w) {
+                w.clone()
+            } else {
+                morph.term(w).into_owned()
+            }
+        })
+        .collect()
+}
+
+fn unknown_group(group: &str, known: &BTreeMap<String, usize>) -> String {
+    let close = known
+        .keys()
+        .filter(|k| strsim_close(group, k))
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>();
+    let hint = if close.is_empty() {
+        "define it under [groups], e.g. ".to_owned() + group + " = [\"word\", \"short phrase\"]"
+    } else {
+        format!("did you mean {}?", close.join(" or "))
+    };
+    format!("unknown group `{group}`: {hint}")
+}
+
+/// Names one typo apart, or one the start of the other ("leg" for "legs_plural").
+fn strsim_close(a: &str, b: &str) -> bool {
+    crate::triage::within_one_edit(a, b)
+        || (a.len() >= 3 && b.starts_with(a))
+        || (b.len() >= 3 && a.starts_with(b))
+}
+
+/// Explains a TOML syntax error in a moderator's terms, with the likely fix.
+fn toml_message(err: &toml::de::Error, text: &str) -> String {
+    let message = err.message().trim().replace('\n', " ");
+    let line_text = err
+        .span()
+        .and_then(|s| {
+            text[..s.start.min(text.len())]
+                .rsplit('\n')
+                .next()
+                .map(|before| {
+                    let rest = &text[s.start.min(text.len())..];
+                    format!("{before}{}", rest.split('\n').next().unwrap_or(""))
+                })
+        })
+        .unwrap_or_default();
+    let hint = if line_text.contains(['\u{201c}', '\u{201d}', '\u{2018}', '\u{2019}']) {
+        "; the line has curly quotes (“ ” ‘ ’), probably pasted from a word processor: type straight quotes \" instead"
+    } else if message.contains("expected `,`")
+        || message.contains("expected `]`")
+        || message.contains("missing comma")
+    {
+        "; a list needs a comma between items: [\"numb\", \"tingling\"]"
+    } else if message.contains("unclosed")
+        || message.contains("expected `]`")
+        || message.contains("newline") && line_text.contains('[') && !line_text.contains(']')
+    {
+        "; a bracket or quote is not closed: every [ needs its ] and every \" its closing \""
+    } else if message.contains("duplicate key") {
+        "; the same name is written twice in one table; merge the two"
+    } else if message.contains("unknown field") {
+        "; allowed here: id, tier, noticed, rules (flags); quiets, near, within (figurative)"
+    } else {
+        ""
+    };
+    format!("invalid TOML: {message}{hint}")
 }
 
 fn missing_tier() -> TierText {
@@ -150,87 +638,199 @@ fn missing_tier() -> TierText {
     }
 }
 
-/// Folds a moderator's version of a built-in flag into it without losing anything.
-fn merge(builtin: &mut Flag, edited: Flag) {
-    builtin.tier = builtin.tier.max(edited.tier);
-    if !edited.noticed.trim().is_empty() {
-        builtin.noticed = edited.noticed;
-    }
-    builtin.gap = match (builtin.gap, edited.gap) {
-        (None, None) => None,
-        (a, b) => Some(a.unwrap_or(DEFAULT_GAP).max(b.unwrap_or(DEFAULT_GAP))),
-    };
-    for phrase in edited.phrases {
-        if !builtin.phrases.contains(&phrase) {
-            builtin.phrases.push(phrase);
+/// Warnings about a file that loads: unused groups, rules covered by others.
+fn lint(name: &str, red_flags: &RedFlags, lines: &Lines) -> Vec<Problem> {
+    let mut warnings = Vec::new();
+    let used: BTreeSet<&str> = red_flags
+        .flags
+        .iter()
+        .flat_map(|f| f.rules.iter().flat_map(|r| r.groups.iter()))
+        .chain(red_flags.figurative.iter().map(|f| &f.quiets))
+        .map(String::as_str)
+        .collect();
+    for group in &red_flags.groups {
+        if !used.contains(group.name.as_str()) {
+            let line = lines.groups.get(&group.name).copied().unwrap_or(0);
+            warnings.push(Problem::new(
+                name,
+                line,
+                format!(
+                    "group `{}` is not used by any rule; use it in a rule or remove it",
+                    group.name
+                ),
+            ));
         }
     }
+    for flag in &red_flags.flags {
+        for rule in &flag.rules {
+            // A rule covers another when it matches whatever the other does, with evidence
+            // as strong (a two-group rule is what lets a watched channel reply).
+            let covering = flag.rules.iter().find(|other| {
+                *other != rule
+                    && other.groups.iter().all(|g| rule.groups.contains(g))
+                    && (other.groups.len() == 1 || other.within >= rule.within)
+                    && other.is_strong(flag.tier) >= rule.is_strong(flag.tier)
+            });
+            if let Some(other) = covering {
+                let line = lines
+                    .rules
+                    .get(&(flag.id.clone(), rule.to_string()))
+                    .copied()
+                    .unwrap_or(0);
+                warnings.push(Problem::new(name, line, format!("rule \"{rule}\" of `{}` is already covered by \"{other}\", which matches everything it does; remove one", flag.id)));
+            }
+        }
+    }
+    warnings
 }
 
-fn parse_file(name: &str, text: &str) -> Result<File, Vec<Problem>> {
-    let file: File = toml::from_str(text).map_err(|err| {
-        let line = err.span().map(|s| line_of(text, s.start)).unwrap_or(0);
-        vec![Problem::new(
-            name,
-            line,
-            format!("invalid TOML: {}", err.message().trim()),
-        )]
-    })?;
+/// Warnings for what the file tries to take away from the floor (it still applies).
+fn weakened(name: &str, floor: &RedFlags, file: &RedFlags, lines: &Lines) -> Vec<Problem> {
+    let mut warnings = Vec::new();
+    let still = "it is built in and still counts";
+    for group in &floor.groups {
+        let Some(mine) = file.group(&group.name) else {
+            warnings.push(Problem::new(
+                name,
+                0,
+                format!("built-in group `{}` is missing; {still}", group.name),
+            ));
+            continue;
+        };
+        for word in group.words.iter().filter(|w| !mine.words.contains(w)) {
+            let line = lines.groups.get(&group.name).copied().unwrap_or(0);
+            warnings.push(Problem::new(
+                name,
+                line,
+                format!(
+                    "group `{}` no longer lists the built-in \"{word}\"; {still}",
+                    group.name
+                ),
+            ));
+        }
+    }
+    for flag in &floor.flags {
+        let Some(mine) = file.flags.iter().find(|f| f.id == flag.id) else {
+            warnings.push(Problem::new(
+                name,
+                0,
+                format!("built-in red flag `{}` is missing; {still}", flag.id),
+            ));
+            continue;
+        };
+        let line = lines.flags.get(&flag.id).copied().unwrap_or(0);
+        if mine.tier < flag.tier {
+            warnings.push(Problem::new(
+                name,
+                line,
+                format!(
+                    "red flag `{}` is built in as {}; a lower tier is ignored",
+                    flag.id, flag.tier
+                ),
+            ));
+        }
+        for rule in &flag.rules {
+            let same = mine.rules.iter().find(|r| same_groups(r, rule));
+            match same {
+                Some(r) if r.within < rule.within && rule.groups.len() > 1 => {
+                    let line = lines
+                        .rules
+                        .get(&(flag.id.clone(), r.to_string()))
+                        .copied()
+                        .unwrap_or(line);
+                    warnings.push(Problem::new(name, line, format!("rule \"{r}\" narrows the built-in \"{rule}\"; the wider window still applies")));
+                }
+                Some(_) => {}
+                None => warnings.push(Problem::new(
+                    name,
+                    line,
+                    format!(
+                        "red flag `{}` no longer has the built-in rule \"{rule}\"; {still}",
+                        flag.id
+                    ),
+                )),
+            }
+        }
+    }
+    warnings
+}
+
+fn same_groups(a: &Rule, b: &Rule) -> bool {
+    let set = |r: &Rule| r.groups.iter().cloned().collect::<BTreeSet<_>>();
+    set(a) == set(b)
+}
+
+/// Folds a moderator's file into the floor without losing anything of the floor.
+fn merge(mut floor: RedFlags, file: RedFlags) -> RedFlags {
+    floor.emergency = file.emergency;
+    floor.urgent = file.urgent;
+    for group in file.groups {
+        match floor.groups.iter_mut().find(|g| g.name == group.name) {
+            Some(existing) => {
+                for word in group.words {
+                    if !existing.words.contains(&word) {
+                        existing.words.push(word);
+                    }
+                }
+            }
+            None => floor.groups.push(group),
+        }
+    }
+    for flag in file.flags {
+        match floor.flags.iter_mut().find(|f| f.id == flag.id) {
+            Some(existing) => {
+                existing.tier = existing.tier.max(flag.tier);
+                if !flag.noticed.trim().is_empty() {
+                    existing.noticed = flag.noticed;
+                }
+                for rule in flag.rules {
+                    match existing.rules.iter_mut().find(|r| same_groups(r, &rule)) {
+                        Some(r) => r.within = r.within.max(rule.within),
+                        None => existing.rules.push(rule),
+                    }
+                }
+            }
+            None => floor.flags.push(flag),
+        }
+    }
+    for entry in file.figurative {
+        if !floor.figurative.iter().any(|f| same_figurative(f, &entry)) {
+            floor.figurative.push(Figurative {
+                built_in: false,
+                ..entry
+            });
+        }
+    }
+    floor
+}
+
+fn same_figurative(a: &Figurative, b: &Figurative) -> bool {
+    a.quiets == b.quiets && a.near == b.near && a.within == b.within
+}
+
+/// A figurative entry a moderator added may quiet only words that count on their own for
+/// an urgent flag: never an emergency concept, never a word a two-group rule needs.
+fn check_added_figurative(
+    name: &str,
+    red_flags: &RedFlags,
+    added: &[(Figurative, usize)],
+) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let mut seen = BTreeMap::new();
-    for spanned in &file.flags {
-        let line = line_of(text, spanned.span().start);
-        let flag = spanned.get_ref();
-        if flag.id.trim().is_empty() {
-            problems.push(Problem::new(name, line, "a red flag has an empty `id`"));
-        }
-        if let Some(first) = seen.insert(flag.id.clone(), line) {
-            problems.push(Problem::new(
-                name,
-                line,
-                format!(
-                    "red flag `{}` is defined twice (also at line {first}); merge the two",
-                    flag.id
-                ),
-            ));
-        }
-        let usable = flag
-            .phrases
-            .iter()
-            .filter(|p| !crate::triage::phrase_slots(p).is_empty())
-            .count();
-        if usable == 0 {
-            problems.push(Problem::new(
-                name,
-                line,
-                format!(
-                    "red flag `{}` has no phrases; add at least one, e.g. phrases = [\"numb legs\"]",
-                    flag.id
-                ),
-            ));
-        }
-        if flag.noticed.trim().is_empty() {
-            problems.push(Problem::new(
-                name,
-                line,
-                format!(
-                    "red flag `{}` needs `noticed`, completing \"You mentioned ...\"",
-                    flag.id
-                ),
-            ));
+    for (entry, line) in added {
+        let silenced = red_flags.flags.iter().find_map(|flag| {
+            flag.rules
+                .iter()
+                .find(|rule| rule.groups.contains(&entry.quiets) && rule.is_strong(flag.tier))
+                .map(|rule| (flag, rule))
+        });
+        if let Some((flag, rule)) = silenced {
+            problems.push(Problem::new(name, *line, format!(
+                "this figurative entry would quiet `{}`, which the {} rule \"{rule}\" of `{}` needs; an entry you add may only quiet a group that counts on its own for an urgent flag. Narrow the group instead, or ask for the built-in list to change",
+                entry.quiets, flag.tier, flag.id
+            )));
         }
     }
-    if problems.is_empty() {
-        Ok(file)
-    } else {
-        Err(problems)
-    }
-}
-
-/// Parses the moderators' red-flag file and lays it over the floor.
-pub fn parse(name: &str, text: &str) -> Result<RedFlags, Vec<Problem>> {
-    let file = parse_file(name, text)?;
-    Ok(file.into_red_flags(Some(RedFlags::floor())))
+    problems
 }
 
 #[cfg(test)]
@@ -238,53 +838,143 @@ mod tests {
     use super::*;
 
     #[test]
-    fn floor_is_valid_and_covers_both_tiers() {
+    fn the_floor_is_valid_and_covers_both_tiers() {
         let floor = RedFlags::floor();
         assert!(floor.flags.iter().any(|f| f.tier == Tier::Emergency));
         assert!(floor.flags.iter().any(|f| f.tier == Tier::Urgent));
-        assert!(floor.flags.iter().all(|f| !f.phrases.is_empty()));
+        assert!(floor.flags.iter().all(|f| !f.rules.is_empty()));
+        assert!(floor.figurative.iter().all(|f| f.built_in));
+    }
+
+    #[test]
+    fn the_shipped_file_loads_without_warnings() {
+        let loaded = parse("red-flags.toml", FLOOR).unwrap();
+        assert_eq!(loaded.red_flags, RedFlags::floor());
+        assert!(loaded.warnings.is_empty(), "{:#?}", loaded.warnings);
     }
 
     #[test]
     fn an_empty_file_keeps_every_built_in_flag() {
-        assert_eq!(parse("r.toml", "").unwrap(), RedFlags::floor());
+        let loaded = parse("r.toml", "").unwrap();
+        assert_eq!(loaded.red_flags.flags, RedFlags::floor().flags);
+        assert!(!loaded.warnings.is_empty());
     }
 
     #[test]
-    fn edits_add_phrases_and_flags_but_cannot_remove_or_lower_built_ins() {
+    fn rules_parse_with_and_without_a_window() {
+        assert_eq!(
+            Rule::parse("numb + leg within 3").unwrap(),
+            Rule {
+                groups: vec!["numb".into(), "leg".into()],
+                within: 3
+            }
+        );
+        assert_eq!(Rule::parse("numb").unwrap().groups, ["numb"]);
+        assert_eq!(Rule::parse(" numb+leg ").unwrap().within, DEFAULT_WITHIN);
+        for bad in [
+            "numb + leg within 0",
+            "numb + leg within 100",
+            "numb + + leg",
+            "",
+            "numb + leg within x",
+            "a + b + c within 2",
+            "Numb",
+            "numb + numb",
+        ] {
+            assert!(Rule::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    fn problems(text: &str) -> Vec<String> {
+        parse("r.toml", text)
+            .unwrap_err()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn bad_edits_name_the_line_and_the_fix() {
+        let base = "[groups]\nnumb = [\"numb\"]\nleg = [\"leg\"]\n\n[[flags]]\nid = \"x\"\ntier = \"urgent\"\nnoticed = \"x\"\n";
+        let unknown = problems(&format!("{base}rules = [\"numbb + leg within 3\"]\n"));
+        assert_eq!(unknown.len(), 1, "{unknown:?}");
+        assert!(unknown[0].starts_with("r.toml:9: "), "{unknown:?}");
+        assert!(unknown[0].contains("did you mean `numb`"), "{unknown:?}");
+        let empty = problems(&format!("{base}rules = [\" + \"]\n"));
+        assert!(empty[0].contains("at least one group"), "{empty:?}");
+        for window in ["0", "100"] {
+            let p = problems(&format!("{base}rules = [\"numb + leg within {window}\"]\n"));
+            assert!(
+                p[0].starts_with("r.toml:9: ") && p[0].contains("outside 1 to"),
+                "{p:?}"
+            );
+        }
+        let filler = problems("[groups]\nwhen = [\"all the\"]\n");
+        assert!(
+            filler[0].starts_with("r.toml:2: ") && filler[0].contains("only of filler"),
+            "{filler:?}"
+        );
+    }
+
+    #[test]
+    fn smart_quotes_and_missing_commas_get_a_hint() {
+        let smart = problems("[groups]\nnumb = [“numb”]\n");
+        assert!(smart[0].contains("curly quotes"), "{smart:?}");
+        let comma = problems("[groups]\nnumb = [\"numb\" \"tingling\"]\n");
+        assert!(
+            comma[0].starts_with("r.toml:2: ") && comma[0].contains("comma"),
+            "{comma:?}"
+        );
+    }
+
+    #[test]
+    fn edits_add_words_and_rules_but_cannot_remove_or_lower_built_ins() {
         let floor = RedFlags::floor();
         let emergency = floor
             .flags
             .iter()
             .find(|f| f.tier == Tier::Emergency)
             .unwrap();
+        let group = &emergency.rules[0].groups[0];
         let text = format!(
-            "[[flags]]\nid = \"{}\"\ntier = \"urgent\"\nnoticed = \"x\"\nphrases = [\"brand new phrase\"]\n\n[[flags]]\nid = \"new-flag\"\ntier = \"urgent\"\nnoticed = \"y\"\nphrases = [\"wobbly toes\"]\n",
+            "[groups]\n{group} = [\"brand new word\"]\nwobbly = [\"wobbly toes\"]\n\n[[flags]]\nid = \"{}\"\ntier = \"urgent\"\nnoticed = \"x\"\nrules = [\"wobbly\"]\n",
             emergency.id
         );
-        let merged = parse("r.toml", &text).unwrap();
+        let loaded = parse("r.toml", &text).unwrap();
+        let merged = loaded.red_flags;
         let edited = merged.flags.iter().find(|f| f.id == emergency.id).unwrap();
         assert_eq!(edited.tier, Tier::Emergency);
-        assert!(emergency.phrases.iter().all(|p| edited.phrases.contains(p)));
-        assert!(edited.phrases.contains(&"brand new phrase".to_owned()));
-        assert!(merged.flags.iter().any(|f| f.id == "new-flag"));
-        assert_eq!(merged.flags.len(), floor.flags.len() + 1);
+        assert!(emergency.rules.iter().all(|r| edited.rules.contains(r)));
+        let words = &merged.group(group).unwrap().words;
+        assert!(floor
+            .group(group)
+            .unwrap()
+            .words
+            .iter()
+            .all(|w| words.contains(w)));
+        assert!(words.contains(&"brand new word".to_owned()));
+        assert!(loaded
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("lower tier is ignored")));
     }
 
     #[test]
-    fn a_flag_without_phrases_is_reported_at_its_line() {
-        let text = "\n[[flags]]\nid = \"x\"\ntier = \"urgent\"\nnoticed = \"x\"\nphrases = []\n";
-        let problems = parse("r.toml", text).unwrap_err();
-        assert_eq!(problems.len(), 1);
-        assert!(problems[0]
-            .to_string()
-            .starts_with("r.toml:2: red flag `x` has no phrases"));
-    }
-
-    #[test]
-    fn invalid_toml_and_unknown_tiers_name_the_line() {
-        let problems = parse("r.toml", "[[flags]]\nid = \"x\"\ntier = \"severe\"\n").unwrap_err();
-        let message = problems[0].to_string();
-        assert!(message.starts_with("r.toml:3: invalid TOML"), "{message}");
+    fn an_added_figurative_entry_may_not_quiet_an_emergency_or_two_group_rule() {
+        let floor = RedFlags::floor();
+        let (flag, rule) = floor
+            .flags
+            .iter()
+            .flat_map(|f| f.rules.iter().map(move |r| (f, r)))
+            .find(|(f, r)| r.is_strong(f.tier))
+            .unwrap();
+        let text = format!(
+            "\n[[figurative]]\nquiets = \"{}\"\nnear = [\"banana\"]\n",
+            rule.groups[0]
+        );
+        let p = problems(&text);
+        assert!(p[0].starts_with("r.toml:2: "), "{p:?}");
+        assert!(p[0].contains("would quiet"), "{p:?}");
+        let _ = flag;
     }
 }
