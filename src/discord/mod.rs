@@ -44,6 +44,42 @@ pub struct Data {
     pub limits: Arc<rate_limit::QuestionLimits>,
 }
 
+/// Discord refused the bot's settings for good: trying again changes nothing until someone
+/// changes a setting, so `backcare serve` exits with code 2 (systemd's
+/// `RestartPreventExitStatus=2` then stops restarting it).
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    /// Close code 4014. The bot only asks for a privileged intent (Message Content) when
+    /// channels are watched.
+    #[error(
+        "Discord refused the connection (close code 4014, disallowed intents): watched \
+         channels need the Message Content intent: turn it on under Bot > Privileged Gateway \
+         Intents, or unset BACKCARE_WATCH_CHANNELS"
+    )]
+    MessageContentIntent,
+    /// Close code 4004. The token is never printed.
+    #[error(
+        "Discord refused the token (close code 4004, authentication failed): copy a new one \
+         from Bot > Reset Token in the developer portal into DISCORD_TOKEN"
+    )]
+    Token,
+}
+
+impl Refused {
+    /// The refusal serenity reports when a shard's connection is closed with 4014 or 4004.
+    pub fn from_gateway(err: &serenity::Error) -> Option<Refused> {
+        match err {
+            serenity::Error::Gateway(serenity::GatewayError::DisallowedGatewayIntents) => {
+                Some(Refused::MessageContentIntent)
+            }
+            serenity::Error::Gateway(serenity::GatewayError::InvalidAuthentication) => {
+                Some(Refused::Token)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// How long shutting the shards down may take before `run` returns anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
 
@@ -134,7 +170,10 @@ pub async fn run(
 
     let result = tokio::select! {
         result = shards::start(&mut client, config.shards) => {
-            result.context("the Discord connection stopped")
+            result.map_err(|err| match Refused::from_gateway(&err) {
+                Some(refused) => anyhow::Error::new(refused),
+                None => anyhow::Error::new(err).context("the Discord connection stopped"),
+            })
         }
         () = shutdown => {
             tracing::info!("shutting down: no new questions, finishing those in flight");
