@@ -49,7 +49,11 @@ fn question(n: usize) -> (String, Via) {
     };
     let text = match n % 16 {
         0 => format!("how do I bake bread number {n}"),
-        1 => format!("{} {}", MIX[n % MIX.len()], "and also my hip is stiff ".repeat(40)),
+        1 => format!(
+            "{} {}",
+            MIX[n % MIX.len()],
+            "and also my hip is stiff ".repeat(40)
+        ),
         _ => MIX[n % MIX.len()].to_owned(),
     };
     (text, via)

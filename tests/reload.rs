@@ -209,7 +209,11 @@ fn processes_sharing_the_index_folder_report_each_state_of_the_knowledge_once() 
     first.reload().unwrap();
     second.reload().unwrap();
     assert_eq!(reports(), 1, "one report for the edit");
-    assert_eq!(reports(), 0, "the same files reloaded again are not reported again");
+    assert_eq!(
+        reports(),
+        0,
+        "the same files reloaded again are not reported again"
+    );
     edit(&guide, "Chair side bend", "Seated side bend");
     second.reload().unwrap();
     first.reload().unwrap();

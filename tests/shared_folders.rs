@@ -16,8 +16,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use common::fake_discord::{
-    embed_text, FakeDiscord, BOT_ID, CHANNEL_ID, GUILD_ID, MOD_LOG_CHANNEL_ID,
-    WATCHED_CHANNEL_ID,
+    embed_text, FakeDiscord, BOT_ID, CHANNEL_ID, GUILD_ID, MOD_LOG_CHANNEL_ID, WATCHED_CHANNEL_ID,
 };
 use common::process::KillOnDrop;
 use common::FAKE_TOKEN;
@@ -346,7 +345,13 @@ async fn a_refused_message_content_intent_exits_2_naming_the_switch() {
         ),
         "{log}"
     );
-    assert!(log.lines().last().unwrap_or_default().starts_with("backcare: "), "{log}");
+    assert!(
+        log.lines()
+            .last()
+            .unwrap_or_default()
+            .starts_with("backcare: "),
+        "{log}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

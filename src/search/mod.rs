@@ -194,9 +194,7 @@ impl Search {
     /// was built from other knowledge. Processes sharing `dir` take turns (see `store`). A
     /// folder this process cannot write gets one warning, and the index is kept in memory.
     pub fn open(dir: &Path, knowledge: &Knowledge) -> Result<(Search, Opened), IndexError> {
-        match store::open_or_build(dir, knowledge, |index| {
-            Search::from_index(index, knowledge)
-        }) {
+        match store::open_or_build(dir, knowledge, |index| Search::from_index(index, knowledge)) {
             Err(IndexError::Io { path, source }) if store::cannot_write(&source) => {
                 tracing::warn!(
                     index = %dir.display(),

@@ -273,11 +273,11 @@ struct FolderLock {
 
 impl FolderLock {
     fn shared(dir: &Path) -> Result<FolderLock, IndexError> {
-        FolderLock::take(dir, |file| FileExt::lock_shared(file))
+        FolderLock::take(dir, FileExt::lock_shared)
     }
 
     fn exclusive(dir: &Path) -> Result<FolderLock, IndexError> {
-        FolderLock::take(dir, |file| FileExt::lock_exclusive(file))
+        FolderLock::take(dir, FileExt::lock_exclusive)
     }
 
     fn take(
@@ -303,10 +303,7 @@ impl FolderLock {
             Ok(file) => Some(file),
             // A folder this process cannot write: nobody like it builds there, but a
             // process that can may, so lock through a read-only handle if there is a file.
-            Err(err) if cannot_write(&err) => match fs::File::open(&path) {
-                Ok(file) => Some(file),
-                Err(_) => None,
-            },
+            Err(err) if cannot_write(&err) => fs::File::open(&path).ok(),
             Err(err) => return Err(io(err)),
         };
         if let Some(file) = &file {
@@ -373,8 +370,13 @@ fn remove_old_generations(dir: &Path, keep: &str) {
             stale.push(entry.path());
         }
     }
-    previous.sort_by(|a, b| b.0.cmp(&a.0));
-    stale.extend(previous.into_iter().skip(KEEP_PREVIOUS).map(|(_, path)| path));
+    previous.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
+    stale.extend(
+        previous
+            .into_iter()
+            .skip(KEEP_PREVIOUS)
+            .map(|(_, path)| path),
+    );
     for path in stale {
         if let Err(err) = fs::remove_dir_all(&path) {
             tracing::debug!(path = %path.display(), error = %err, "could not remove an old index");
