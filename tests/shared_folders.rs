@@ -128,34 +128,58 @@ fn euid() -> u32 {
     fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(0)
 }
 
-#[test]
-fn an_index_folder_the_process_cannot_write_answers_from_memory_with_one_warning() {
-    use std::os::unix::fs::PermissionsExt as _;
-    let dir = tempfile::tempdir().expect("temp dir");
-    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
-    let index = dir.path().join("index");
-    fs::create_dir(&index).expect("create the index folder");
-    fs::set_permissions(&index, fs::Permissions::from_mode(0o555)).expect("chmod");
-    let mut command = backcare(&common::knowledge_dir(), &index, &dir.path().join("data"));
-    // Root writes anywhere: ask as nobody, as a locked-down service user would.
-    if euid() == 0 {
+/// `backcare ask --json QUESTION` on `index`, as a user who cannot write it: as nobody when
+/// the tests run as root (root writes anywhere), as a locked-down service user would be.
+fn ask_without_write_access(index: &Path) -> Output {
+    let mut command = if euid() == 0 {
         let mut as_nobody = Command::new("setpriv");
         as_nobody
             .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
             .arg(env!("CARGO_BIN_EXE_backcare"))
             .env_clear()
-            .env("BACKCARE_KNOWLEDGE_DIR", common::knowledge_dir())
-            .env("BACKCARE_INDEX_DIR", &index)
-            .env("BACKCARE_DATA_DIR", dir.path().join("data"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        command = as_nobody;
-    }
-    let out = command
+            .stdin(Stdio::null());
+        as_nobody
+    } else {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_backcare"));
+        command.env_clear().stdin(Stdio::null());
+        command
+    };
+    command
+        .env("BACKCARE_KNOWLEDGE_DIR", common::knowledge_dir())
+        .env("BACKCARE_INDEX_DIR", index)
+        .env("BACKCARE_DATA_DIR", index.with_extension("data"))
         .args(["ask", "--json", QUESTION])
         .output()
-        .expect("run backcare ask");
+        .expect("run backcare ask")
+}
+
+/// Makes `path` and everything in it read-only, and the folders still searchable.
+fn read_only(path: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = if path.is_dir() { 0o555 } else { 0o444 };
+    if path.is_dir() {
+        for entry in fs::read_dir(path).expect("read a folder") {
+            read_only(&entry.expect("an entry").path());
+        }
+    }
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+/// A temporary folder others may enter (tempfile makes it 0700).
+fn open_tempdir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().expect("temp dir");
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
+    dir
+}
+
+#[test]
+fn an_index_folder_the_process_cannot_write_answers_from_memory_with_one_warning() {
+    let dir = open_tempdir();
+    let index = dir.path().join("index");
+    fs::create_dir(&index).expect("create the index folder");
+    read_only(&index);
+    let out = ask_without_write_access(&index);
     let err = text(&out.stderr);
     assert!(out.status.success(), "{err}");
     let answer: Value = serde_json::from_slice(&out.stdout).expect("one JSON answer");
@@ -166,6 +190,22 @@ fn an_index_folder_the_process_cannot_write_answers_from_memory_with_one_warning
         "{err}"
     );
     assert_eq!(fs::read_dir(&index).expect("read the index").count(), 0);
+}
+
+#[test]
+fn a_read_only_index_folder_built_for_this_knowledge_is_opened_without_a_warning() {
+    let dir = open_tempdir();
+    let index = dir.path().join("index");
+    let built = ask(&common::knowledge_dir(), &index)
+        .wait_with_output()
+        .expect("build the index");
+    assert!(built.status.success(), "{}", text(&built.stderr));
+    read_only(&index);
+    let out = ask_without_write_access(&index);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
+    let answer: Value = serde_json::from_slice(&out.stdout).expect("one JSON answer");
+    assert_eq!(answer["section"]["title"], "Seated side bend");
 }
 
 // --- `serve` against the fake Discord ---

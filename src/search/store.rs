@@ -16,7 +16,12 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use tantivy::directory::MmapDirectory;
+use std::sync::Arc;
+
+use tantivy::directory::error::{DeleteError, LockError, OpenReadError, OpenWriteError};
+use tantivy::directory::{
+    Directory, DirectoryLock, FileHandle, Lock, MmapDirectory, WatchCallback, WatchHandle, WritePtr,
+};
 use tantivy::Index;
 
 use fs4::fs_std::FileExt;
@@ -206,7 +211,7 @@ pub fn claim_report(dir: &Path, key: &str) -> Result<bool, IndexError> {
 }
 
 fn open_checked(path: &Path) -> Result<Index, IndexError> {
-    let index = Index::open_in_dir(path)?;
+    let index = Index::open(Finished(MmapDirectory::open(path)?))?;
     let corrupt = index.validate_checksum()?;
     if !corrupt.is_empty() {
         return Err(IndexError::Corrupt(path.to_owned()));
@@ -262,6 +267,43 @@ fn build_locked(dir: &Path, knowledge: &Knowledge) -> Result<PathBuf, IndexError
     write_file(&dir.join(CURRENT), name.as_bytes())?;
     remove_old_generations(dir, &name);
     Ok(generation)
+}
+
+/// A built generation's folder as Tantivy sees it when opening it: without Tantivy's own
+/// lock files, whose creation fails in a folder the process cannot write. A generation is
+/// never written after its build, and the folder lock keeps builders and cleaners away
+/// while it is opened, so they are not needed.
+#[derive(Clone, Debug)]
+struct Finished(MmapDirectory);
+
+impl Directory for Finished {
+    fn get_file_handle(&self, path: &Path) -> Result<Arc<dyn FileHandle>, OpenReadError> {
+        self.0.get_file_handle(path)
+    }
+    fn delete(&self, path: &Path) -> Result<(), DeleteError> {
+        self.0.delete(path)
+    }
+    fn exists(&self, path: &Path) -> Result<bool, OpenReadError> {
+        self.0.exists(path)
+    }
+    fn open_write(&self, path: &Path) -> Result<WritePtr, OpenWriteError> {
+        self.0.open_write(path)
+    }
+    fn atomic_read(&self, path: &Path) -> Result<Vec<u8>, OpenReadError> {
+        self.0.atomic_read(path)
+    }
+    fn atomic_write(&self, path: &Path, data: &[u8]) -> std::io::Result<()> {
+        self.0.atomic_write(path, data)
+    }
+    fn sync_directory(&self) -> std::io::Result<()> {
+        self.0.sync_directory()
+    }
+    fn watch(&self, callback: WatchCallback) -> tantivy::Result<WatchHandle> {
+        self.0.watch(callback)
+    }
+    fn acquire_lock(&self, _lock: &Lock) -> Result<DirectoryLock, LockError> {
+        Ok(DirectoryLock::from(Box::new(())))
+    }
 }
 
 /// The index folder's advisory lock (`LOCK`): shared while a process opens the live
