@@ -411,3 +411,20 @@ async fn a_refused_token_exits_2_and_says_so_without_printing_it() {
     assert!(!log.contains(FAKE_TOKEN), "{log}");
     assert!(!log.contains("fake.token"), "{log}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_refused_over_rest_while_connecting_exits_2_the_same_way() {
+    let fake = FakeDiscord::start().await;
+    fake.refuse_token(true);
+    let dir = tempfile::tempdir().expect("temp dir");
+    common::copy_knowledge(dir.path());
+    let mut served = Served::start(&fake, dir.path(), "serve", &[]);
+    assert_eq!(served.exit_code().await, Some(2), "{}", served.log());
+    let log = served.log();
+    let last = log.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("backcare: ") && last.contains("Discord refused the token"),
+        "{log}"
+    );
+    assert!(!log.contains(FAKE_TOKEN), "{log}");
+}

@@ -57,22 +57,26 @@ pub enum Refused {
          Intents, or unset BACKCARE_WATCH_CHANNELS"
     )]
     MessageContentIntent,
-    /// Close code 4004. The token is never printed.
+    /// Close code 4004, or a 401 from the REST API while connecting (what Discord answers a
+    /// bot that asks how many shards to run). The token is never printed.
     #[error(
-        "Discord refused the token (close code 4004, authentication failed): copy a new one \
-         from Bot > Reset Token in the developer portal into DISCORD_TOKEN"
+        "Discord refused the token (authentication failed): copy a new one from Bot > Reset \
+         Token in the developer portal into DISCORD_TOKEN"
     )]
     Token,
 }
 
 impl Refused {
-    /// The refusal serenity reports when a shard's connection is closed with 4014 or 4004.
-    pub fn from_gateway(err: &serenity::Error) -> Option<Refused> {
+    /// The refusal in an error serenity returns from connecting the shards, if it is one.
+    pub fn from_connection(err: &serenity::Error) -> Option<Refused> {
         match err {
             serenity::Error::Gateway(serenity::GatewayError::DisallowedGatewayIntents) => {
                 Some(Refused::MessageContentIntent)
             }
             serenity::Error::Gateway(serenity::GatewayError::InvalidAuthentication) => {
+                Some(Refused::Token)
+            }
+            serenity::Error::Http(err) if err.status_code().is_some_and(|s| s.as_u16() == 401) => {
                 Some(Refused::Token)
             }
             _ => None,
@@ -170,7 +174,7 @@ pub async fn run(
 
     let result = tokio::select! {
         result = shards::start(&mut client, config.shards) => {
-            result.map_err(|err| match Refused::from_gateway(&err) {
+            result.map_err(|err| match Refused::from_connection(&err) {
                 Some(refused) => anyhow::Error::new(refused),
                 None => anyhow::Error::new(err).context("the Discord connection stopped"),
             })
