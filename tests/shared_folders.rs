@@ -153,15 +153,15 @@ fn ask_without_write_access(index: &Path) -> Output {
         .expect("run backcare ask")
 }
 
-/// Makes `path` and everything in it read-only, and the folders still searchable.
+/// Takes the write permissions off `path` and everything in it (`chmod -R a-w`).
 fn read_only(path: &Path) {
     use std::os::unix::fs::PermissionsExt as _;
-    let mode = if path.is_dir() { 0o555 } else { 0o444 };
     if path.is_dir() {
         for entry in fs::read_dir(path).expect("read a folder") {
             read_only(&entry.expect("an entry").path());
         }
     }
+    let mode = fs::metadata(path).expect("stat").permissions().mode() & !0o222;
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("chmod");
 }
 

@@ -239,6 +239,7 @@ fn build_locked(dir: &Path, knowledge: &Knowledge) -> Result<PathBuf, IndexError
         )?;
         schema::write_sections(&index, knowledge)?;
     }
+    share_like_folder(building.path()).map_err(|e| io(e, building.path()))?;
     let mut manifest = Manifest::of(knowledge);
     manifest.index_files = hash_index_files(building.path()).map_err(|e| io(e, building.path()))?;
     let manifest =
@@ -364,6 +365,27 @@ pub(super) fn cannot_write(err: &std::io::Error) -> bool {
     )
 }
 
+/// Gives every file in a generation folder the folder's read permissions. Tantivy writes
+/// `meta.json` through a temporary file, readable by its owner only; a bot running as
+/// another user than the one who built the index (say, built into a read-only image)
+/// could not open it. The folder was created under the umask, so this follows it.
+fn share_like_folder(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = fs::metadata(dir)?.permissions().mode() & 0o666;
+        for entry in fs::read_dir(dir)? {
+            let entry = entry?;
+            if entry.file_type()?.is_file() {
+                fs::set_permissions(entry.path(), fs::Permissions::from_mode(mode))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
 /// Writes a file by writing a sibling and renaming it over, so readers never see half of it.
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), IndexError> {
     let parent = path.parent().unwrap_or(Path::new("."));
@@ -371,7 +393,15 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), IndexError> {
         path: path.to_owned(),
         source,
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(parent).map_err(|e| io(e, parent))?;
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        // Readable by whoever may read the folder, like Tantivy's files (the umask applies),
+        // not only by the user who built it: the bot may run as another user.
+        use std::os::unix::fs::PermissionsExt as _;
+        builder.permissions(fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder.tempfile_in(parent).map_err(|e| io(e, parent))?;
     tmp.write_all(bytes).map_err(|e| io(e, path))?;
     tmp.as_file().sync_all().map_err(|e| io(e, path))?;
     tmp.persist(path).map_err(|e| io(e.error, path))?;
