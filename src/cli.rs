@@ -598,6 +598,9 @@ pub fn serve(checked: Checked) -> ExitCode {
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(err) if err.downcast_ref::<crate::discord::Refused>().is_some() => {
+            fail(BAD_INPUT, format!("{err:#}"))
+        }
         Err(err) => fail(1, format!("{err:#}")),
     }
 }

@@ -13,7 +13,9 @@ use arc_swap::ArcSwap;
 use crate::engine::Engine;
 use crate::knowledge::{Knowledge, Problem};
 use crate::regression::{self, Failure};
-use crate::search::{IndexError, Search};
+use sha2::{Digest, Sha256};
+
+use crate::search::{self, IndexError, Search};
 
 /// What a reload changed, for the moderator who asked for it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -165,6 +167,25 @@ impl Live {
         &self.knowledge_dir
     }
 
+    /// Whether this process is the first of those sharing the index folder to report a
+    /// reload of the knowledge folder as it is now: every process reloads on its own after
+    /// an edit, and moderators should read the result once (and not again when one process
+    /// reloads the same files twice). Blocking (it takes the index folder's lock). When the
+    /// folders cannot be used for this, true: a result posted twice beats one never posted.
+    pub fn first_to_report(&self) -> bool {
+        let key = match folder_fingerprint(&self.knowledge_dir) {
+            Ok(key) => key,
+            Err(err) => {
+                tracing::warn!(dir = %self.knowledge_dir.display(), error = %err, "cannot read the knowledge folder to tell whether its reload was reported");
+                return true;
+            }
+        };
+        search::claim_report(&self.index_dir, &key).unwrap_or_else(|err| {
+            tracing::warn!(error = %err, "cannot tell whether another process reported this reload");
+            true
+        })
+    }
+
     /// Reloads the knowledge folder. Blocking (it builds an index): call it off the async
     /// runtime's workers, e.g. with `tokio::task::spawn_blocking`.
     pub fn reload(&self) -> Result<Reloaded, ReloadError> {
@@ -198,4 +219,21 @@ impl Live {
         self.engine.store(Arc::new(Engine::new(knowledge, search)));
         Ok(Reloaded { changes, failures })
     }
+}
+
+/// A hash of every file in the knowledge folder (names and contents, in name order), read
+/// or not by the knowledge loader: it tells two states of the folder apart even when one of
+/// them does not load.
+fn folder_fingerprint(dir: &Path) -> std::io::Result<String> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.is_file())
+        .collect();
+    paths.sort();
+    let mut hasher = Sha256::new();
+    for path in paths {
+        hasher.update(path.file_name().unwrap_or_default().as_encoded_bytes());
+        hasher.update(Sha256::digest(std::fs::read(&path)?));
+    }
+    Ok(crate::knowledge::hex(&hasher.finalize()))
 }

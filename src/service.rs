@@ -132,6 +132,11 @@ impl Service {
         result
     }
 
+    /// See [`Live::first_to_report`]. Blocking.
+    pub fn first_to_report(&self) -> bool {
+        self.live.first_to_report()
+    }
+
     fn record_sections(&self) {
         let sections = self.engine().knowledge().sections().count();
         metrics::gauge!(metric::SECTIONS).set(sections as f64);

@@ -1,8 +1,11 @@
 //! Usage counts for moderators: questions asked, answered and unanswered, escalations by
 //! tier, feedback per section, and the most frequent unanswered questions.
 //!
-//! Kept in `stats.json` under the data folder, written atomically. No user ids are stored,
-//! and no message text except unanswered-question samples, which carry no author.
+//! Kept in `stats.json` under the data folder, written atomically. Several processes on one
+//! host may share the folder: each adds what it counted since its last write to what the
+//! file holds, taking turns on the advisory lock `stats.lock`, so no count is lost to a
+//! process that wrote last. No user ids are stored, and no message text except
+//! unanswered-question samples, which carry no author.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -17,6 +20,8 @@ use crate::reply::Reply;
 use crate::text::truncate_chars;
 
 pub const STATS_FILE: &str = "stats.json";
+/// The data folder's lock file; see [`StatsStore::flush`].
+const LOCK_FILE: &str = "stats.lock";
 
 /// Unanswered samples kept at most; the rarest goes when a new one arrives.
 const MAX_SAMPLES: usize = 200;
@@ -69,6 +74,37 @@ impl Stats {
             entry.helpful += 1;
         } else {
             entry.not_helpful += 1;
+        }
+    }
+
+    /// Adds the counts of `other` (what another process counted, or this one since its
+    /// last write) to these.
+    pub fn add(&mut self, other: &Stats) {
+        self.asked += other.asked;
+        self.answered += other.answered;
+        self.unanswered += other.unanswered;
+        for (tier, n) in &other.escalations {
+            *self.escalations.entry(tier.clone()).or_default() += n;
+        }
+        for (id, s) in &other.sections {
+            let entry = self.sections.entry(id.clone()).or_default();
+            entry.answered += s.answered;
+            entry.helpful += s.helpful;
+            entry.not_helpful += s.not_helpful;
+        }
+        for (text, n) in &other.unanswered_samples {
+            *self.unanswered_samples.entry(text.clone()).or_default() += n;
+        }
+        while self.unanswered_samples.len() > MAX_SAMPLES {
+            let rarest = self
+                .unanswered_samples
+                .iter()
+                .min_by_key(|(_, count)| **count)
+                .map(|(text, _)| text.clone());
+            match rarest {
+                Some(rarest) => self.unanswered_samples.remove(&rarest),
+                None => break,
+            };
         }
     }
 
@@ -168,47 +204,95 @@ pub fn load(data_dir: &Path) -> Result<Stats, StatsError> {
 /// Stats shared by a running bot, written to disk by [`StatsStore::flush`].
 pub struct StatsStore {
     dir: PathBuf,
-    stats: Mutex<Stats>,
+    counts: Mutex<Counts>,
+}
+
+/// What the file held at the last read or write, and what this process counted since.
+#[derive(Default)]
+struct Counts {
+    saved: Stats,
+    unsaved: Stats,
 }
 
 impl StatsStore {
     pub fn open(data_dir: &Path) -> Result<StatsStore, StatsError> {
         Ok(StatsStore {
             dir: data_dir.to_owned(),
-            stats: Mutex::new(load(data_dir)?),
+            counts: Mutex::new(Counts {
+                saved: load(data_dir)?,
+                unsaved: Stats::default(),
+            }),
         })
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut Stats) -> T) -> T {
-        let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
-        f(&mut stats)
+    fn with<T>(&self, f: impl FnOnce(&mut Counts) -> T) -> T {
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut counts)
     }
 
     pub fn record(&self, question: &str, answer: &Answer) {
-        self.with(|s| s.record(question, answer));
+        self.with(|c| c.unsaved.record(question, answer));
     }
 
     pub fn feedback(&self, section: &str, helpful: bool) {
-        self.with(|s| s.feedback(section, helpful));
+        self.with(|c| c.unsaved.feedback(section, helpful));
     }
 
+    /// The stats as of the last write, plus what this process counted since.
     pub fn snapshot(&self) -> Stats {
-        self.with(|s| s.clone())
+        self.with(|c| {
+            let mut stats = c.saved.clone();
+            stats.add(&c.unsaved);
+            stats
+        })
     }
 
-    /// Writes the stats atomically (a temporary file renamed over the old one).
+    /// Adds what was counted since the last write to the file's counts and writes them
+    /// atomically (a temporary file renamed over the old one). Processes sharing the data
+    /// folder take turns on its lock file, so each one's counts are added exactly once.
+    /// Blocking: call it off the async runtime's workers.
     pub fn flush(&self) -> Result<(), StatsError> {
-        let snapshot = self.snapshot();
+        let unsaved = self.with(|c| std::mem::take(&mut c.unsaved));
+        match self.add_to_file(&unsaved) {
+            Ok(saved) => {
+                self.with(|c| c.saved = saved);
+                Ok(())
+            }
+            Err(err) => {
+                // Kept for the next try.
+                self.with(|c| c.unsaved.add(&unsaved));
+                Err(err)
+            }
+        }
+    }
+
+    fn add_to_file(&self, unsaved: &Stats) -> Result<Stats, StatsError> {
         let path = self.dir.join(STATS_FILE);
-        let write = |path: &Path| -> std::io::Result<()> {
-            fs::create_dir_all(&self.dir)?;
+        let write_error = |source| StatsError::Write {
+            path: path.clone(),
+            source,
+        };
+        fs::create_dir_all(&self.dir).map_err(write_error)?;
+        let lock = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(self.dir.join(LOCK_FILE))
+            .map_err(write_error)?;
+        // Released when `lock` is closed, at the end of this function.
+        fs4::fs_std::FileExt::lock_exclusive(&lock).map_err(write_error)?;
+        let mut stats = load(&self.dir)?;
+        stats.add(unsaved);
+        let write = || -> std::io::Result<()> {
             let mut tmp = tempfile::NamedTempFile::new_in(&self.dir)?;
-            tmp.write_all(&serde_json::to_vec_pretty(&snapshot).map_err(std::io::Error::other)?)?;
+            tmp.write_all(&serde_json::to_vec_pretty(&stats).map_err(std::io::Error::other)?)?;
             tmp.as_file().sync_all()?;
-            tmp.persist(path).map_err(|e| e.error)?;
+            tmp.persist(&path).map_err(|e| e.error)?;
             Ok(())
         };
-        write(&path).map_err(|source| StatsError::Write { path, source })
+        write().map_err(write_error)?;
+        Ok(stats)
     }
 }
 
@@ -239,5 +323,23 @@ mod tests {
         let loaded = load(dir.path()).unwrap();
         assert_eq!(loaded.sections["knee-to-chest"].helpful, 1);
         assert_eq!(loaded.sections["knee-to-chest"].not_helpful, 1);
+    }
+
+    #[test]
+    fn processes_sharing_a_data_folder_add_up_instead_of_overwriting() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = StatsStore::open(dir.path()).unwrap();
+        let second = StatsStore::open(dir.path()).unwrap();
+        first.feedback("knee-to-chest", true);
+        second.feedback("knee-to-chest", true);
+        second.feedback("warm-up", false);
+        first.flush().unwrap();
+        second.flush().unwrap();
+        // A second flush with nothing new counts nothing twice.
+        first.flush().unwrap();
+        let loaded = load(dir.path()).unwrap();
+        assert_eq!(loaded.sections["knee-to-chest"].helpful, 2);
+        assert_eq!(loaded.sections["warm-up"].not_helpful, 1);
+        assert_eq!(first.snapshot(), loaded);
     }
 }

@@ -198,3 +198,57 @@ async fn the_watcher_reports_a_saved_edit() {
         .expect("a change within 10 s")
         .expect("the watcher is running");
 }
+
+#[test]
+fn processes_sharing_the_index_folder_report_each_state_of_the_knowledge_once() {
+    let copy = copy_knowledge();
+    // Two engines on the same folders stand for two processes: each takes the folder lock
+    // through its own file handle, as another process would.
+    let (first, second) = (live(&copy), live(&copy));
+    let reports = || {
+        [&first, &second]
+            .iter()
+            .filter(|live| live.first_to_report())
+            .count()
+    };
+    let guide = copy.knowledge.join("lower-back.md");
+    edit(&guide, "Seated side bend", "Chair side bend");
+    first.reload().unwrap();
+    second.reload().unwrap();
+    assert_eq!(reports(), 1, "one report for the edit");
+    assert_eq!(
+        reports(),
+        0,
+        "the same files reloaded again are not reported again"
+    );
+    edit(&guide, "Chair side bend", "Seated side bend");
+    second.reload().unwrap();
+    first.reload().unwrap();
+    assert_eq!(reports(), 1, "going back to earlier files is a new edit");
+    assert_eq!(
+        section_title(&first.current(), "how do I do the side bend on my chair"),
+        section_title(&second.current(), "how do I do the side bend on my chair"),
+    );
+}
+
+#[test]
+fn engines_reloading_one_edit_at_once_on_a_shared_index_folder_all_go_live() {
+    let copy = copy_knowledge();
+    let lives: Vec<Live> = (0..4).map(|_| live(&copy)).collect();
+    edit(
+        &copy.knowledge.join("lower-back.md"),
+        "## Seated side bend {#seated-side-bend .technique}",
+        "## Chair side bend {#seated-side-bend .technique}",
+    );
+    std::thread::scope(|scope| {
+        for live in &lives {
+            scope.spawn(|| live.reload().expect("the reload goes live"));
+        }
+    });
+    for live in &lives {
+        assert_eq!(
+            section_title(&live.current(), "how do I do the side bend on my chair"),
+            "Chair side bend"
+        );
+    }
+}

@@ -89,7 +89,9 @@ impl Drop for Background {
 
 /// Whether this process posts reload results to the moderators' log. When the shards are
 /// split over several processes each one reloads, and only the one running shard 0 posts,
-/// so moderators see each result once.
+/// so moderators see each result once even across hosts. Processes on one host that share
+/// the index folder (two started for shard 0 by mistake, or an old and a new one during a
+/// restart) also agree through it on which one posts; see [`Service::first_to_report`].
 pub fn posts_mod_log(shards: Shards) -> bool {
     match shards {
         Shards::Auto => true,
@@ -109,8 +111,20 @@ async fn reload_on_change(
         if !report.clean {
             tracing::warn!(report = %report.text, "the knowledge edit needs a moderator");
         }
-        if let Some(channel) = mod_log {
+        let Some(channel) = mod_log else {
+            continue;
+        };
+        let first = {
+            let service = Arc::clone(&service);
+            tokio::task::spawn_blocking(move || service.first_to_report())
+                .await
+                .unwrap_or(true)
+        };
+        if first {
             moderation::post_to_mod_log(&http, channel, &report.text).await;
+            tracing::info!(%channel, "reload result posted to the moderators' log");
+        } else {
+            tracing::info!("reload result already posted by another process on this host");
         }
     }
 }

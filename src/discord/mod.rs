@@ -44,6 +44,46 @@ pub struct Data {
     pub limits: Arc<rate_limit::QuestionLimits>,
 }
 
+/// Discord refused the bot's settings for good: trying again changes nothing until someone
+/// changes a setting, so `backcare serve` exits with code 2 (systemd's
+/// `RestartPreventExitStatus=2` then stops restarting it).
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    /// Close code 4014. The bot only asks for a privileged intent (Message Content) when
+    /// channels are watched.
+    #[error(
+        "Discord refused the connection (close code 4014, disallowed intents): watched \
+         channels need the Message Content intent: turn it on under Bot > Privileged Gateway \
+         Intents, or unset BACKCARE_WATCH_CHANNELS"
+    )]
+    MessageContentIntent,
+    /// Close code 4004, or a 401 from the REST API while connecting (what Discord answers a
+    /// bot that asks how many shards to run). The token is never printed.
+    #[error(
+        "Discord refused the token (authentication failed): copy a new one from Bot > Reset \
+         Token in the developer portal into DISCORD_TOKEN"
+    )]
+    Token,
+}
+
+impl Refused {
+    /// The refusal in an error serenity returns from connecting the shards, if it is one.
+    pub fn from_connection(err: &serenity::Error) -> Option<Refused> {
+        match err {
+            serenity::Error::Gateway(serenity::GatewayError::DisallowedGatewayIntents) => {
+                Some(Refused::MessageContentIntent)
+            }
+            serenity::Error::Gateway(serenity::GatewayError::InvalidAuthentication) => {
+                Some(Refused::Token)
+            }
+            serenity::Error::Http(err) if err.status_code().is_some_and(|s| s.as_u16() == 401) => {
+                Some(Refused::Token)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// How long shutting the shards down may take before `run` returns anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
 
@@ -134,7 +174,10 @@ pub async fn run(
 
     let result = tokio::select! {
         result = shards::start(&mut client, config.shards) => {
-            result.context("the Discord connection stopped")
+            result.map_err(|err| match Refused::from_connection(&err) {
+                Some(refused) => anyhow::Error::new(refused),
+                None => anyhow::Error::new(err).context("the Discord connection stopped"),
+            })
         }
         () = shutdown => {
             tracing::info!("shutting down: no new questions, finishing those in flight");

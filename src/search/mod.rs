@@ -19,7 +19,7 @@ use crate::knowledge::Knowledge;
 use crate::text::{self, Markdown};
 use crate::vocab::{Via, Vocabulary};
 
-pub use store::{Manifest, SCHEMA_VERSION};
+pub use store::{claim_report, Manifest, SCHEMA_VERSION};
 
 /// Below this score the best section is not a confident answer. Calibrated on the question
 /// sets in `tests/fixtures/search.toml` (see docs/performance.md).
@@ -150,6 +150,8 @@ pub enum IndexError {
 pub enum Opened {
     Reused,
     Built,
+    /// The index folder could not be written: the index lives in memory.
+    InMemory,
 }
 
 /// One word of the question as it was searched.
@@ -189,19 +191,26 @@ pub struct Search {
 
 impl Search {
     /// Opens the index in `dir`, rebuilding it (atomically) when it is missing, corrupt or
-    /// was built from other knowledge.
+    /// was built from other knowledge. Processes sharing `dir` take turns (see `store`). A
+    /// folder this process cannot write gets one warning, and the index is kept in memory.
     pub fn open(dir: &Path, knowledge: &Knowledge) -> Result<(Search, Opened), IndexError> {
-        if let Some(index) = store::open_current(dir, knowledge) {
-            if let Ok(search) = Search::from_index(index, knowledge) {
-                return Ok((search, Opened::Reused));
+        match store::open_or_build(dir, knowledge, |index| Search::from_index(index, knowledge)) {
+            Err(IndexError::Io { path, source }) if store::cannot_write(&source) => {
+                tracing::warn!(
+                    index = %dir.display(),
+                    path = %path.display(),
+                    error = %source,
+                    "cannot write the index folder; answering from an index in memory"
+                );
+                Ok((Search::in_memory(knowledge)?, Opened::InMemory))
             }
+            opened => opened,
         }
-        Ok((Search::rebuild(dir, knowledge)?, Opened::Built))
     }
 
     /// Builds a fresh index in `dir` whatever is there.
     pub fn rebuild(dir: &Path, knowledge: &Knowledge) -> Result<Search, IndexError> {
-        Search::from_index(store::build(dir, knowledge)?, knowledge)
+        store::build(dir, knowledge, |index| Search::from_index(index, knowledge))
     }
 
     /// An index in memory only, for tests and benchmarks.

@@ -119,6 +119,11 @@ struct Shared {
     faults: Mutex<VecDeque<Fault>>,
     unknown: Mutex<Vec<String>>,
     reject_embeds: AtomicBool,
+    /// When set, an IDENTIFY is answered by closing the connection with this code, as
+    /// Discord does with a refused token (4004) or a privileged intent not switched on (4014).
+    refuse_identify: Mutex<Option<u16>>,
+    /// When true, `GET /gateway/bot` (the first call that needs the token) answers 401.
+    refuse_token: AtomicBool,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -218,6 +223,8 @@ impl FakeDiscord {
             faults: Mutex::new(VecDeque::new()),
             unknown: Mutex::new(Vec::new()),
             reject_embeds: AtomicBool::new(false),
+            refuse_identify: Mutex::new(None),
+            refuse_token: AtomicBool::new(false),
             tasks: Mutex::new(Vec::new()),
         });
         let app = Router::new()
@@ -249,6 +256,16 @@ impl FakeDiscord {
     /// Permissions, as in a channel where the bot lacks Embed Links.
     pub fn reject_embeds(&self, reject: bool) {
         self.shared.reject_embeds.store(reject, Ordering::SeqCst);
+    }
+
+    /// Answers every IDENTIFY by closing the gateway connection with `code` (None: accept).
+    pub fn refuse_identify(&self, code: Option<u16>) {
+        *self.shared.refuse_identify.lock().unwrap() = code;
+    }
+
+    /// Answers `GET /gateway/bot` with 401 Unauthorized, as Discord does for a wrong token.
+    pub fn refuse_token(&self, refuse: bool) {
+        self.shared.refuse_token.store(refuse, Ordering::SeqCst);
     }
 
     /// A position in the log; waits started from it only see what came after.
@@ -737,6 +754,16 @@ async fn connection(mut socket: WebSocket, shared: Arc<Shared>) {
                         let total = payload["d"]["shard"][1].as_u64().unwrap_or(1) as u32;
                         shard = Some(id);
                         shared.record("WS", "IDENTIFY", redact_token(payload["d"].clone()));
+                        let refused = *shared.refuse_identify.lock().unwrap();
+                        if let Some(code) = refused {
+                            let _ = socket
+                                .send(WsMessage::Close(Some(CloseFrame {
+                                    code,
+                                    reason: "fake discord refused the IDENTIFY".into(),
+                                })))
+                                .await;
+                            break;
+                        }
                         let mut open = shared.ready_open.subscribe();
                         if open.wait_for(|open| *open).await.is_err() {
                             break;
@@ -874,6 +901,11 @@ async fn rest(
     let gateway_url = format!("ws://127.0.0.1:{}/gateway", shared.port);
     match (method.as_str(), segments.as_slice()) {
         ("GET", ["gateway"]) => Json(json!({"url": gateway_url})).into_response(),
+        ("GET", ["gateway", "bot"]) if shared.refuse_token.load(Ordering::SeqCst) => (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"message": "401: Unauthorized", "code": 0})),
+        )
+            .into_response(),
         ("GET", ["gateway", "bot"]) => Json(json!({
             "url": gateway_url,
             "shards": shared.gateway_shards.load(Ordering::SeqCst),
