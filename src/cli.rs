@@ -519,7 +519,11 @@ pub fn diff(paths: &Paths, args: &DiffArgs) -> ExitCode {
     let mut questions: Vec<(String, &str)> = Vec::new();
     for case in new_cases.iter().chain(&old_cases) {
         if !questions.iter().any(|(q, _)| *q == case.text) {
-            questions.push((case.text.clone(), "regression"));
+            let source = match case.expect {
+                regression::Outcome::NotRedFlag => "ordinary",
+                _ => "regression",
+            };
+            questions.push((case.text.clone(), source));
         }
     }
     for text in &unanswered {
@@ -528,24 +532,46 @@ pub fn diff(paths: &Paths, args: &DiffArgs) -> ExitCode {
         }
     }
     let mut changed = Vec::new();
+    let mut false_alarms = 0;
     for (question, source) in &questions {
         let before = regression::Outcome::of(&old.ask(question));
-        let after = regression::Outcome::of(&new.ask(question));
+        let answer = new.ask(question);
+        let after = regression::Outcome::of(&answer);
         if before != after {
             let text = crate::text::truncate_chars(&question.replace('\n', " "), 80);
-            changed.push(format!("  [{source}] \"{text}\": {before} -> {after}"));
+            let mut line = format!("  [{source}] \"{text}\": {before} -> {after}");
+            if let (regression::Outcome::SeekCare(_), Some(hit)) =
+                (&after, answer.red_flags().first())
+            {
+                if *source == "ordinary" {
+                    false_alarms += 1;
+                    line.push_str("  <- a new false alarm");
+                }
+                line.push_str(&format!(
+                    " ({} via rule \"{}\" on \"{}\")",
+                    hit.id, hit.rule, hit.matched
+                ));
+            }
+            changed.push(line);
         }
     }
     let changes = crate::live::Changes::between(old.knowledge(), new.knowledge());
     println!("Knowledge: {changes}");
+    let count = |source: &str| questions.iter().filter(|(_, s)| *s == source).count();
     println!(
-        "{} question(s) compared ({} regression, {} recently unanswered); {} answer(s) change{}",
+        "{} question(s) compared ({} regression, {} ordinary, {} recently unanswered); {} answer(s) change{}",
         questions.len(),
-        questions.iter().filter(|(_, s)| *s == "regression").count(),
-        questions.iter().filter(|(_, s)| *s == "unanswered").count(),
+        count("regression"),
+        count("ordinary"),
+        count("unanswered"),
         changed.len(),
         if changed.is_empty() { "." } else { ":" }
     );
+    if false_alarms > 0 {
+        println!(
+            "{false_alarms} ordinary message(s) would start getting a seek-care reply: narrow the rule or group, or add a figurative entry"
+        );
+    }
     for line in changed {
         println!("{line}");
     }

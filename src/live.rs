@@ -204,7 +204,13 @@ impl Live {
         let old = self.current();
         // Only a red-flag question that escalates today and would not tomorrow blocks the
         // reload; one that already failed must not block the fix for something else.
-        let failing_before = regression::run(&old, &cases);
+        // Only the questions failing now need asking of the old engine.
+        let failing_now: Vec<regression::Case> = failures
+            .iter()
+            .filter(|f| f.is_lost_red_flag())
+            .map(|f| f.case.clone())
+            .collect();
+        let failing_before = regression::run(&old, &failing_now);
         let lost: Vec<Failure> = failures
             .iter()
             .filter(|f| f.is_lost_red_flag() && !failing_before.iter().any(|b| b.case == f.case))

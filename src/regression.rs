@@ -1,4 +1,5 @@
-//! Regression questions (`knowledge/questions.toml`): questions with the outcome moderators
+//! Regression questions (`knowledge/questions.toml`) and ordinary messages
+//! (`knowledge/ordinary-messages.txt`): what members write and the outcome moderators
 //! expect, run by `backcare check`, `backcare diff` and every reload.
 //!
 //! Owns reading the file and comparing outcomes; it does not decide what a reload does.
@@ -16,12 +17,18 @@ use crate::reply::Reply;
 /// The regression file's name inside the knowledge folder.
 pub const QUESTIONS_FILE: &str = "questions.toml";
 
+/// Ordinary messages, one per line, that must never get a seek-care reply: what guards a
+/// red-flag edit against raising false alarms on everyday chat.
+pub const ORDINARY_FILE: &str = "ordinary-messages.txt";
+
 /// What a question was answered with, reduced to what a moderator checks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Section(String),
     SeekCare(Tier),
     NoMatch,
+    /// Expected of ordinary messages: any answer or no match, but no seek-care reply.
+    NotRedFlag,
 }
 
 impl Outcome {
@@ -38,6 +45,7 @@ impl Outcome {
     pub fn accepts(&self, actual: &Outcome) -> bool {
         match (self, actual) {
             (Outcome::SeekCare(want), Outcome::SeekCare(got)) => got >= want,
+            (Outcome::NotRedFlag, got) => !matches!(got, Outcome::SeekCare(_)),
             (want, got) => want == got,
         }
     }
@@ -49,6 +57,7 @@ impl fmt::Display for Outcome {
             Outcome::Section(id) => write!(f, "section `{id}`"),
             Outcome::SeekCare(tier) => write!(f, "seek care ({tier})"),
             Outcome::NoMatch => f.write_str("no match"),
+            Outcome::NotRedFlag => f.write_str("no red flag"),
         }
     }
 }
@@ -58,6 +67,8 @@ impl fmt::Display for Outcome {
 pub struct Case {
     pub text: String,
     pub expect: Outcome,
+    /// The file it comes from ([`QUESTIONS_FILE`] or [`ORDINARY_FILE`]) and its line.
+    pub file: &'static str,
     pub line: usize,
 }
 
@@ -76,21 +87,43 @@ struct RawCase {
     tier: Option<Tier>,
 }
 
-/// Reads the regression questions of a knowledge folder. A missing file means none.
+/// Reads the regression questions and ordinary messages of a knowledge folder. A missing
+/// file means none.
 pub fn load(knowledge_dir: &Path) -> Result<Vec<Case>, Vec<Problem>> {
-    let path = knowledge_dir.join(QUESTIONS_FILE);
-    let text = match fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(err) => {
-            return Err(vec![Problem::new(
-                QUESTIONS_FILE,
-                0,
-                format!("cannot read the file: {err}"),
-            )])
-        }
+    let mut cases = match read(knowledge_dir, QUESTIONS_FILE)? {
+        Some(text) => parse(&text)?,
+        None => Vec::new(),
     };
-    parse(&text)
+    if let Some(text) = read(knowledge_dir, ORDINARY_FILE)? {
+        cases.extend(parse_ordinary(&text));
+    }
+    Ok(cases)
+}
+
+fn read(dir: &Path, name: &str) -> Result<Option<String>, Vec<Problem>> {
+    match fs::read_to_string(dir.join(name)) {
+        Ok(text) => Ok(Some(text)),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(vec![Problem::new(
+            name,
+            0,
+            format!("cannot read the file: {err}"),
+        )]),
+    }
+}
+
+/// One ordinary message per line; blank lines and `#` comments are skipped.
+pub fn parse_ordinary(text: &str) -> Vec<Case> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
+        .map(|(index, line)| Case {
+            text: line.trim().to_owned(),
+            expect: Outcome::NotRedFlag,
+            file: ORDINARY_FILE,
+            line: index + 1,
+        })
+        .collect()
 }
 
 pub fn parse(text: &str) -> Result<Vec<Case>, Vec<Problem>> {
@@ -140,6 +173,7 @@ pub fn parse(text: &str) -> Result<Vec<Case>, Vec<Problem>> {
         cases.push(Case {
             text: raw.text,
             expect,
+            file: QUESTIONS_FILE,
             line,
         });
     }
@@ -155,6 +189,8 @@ pub fn parse(text: &str) -> Result<Vec<Case>, Vec<Problem>> {
 pub struct Failure {
     pub case: Case,
     pub got: Outcome,
+    /// For a seek-care reply: which flag, rule and words caused it.
+    pub why: Option<String>,
 }
 
 impl Failure {
@@ -168,14 +204,16 @@ impl Failure {
     /// `"question": expected X, got Y`, without the file and line.
     pub fn message(&self) -> String {
         let text = crate::text::truncate_chars(&self.case.text.replace('\n', " "), 80);
-        format!(
-            "\"{text}\": expected {}, got {}",
-            self.case.expect, self.got
-        )
+        match (&self.case.expect, &self.why) {
+            (Outcome::NotRedFlag, Some(why)) => format!(
+                "\"{text}\" is an ordinary message but gets a seek-care reply ({why}); narrow that rule or group, or add a figurative entry"
+            ),
+            _ => format!("\"{text}\": expected {}, got {}", self.case.expect, self.got),
+        }
     }
 
     pub fn problem(&self) -> Problem {
-        Problem::new(QUESTIONS_FILE, self.case.line, self.message())
+        Problem::new(self.case.file, self.case.line, self.message())
     }
 }
 
@@ -190,10 +228,17 @@ pub fn run(engine: &Engine, cases: &[Case]) -> Vec<Failure> {
     cases
         .iter()
         .filter_map(|case| {
-            let got = Outcome::of(&engine.ask(&case.text));
+            let answer = engine.ask(&case.text);
+            let got = Outcome::of(&answer);
             (!case.expect.accepts(&got)).then(|| Failure {
                 case: case.clone(),
                 got,
+                why: answer.red_flags().first().map(|hit| {
+                    format!(
+                        "{} via rule \"{}\" on \"{}\"",
+                        hit.id, hit.rule, hit.matched
+                    )
+                }),
             })
         })
         .collect()
@@ -228,6 +273,17 @@ mod tests {
         assert_eq!(cases[1].expect, Outcome::SeekCare(Tier::Urgent));
         assert_eq!(cases[1].line, 5);
         assert_eq!(cases[2].expect, Outcome::NoMatch);
+    }
+
+    #[test]
+    fn ordinary_messages_are_lines_and_must_not_escalate() {
+        let cases = parse_ordinary("# comment\n\nhow do I do the bridge\n  thanks bot  \n");
+        assert_eq!(cases.len(), 2);
+        assert_eq!((cases[0].line, cases[1].line), (3, 4));
+        assert_eq!(cases[1].text, "thanks bot");
+        assert!(Outcome::NotRedFlag.accepts(&Outcome::NoMatch));
+        assert!(Outcome::NotRedFlag.accepts(&Outcome::Section("x".into())));
+        assert!(!Outcome::NotRedFlag.accepts(&Outcome::SeekCare(Tier::Urgent)));
     }
 
     #[test]

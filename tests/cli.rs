@@ -296,3 +296,112 @@ fn check_reports_file_line_and_fix_for_each_problem() {
         .unwrap();
     assert!(out.status.success(), "{}", stdout(&out));
 }
+
+/// A copy of the shipped knowledge folder with `red-flags.toml` edited by `edit`.
+fn edited_knowledge(edit: impl FnOnce(String) -> String) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in fs::read_dir(knowledge_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    let flags = dir.path().join("red-flags.toml");
+    let text = fs::read_to_string(&flags).unwrap();
+    fs::write(&flags, edit(text)).unwrap();
+    dir
+}
+
+fn check(knowledge: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_backcare"))
+        .arg("--knowledge")
+        .arg(knowledge)
+        .arg("check")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap()
+}
+
+/// The 1-based line of the first line of `text` containing `needle`.
+fn line_with(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+#[test]
+fn bad_red_flag_edits_are_named_by_line_with_a_fix() {
+    let extra = "\n[[flags]]\nid = \"edited\"\ntier = \"urgent\"\nnoticed = \"x\"\nrules = [\n  \"numbb + leg within 3\",\n  \" + \",\n  \"numb + leg within 0\",\n  \"numb + leg within 100\",\n]\n\n[[figurative]]\nquiets = \"legs_plural\"\nnear = [\"banana\"]\n";
+    let dir = edited_knowledge(|text| text + extra);
+    let out = check(dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    let file = fs::read_to_string(dir.path().join("red-flags.toml")).unwrap();
+    let at = |needle: &str| format!("red-flags.toml:{}: ", line_with(&file, needle));
+    for (needle, says) in [
+        (
+            "\"numbb + leg",
+            "unknown group `numbb`: did you mean `numb`?",
+        ),
+        ("\" + \"", "a rule needs at least one group"),
+        ("within 0\"", "outside 1 to 12"),
+        ("within 100\"", "outside 1 to 12"),
+        ("quiets = \"legs_plural\"", "would quiet `legs_plural`"),
+    ] {
+        let expected = format!("{}", at(needle));
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with(&expected) && l.contains(says)),
+            "wanted {expected}...{says} in:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn a_toml_mistake_gets_the_line_and_a_hint() {
+    let dir = edited_knowledge(|text| text.replacen("numb = [\"numb\", ", "numb = [“numb”, ", 1));
+    let text = stdout(&check(dir.path()));
+    assert!(
+        text.contains("red-flags.toml:") && text.contains("curly quotes"),
+        "{text}"
+    );
+
+    let dir = edited_knowledge(|text| text.replacen("numb = [\"numb\", ", "numb = [\"numb\" ", 1));
+    let text = stdout(&check(dir.path()));
+    assert!(text.contains("comma"), "{text}");
+}
+
+#[test]
+fn a_bare_everyday_word_added_to_a_flag_fails_check_and_diff_names_the_false_alarms() {
+    let dir = edited_knowledge(|text| {
+        text.replacen(
+            "cancer = [\"cancer\", ",
+            "cancer = [\"pain\", \"cancer\", ",
+            1,
+        )
+    });
+    let out = check(dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("ordinary-messages.txt:")
+            && text.contains("\"does the bridge help with pain\" is an ordinary message but gets a seek-care reply (cancer-history via rule \"cancer\" on \"pain\")"),
+        "{text}"
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_backcare"))
+        .arg("diff")
+        .arg(knowledge_dir())
+        .arg(dir.path())
+        .arg("--data")
+        .arg(dir.path().join("no-data"))
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(
+        text.contains("[ordinary] \"does the bridge help with pain\": "),
+        "{text}"
+    );
+    assert!(text.contains("a new false alarm"), "{text}");
+    assert!(
+        text.contains("ordinary message(s) would start getting a seek-care reply"),
+        "{text}"
+    );
+}

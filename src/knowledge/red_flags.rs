@@ -245,7 +245,8 @@ impl RedFlags {
         // ships and this cannot fail at run time.
         static PARSED: LazyLock<RedFlags> =
             LazyLock::new(|| match parse_file(FLOOR_NAME, FLOOR, &RedFlags::empty()) {
-                Ok(file) => file.red_flags,
+                Ok(file) if file.problems.is_empty() => file.red_flags,
+                Ok(file) => panic!("built-in red-flag floor is invalid: {:?}", file.problems),
                 Err(problems) => panic!("built-in red-flag floor is invalid: {problems:?}"),
             });
         PARSED.clone()
@@ -288,6 +289,9 @@ struct RawFigurative {
 /// A file parsed and checked on its own, before it is laid over the floor.
 struct Parsed {
     red_flags: RedFlags,
+    /// What stops the file from loading; the rest is still checked, so every problem is
+    /// reported together.
+    problems: Vec<Problem>,
     /// Where each thing was written, for problems found after parsing.
     lines: Lines,
     warnings: Vec<Problem>,
@@ -328,7 +332,8 @@ pub fn parse(name: &str, text: &str) -> Result<Loaded, Vec<Problem>> {
         .filter(|(entry, _)| !floor.figurative.iter().any(|f| same_figurative(f, entry)))
         .collect();
     let red_flags = merge(floor, parsed.red_flags);
-    let problems = check_added_figurative(name, &red_flags, &added);
+    let mut problems = parsed.problems;
+    problems.extend(check_added_figurative(name, &red_flags, &added));
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -465,8 +470,8 @@ fn parse_file(name: &str, text: &str, base: &RedFlags) -> Result<Parsed, Vec<Pro
     let mut figurative = Vec::new();
     for spanned in &file.figurative {
         let line = at(spanned.span().start);
-        lines.figurative.push(line);
         let raw = spanned.get_ref();
+        lines.figurative.push(at(raw.quiets.span().start));
         let quiets = raw.quiets.get_ref().trim().to_owned();
         if !known.contains_key(&quiets) {
             problems.push(Problem::new(
@@ -526,14 +531,13 @@ fn parse_file(name: &str, text: &str, base: &RedFlags) -> Result<Parsed, Vec<Pro
     };
     if problems.is_empty() {
         warnings.extend(lint(name, &red_flags, &lines));
-        Ok(Parsed {
-            red_flags,
-            lines,
-            warnings,
-        })
-    } else {
-        Err(problems)
     }
+    Ok(Parsed {
+        red_flags,
+        lines,
+        warnings,
+        problems,
+    })
 }
 
 fn is_flag_id(id: &str) -> bool {
@@ -860,6 +864,66 @@ mod tests {
         assert!(!loaded.warnings.is_empty());
     }
 
+    /// The red-flag part of the moderator's guide.
+    fn guide_section() -> &'static str {
+        let guide = include_str!("../../docs/knowledge.md");
+        let start = guide.find("## Red flags").unwrap_or(0);
+        let end = guide[start..]
+            .find("\n## Regression")
+            .map_or(guide.len(), |e| start + e);
+        &guide[start..end]
+    }
+
+    #[test]
+    fn the_moderators_guide_states_the_rules_the_code_applies() {
+        let guide = guide_section();
+        let filler = guide
+            .split("**Filler words**")
+            .nth(1)
+            .and_then(|rest| rest.split('.').next())
+            .unwrap_or_default();
+        for word in crate::text::FILLER {
+            let listed = filler
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|w| w == *word);
+            assert!(
+                listed,
+                "docs/knowledge.md does not list the filler word {word:?}"
+            );
+        }
+        let typo = format!("a word of {} letters or more", crate::morph::TYPO_MIN_CHARS);
+        assert!(guide.contains(&typo), "docs/knowledge.md must say {typo:?}");
+        let window = format!("a rule's window is {DEFAULT_WITHIN}; it may be 1 to {MAX_WITHIN}");
+        assert!(
+            guide.replace('\n', " ").contains(&window),
+            "must say {window:?}"
+        );
+        for (form, base) in [
+            ("woke", "wake"),
+            ("fell", "fall"),
+            ("feet", "foot"),
+            ("peed", "pee"),
+        ] {
+            assert_eq!(crate::morph::irregular(form), Some(base), "{form}");
+        }
+    }
+
+    #[test]
+    fn every_example_in_the_moderators_guide_is_a_valid_edit() {
+        let guide = guide_section();
+        let blocks: Vec<&str> = guide
+            .split("```toml\n")
+            .skip(1)
+            .filter_map(|b| b.split("```").next())
+            .collect();
+        assert!(blocks.len() >= 3);
+        for block in blocks {
+            if let Err(problems) = parse("red-flags.toml", block) {
+                panic!("docs/knowledge.md example does not load: {problems:?}\n{block}");
+            }
+        }
+    }
+
     #[test]
     fn rules_parse_with_and_without_a_window() {
         assert_eq!(
@@ -973,7 +1037,7 @@ mod tests {
             rule.groups[0]
         );
         let p = problems(&text);
-        assert!(p[0].starts_with("r.toml:2: "), "{p:?}");
+        assert!(p[0].starts_with("r.toml:3: "), "{p:?}");
         assert!(p[0].contains("would quiet"), "{p:?}");
         let _ = flag;
     }
