@@ -344,7 +344,7 @@ fn bad_red_flag_edits_are_named_by_line_with_a_fix() {
         ("within 100\"", "outside 1 to 12"),
         ("quiets = \"legs_plural\"", "would quiet `legs_plural`"),
     ] {
-        let expected = format!("{}", at(needle));
+        let expected = at(needle);
         assert!(
             text.lines()
                 .any(|l| l.starts_with(&expected) && l.contains(says)),
