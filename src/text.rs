@@ -274,6 +274,13 @@ pub const FILLER: &[&str] = &[
     "now",
     "then",
     "all",
+    "like",
+    "theyre",
+    "theyve",
+    "youre",
+    "youve",
+    "hes",
+    "shes",
 ];
 
 pub fn is_filler(word: &str) -> bool {

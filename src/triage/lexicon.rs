@@ -82,7 +82,9 @@ impl Lexicon {
                 }
             }
             Key::Stem(stem) => {
-                self.stems.insert(stem.as_str().into(), id);
+                if !text::is_filler(stem) {
+                    self.stems.insert(stem.as_str().into(), id);
+                }
                 self.roots.add(stem);
                 let stem = stem.clone();
                 self.add_spellings(word, id);
@@ -102,7 +104,8 @@ impl Lexicon {
     fn add_spellings(&mut self, word: &str, id: TermId) {
         let stem = self.morph.term(word).into_owned();
         for form in inflections(word) {
-            if self.morph.term(&form) == stem.as_str() {
+            // A filler word is never a form of a content word ("bit" of "bits").
+            if self.morph.term(&form) == stem.as_str() && !text::is_filler(&form) {
                 if form.chars().count() + 1 >= morph::TYPO_MIN_CHARS {
                     self.forms.push((form.as_str().into(), id));
                 }
