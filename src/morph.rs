@@ -16,32 +16,215 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 /// another one ("never" is not "fever", "pied" is not "peed").
 pub const TYPO_MIN_CHARS: usize = 4;
 
-/// Common English words: a word in this list is never read as a typo of another.
-pub static ENGLISH: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
-    include_str!("english-words.txt")
-        .lines()
-        .chain(include_str!("chat-words.txt").lines())
-        .filter(|l| !l.starts_with('#'))
-        .collect()
+/// The hash words are looked up by: one multiply per byte, and never 0 (the empty slot).
+#[inline]
+pub fn word_hash(word: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &byte in word.as_bytes() {
+        hash = (hash.rotate_left(5) ^ u64::from(byte)).wrapping_mul(0x5170_80c2_1b73_6a95);
+    }
+    hash | 1
+}
+
+/// A map from word hashes to numbers, open addressing: a lookup is one probe in most cases,
+/// with no string compared, and touches only the hashes until it finds one. Two different
+/// words with the same 64-bit hash are vanishingly unlikely; the first one in is kept.
+#[derive(Default, Clone)]
+pub struct WordTable {
+    hashes: Vec<u64>,
+    values: Vec<u32>,
+    len: usize,
+}
+
+impl WordTable {
+    pub fn with_capacity(words: usize) -> WordTable {
+        let slots = (words * 3 / 2).next_power_of_two().max(16);
+        WordTable {
+            hashes: vec![0; slots],
+            values: vec![0; slots],
+            len: 0,
+        }
+    }
+
+    /// Inserts `value` for `hash` unless the hash is there already; returns the value kept.
+    pub fn insert(&mut self, hash: u64, value: u32) -> u32 {
+        if (self.len + 1) * 10 > self.hashes.len() * 7 {
+            self.grow();
+        }
+        let mask = self.hashes.len() - 1;
+        let mut at = (hash as usize) & mask;
+        loop {
+            match self.hashes[at] {
+                0 => {
+                    self.hashes[at] = hash;
+                    self.values[at] = value;
+                    self.len += 1;
+                    return value;
+                }
+                h if h == hash => return self.values[at],
+                _ => at = (at + 1) & mask,
+            }
+        }
+    }
+
+    #[inline]
+    pub fn get(&self, hash: u64) -> Option<u32> {
+        let mask = self.hashes.len().wrapping_sub(1);
+        let mut at = (hash as usize) & mask;
+        loop {
+            match *self.hashes.get(at)? {
+                0 => return None,
+                h if h == hash => return Some(self.values[at]),
+                _ => at = (at + 1) & mask,
+            }
+        }
+    }
+
+    fn grow(&mut self) {
+        let hashes = std::mem::take(&mut self.hashes);
+        let values = std::mem::take(&mut self.values);
+        *self = WordTable::with_capacity(hashes.len().max(8));
+        for (hash, value) in hashes.into_iter().zip(values).filter(|&(h, _)| h != 0) {
+            self.insert(hash, value);
+        }
+    }
+}
+
+/// Common English, chat and filler words with their English stems, worked out when the crate
+/// is built (see `build.rs`): a word in this list is never read as a typo of another, and is
+/// never stemmed at run time. Words are numbered, grouped by stem, so a load can find every
+/// word of a stem as one range.
+pub struct English {
+    /// Word hash to its number.
+    numbers: WordTable,
+    /// By word number: the word, whether it is a filler word.
+    words: Vec<(&'static str, bool)>,
+    /// Stem hash to its number, and by stem number the range of its words and the stem.
+    stem_numbers: WordTable,
+    stems: Vec<(u32, u32, &'static str)>,
+}
+
+pub static ENGLISH: LazyLock<English> = LazyLock::new(|| {
+    let text = include_str!(concat!(env!("OUT_DIR"), "/english-stems.txt"));
+    let lines = text.len() / 20;
+    let mut english = English {
+        numbers: WordTable::with_capacity(lines * 3),
+        words: Vec::with_capacity(lines * 3),
+        stem_numbers: WordTable::with_capacity(lines),
+        stems: Vec::with_capacity(lines),
+    };
+    // One line per stem: the stem, then its words, all separated by single spaces. Split by
+    // bytes: this runs at every start, over 40,000 words.
+    let mut words: Vec<&'static str> = Vec::with_capacity(16);
+    let mut start = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        if byte == b' ' || byte == b'\n' {
+            if at > start {
+                words.push(&text[start..at]);
+            }
+            start = at + 1;
+            if byte == b'\n' {
+                if let Some((&stem, rest)) = words.split_first() {
+                    english.add_stem(stem, rest.iter().copied());
+                }
+                words.clear();
+            }
+        }
+    }
+    for &word in crate::text::FILLER {
+        english.add_stem(word, std::iter::once(word));
+        if let Some(number) = english.numbers.get(word_hash(word)) {
+            english.words[number as usize].1 = true;
+        }
+    }
+    english
 });
+
+impl English {
+    fn add_stem(&mut self, stem: &'static str, words: impl Iterator<Item = &'static str>) {
+        let start = self.words.len() as u32;
+        for word in words {
+            let number = self.words.len() as u32;
+            if self.numbers.insert(word_hash(word), number) == number {
+                self.words.push((word, false));
+            }
+        }
+        let end = self.words.len() as u32;
+        if end > start {
+            let number = self.stems.len() as u32;
+            if self.stem_numbers.insert(word_hash(stem), number) == number {
+                self.stems.push((start, end, stem));
+            }
+        }
+    }
+}
+
+impl English {
+    /// The number of a common word, by its [`word_hash`].
+    #[inline]
+    pub fn number(&self, hash: u64) -> Option<u32> {
+        self.numbers.get(hash)
+    }
+
+    /// How many common words there are.
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// Word number `number`.
+    pub fn word(&self, number: u32) -> &'static str {
+        self.words[number as usize].0
+    }
+
+    /// Whether word number `number` is a filler word.
+    #[inline]
+    pub fn is_filler(&self, number: u32) -> bool {
+        self.words[number as usize].1
+    }
+
+    /// The common words whose stem is `stem`, by number.
+    pub fn with_stem(&self, stem: &str) -> std::ops::Range<u32> {
+        self.stem_numbers.get(word_hash(stem)).map_or(0..0, |n| {
+            let (start, end, _) = self.stems[n as usize];
+            start..end
+        })
+    }
+}
+
+/// The stem of a common word, without stemming it.
+pub fn english_stem(word: &str) -> Option<&'static str> {
+    let english = &*ENGLISH;
+    let number = english.numbers.get(word_hash(word))?;
+    // Stems are in the order of their words: find the one whose range holds it.
+    let at = english.stems.partition_point(|&(_, end, _)| end <= number);
+    let &(start, _, stem) = english.stems.get(at)?;
+    (start <= number).then_some(stem)
+}
 
 /// True when `word` is a common English word, or a regular inflection of one ("toppings"),
 /// so not a misspelling of something else: "never" is not a typo of "fever", nor "weeks"
 /// of "weak".
 pub fn is_english_word(word: &str) -> bool {
-    if ENGLISH.contains(word) {
+    if ENGLISH.numbers.get(word_hash(word)).is_some() {
         return true;
     }
-    let mut with_e = String::new();
+    // Inflections are checked on a stack buffer: this runs for every unusual chat word.
+    const MAX: usize = 64;
+    let mut buf = [0u8; MAX];
     ["s", "es", "ed", "ing", "ings", "ly", "er", "ers"]
         .iter()
         .filter_map(|suffix| word.strip_suffix(suffix))
-        .filter(|base| base.len() >= 3)
+        .filter(|base| base.len() >= 3 && base.len() < MAX)
         .any(|base| {
-            with_e.clear();
-            with_e.push_str(base);
-            with_e.push('e');
-            ENGLISH.contains(base) || ENGLISH.contains(with_e.as_str())
+            buf[..base.len()].copy_from_slice(base.as_bytes());
+            buf[base.len()] = b'e';
+            let with_e = std::str::from_utf8(&buf[..=base.len()]).unwrap_or(base);
+            ENGLISH.numbers.get(word_hash(base)).is_some()
+                || ENGLISH.numbers.get(word_hash(with_e)).is_some()
         })
 }
 
@@ -252,6 +435,93 @@ pub fn inflections(word: &str) -> impl Iterator<Item = String> + '_ {
     .flatten()
 }
 
+/// Spellings that a typo may be one letter away from, each standing for an id, found by the
+/// hashes of their one-letter deletions (symmetric deletion). Cheap to build: no string is
+/// copied per deletion, and the index is one sorted vector.
+#[derive(Default)]
+pub struct TypoIndex {
+    forms: Vec<(Box<str>, u32)>,
+    seen: HashSet<(Box<str>, u32)>,
+    /// The hash of each form and of each of its one-letter deletions, to the first of a
+    /// chain of entries in `chain`: (form index, next entry or `u32::MAX`).
+    heads: HashMap<u64, u32>,
+    chain: Vec<(u32, u32)>,
+}
+
+impl TypoIndex {
+    /// Adds a spelling for `id`; the same one twice is kept once.
+    pub fn add(&mut self, form: &str, id: u32) {
+        let key: (Box<str>, u32) = (form.into(), id);
+        if self.seen.insert(key.clone()) {
+            self.forms.push(key);
+        }
+    }
+
+    /// Indexes the spellings added so far.
+    pub fn finish(&mut self) {
+        self.seen = HashSet::default();
+        self.heads.clear();
+        self.chain.clear();
+        self.chain.reserve(self.forms.len() * 9);
+        self.heads.reserve(self.forms.len() * 9);
+        let mut hashes = Vec::new();
+        for (index, (form, _)) in self.forms.iter().enumerate() {
+            deletion_hashes(form, &mut hashes);
+            for &key in &hashes {
+                let next = self.heads.insert(key, self.chain.len() as u32);
+                self.chain.push((index as u32, next.unwrap_or(u32::MAX)));
+            }
+        }
+    }
+
+    /// Calls `f` with the id of every spelling one edit away from `word` (or equal to it),
+    /// each id once.
+    pub fn for_each_near(&self, word: &str, mut f: impl FnMut(u32)) {
+        let mut found: Vec<u32> = Vec::new();
+        let mut hashes = Vec::new();
+        deletion_hashes(word, &mut hashes);
+        for key in hashes {
+            let mut at = self.heads.get(&key).copied().unwrap_or(u32::MAX);
+            while let Some(&(index, next)) = self.chain.get(at as usize) {
+                let (form, id) = &self.forms[index as usize];
+                if !found.contains(id) && within_one_edit(word, form) {
+                    found.push(*id);
+                    f(*id);
+                }
+                at = next;
+            }
+        }
+    }
+}
+
+/// Polynomial hashes of a word and of each string made by deleting one of its characters,
+/// in one pass: with prefix hashes, each deletion's hash takes constant time, and no string
+/// is built. Equal strings hash equally; a collision only costs one edit-distance check.
+fn deletion_hashes(word: &str, out: &mut Vec<u64>) {
+    const P: u64 = 0x100_0000_01b3;
+    // Group words and typos are short; a longer word is not one letter off any of them.
+    const MAX: usize = 40;
+    out.clear();
+    // prefix[i] is the hash of the first i characters; power[i] is P^i.
+    let mut prefix = [0u64; MAX + 1];
+    let mut power = [1u64; MAX + 1];
+    let mut n = 0;
+    for c in word.chars() {
+        if n == MAX {
+            return;
+        }
+        prefix[n + 1] = prefix[n].wrapping_mul(P).wrapping_add(u64::from(c) + 1);
+        power[n + 1] = power[n].wrapping_mul(P);
+        n += 1;
+    }
+    out.push(prefix[n]);
+    for i in 0..n {
+        // hash(s[..i] ++ s[i+1..]) = prefix[i] * P^(n-1-i) + hash(s[i+1..])
+        let rest = prefix[n].wrapping_sub(prefix[i + 1].wrapping_mul(power[n - 1 - i]));
+        out.push(prefix[i].wrapping_mul(power[n - 1 - i]).wrapping_add(rest));
+    }
+}
+
 /// Calls `f` with the word itself and each string made by deleting one character.
 pub fn for_each_deletion(word: &str, buf: &mut String, mut f: impl FnMut(&str)) {
     f(word);
@@ -344,6 +614,56 @@ mod tests {
         assert!(within_one_edit("nümb", "numb"));
         assert!(!within_one_edit("number", "numb"));
         assert!(!within_one_edit("abcd", "badc"));
+    }
+
+    #[test]
+    fn deletion_hashes_equal_the_hashes_of_the_deleted_strings() {
+        let mut hashes = Vec::new();
+        let mut single = Vec::new();
+        deletion_hashes("numbness", &mut hashes);
+        let mut all = Vec::new();
+        for_each_deletion("numbness", &mut String::new(), |s| all.push(s.to_owned()));
+        assert_eq!(hashes.len(), all.len());
+        for (hash, text) in hashes.iter().zip(&all) {
+            deletion_hashes(text, &mut single);
+            assert_eq!(*hash, single[0], "{text}");
+        }
+        deletion_hashes("nümb", &mut hashes);
+        deletion_hashes("nmb", &mut single);
+        assert!(hashes.contains(&single[0]));
+    }
+
+    #[test]
+    fn a_word_table_finds_what_was_put_in_and_nothing_else() {
+        let mut table = WordTable::default();
+        for n in 0..1000u32 {
+            assert_eq!(table.insert(word_hash(&format!("w{n}")), n), n);
+        }
+        assert_eq!(table.insert(word_hash("w7"), 99), 7);
+        for n in 0..1000u32 {
+            assert_eq!(table.get(word_hash(&format!("w{n}"))), Some(n));
+        }
+        assert_eq!(table.get(word_hash("nope")), None);
+        assert_eq!(WordTable::default().get(word_hash("x")), None);
+    }
+
+    #[test]
+    fn a_typo_index_finds_forms_one_edit_away() {
+        let mut index = TypoIndex::default();
+        index.add("numbness", 1);
+        index.add("fever", 2);
+        index.add("fever", 2);
+        index.finish();
+        let near = |w: &str| {
+            let mut ids = Vec::new();
+            index.for_each_near(w, |id| ids.push(id));
+            ids
+        };
+        assert_eq!(near("numbnes"), [1]);
+        assert_eq!(near("fevr"), [2]);
+        assert_eq!(near("feve"), [2]);
+        assert_eq!(near("fveer"), [2]);
+        assert!(near("flavour").is_empty());
     }
 
     #[test]

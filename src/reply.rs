@@ -79,9 +79,9 @@ impl SeekCare {
         let text = red_flags.tier_text(tier);
         let mut noticed: Vec<Noticed> = Vec::new();
         for hit in hits {
-            if !noticed.iter().any(|n| n.sign == hit.noticed) {
+            if !noticed.iter().any(|n| *n.sign == *hit.noticed) {
                 noticed.push(Noticed {
-                    sign: hit.noticed.clone(),
+                    sign: hit.noticed.to_string(),
                     words: hit.matched.clone(),
                 });
             }

@@ -24,8 +24,9 @@ pub enum Markdown {
 /// Accents are removed because members type "númbness" or paste text from phones whose
 /// keyboards add them; the guides and red-flag phrases are written without.
 pub fn canonical(text: &str) -> String {
-    // ASCII is already in NFKC form, and its case folding is plain lower-casing.
-    if text.is_ascii() {
+    // ASCII is already in NFKC form, and its case folding is plain lower-casing; so is chat
+    // whose only other characters are emoji, curly quotes and the like.
+    if only_ascii_letters(text) {
         return text.to_ascii_lowercase();
     }
     // Chat is mostly ASCII with emoji or curly quotes: skip what such text does not need.
@@ -43,6 +44,28 @@ pub fn canonical(text: &str) -> String {
         .filter(|c| !is_combining_mark(*c))
         .nfc()
         .collect()
+}
+
+/// True when every letter and digit of `text` is ASCII and every other character is one that
+/// normalisation, case folding and accent removal leave alone or turn into another separator
+/// (emoji and their modifiers, curly quotes, dashes, ellipses, invisible joiners): lower-casing
+/// the ASCII letters is then all [`canonical`] does.
+pub fn only_ascii_letters(text: &str) -> bool {
+    text.is_ascii()
+        || text.chars().all(|c| {
+            c.is_ascii()
+                || matches!(c,
+                    '\u{00A0}'
+                    | '\u{2010}'..='\u{2027}'
+                    | '\u{200B}'..='\u{200F}'
+                    | '\u{2060}'..='\u{2064}'
+                    | '\u{FE00}'..='\u{FE0F}'
+                    | '\u{FEFF}'
+                    | '\u{2190}'..='\u{21FF}'
+                    | '\u{2600}'..='\u{27BF}'
+                    | '\u{1F000}'..='\u{1FAFF}'
+                )
+        })
 }
 
 /// True for characters that live inside words without being letters: apostrophes and
@@ -77,23 +100,18 @@ pub fn for_each_word(canonical: &str, markdown: Markdown, mut emit: impl FnMut(&
 
 /// [`for_each_word`], also giving each word's byte range in `canonical` (from its first
 /// character to its last, markdown and apostrophes inside it included).
+///
+/// Returns true when a markdown marker stood inside a word ("numb**legs"), so that reading
+/// the markers as separators would give other words (see [`markdown_splits_a_word`]).
 pub fn for_each_word_at(
     canonical: &str,
     markdown: Markdown,
-    emit: impl FnMut(&str, std::ops::Range<usize>),
-) {
-    // Most chat is ASCII, where telling a letter from the rest needs no Unicode tables.
+    mut emit: impl FnMut(&str, std::ops::Range<usize>),
+) -> bool {
+    // Most chat is ASCII, where telling a letter from the rest needs no Unicode tables and
+    // most words can be handed out as they stand in the text.
     if canonical.is_ascii() {
-        split_words(
-            canonical
-                .bytes()
-                .enumerate()
-                .map(|(i, b)| (i, char::from(b))),
-            |c| c.is_ascii_alphanumeric(),
-            |c| c.is_ascii_digit(),
-            markdown,
-            emit,
-        )
+        split_ascii(canonical, markdown, &mut emit)
     } else {
         split_words(
             canonical.char_indices(),
@@ -101,8 +119,111 @@ pub fn for_each_word_at(
             char::is_numeric,
             markdown,
             emit,
-        )
+        );
+        markdown_splits_a_word(canonical)
     }
+}
+
+/// What each ASCII byte is to the word splitter.
+const SEPARATOR: u8 = 0;
+const LOWER: u8 = 1;
+const DIGIT: u8 = 2;
+/// Capitals, apostrophes and markdown markers: inside a word, but needing the general path.
+const SPECIAL: u8 = 3;
+
+const fn ascii_classes() -> [u8; 256] {
+    let mut classes = [SEPARATOR; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        classes[b] = if c.is_ascii_lowercase() {
+            LOWER
+        } else if c.is_ascii_digit() {
+            DIGIT
+        } else if c.is_ascii_uppercase() || matches!(c, b'\'' | b'*' | b'_' | b'~' | b'|' | b'`') {
+            SPECIAL
+        } else {
+            SEPARATOR
+        };
+        b += 1;
+    }
+    classes
+}
+
+static ASCII_CLASSES: [u8; 256] = ascii_classes();
+
+/// Splits ASCII text. A run of lower-case letters (or of digits) with no letter three times
+/// over is a word as it stands and is handed out without copying; the rest (apostrophes,
+/// markdown inside a word, letters next to digits, stretched letters, capitals) goes through
+/// [`split_words`].
+fn split_ascii(
+    text: &str,
+    markdown: Markdown,
+    emit: &mut impl FnMut(&str, std::ops::Range<usize>),
+) -> bool {
+    let bytes = text.as_bytes();
+    let split_markers = markdown == Markdown::Split;
+    let mut marker_inside = false;
+    let mut at = 0;
+    while at < bytes.len() {
+        while at < bytes.len() && ASCII_CLASSES[bytes[at] as usize] == SEPARATOR {
+            at += 1;
+        }
+        let start = at;
+        let mut simple = true;
+        let (mut previous, mut class_before, mut run) = (0u8, SEPARATOR, 0usize);
+        // A marker after a letter or digit of this run, waiting for one after it.
+        let mut marker_pending = false;
+        while at < bytes.len() {
+            let b = bytes[at];
+            let class = ASCII_CLASSES[b as usize];
+            match class {
+                SEPARATOR => break,
+                SPECIAL => {
+                    if is_markdown_marker(b as char) {
+                        if split_markers {
+                            break;
+                        }
+                        marker_pending |= at > start;
+                    } else {
+                        marker_inside |= marker_pending;
+                    }
+                    simple = false;
+                }
+                _ => {
+                    marker_inside |= marker_pending;
+                    if b == previous {
+                        run += 1;
+                        simple &= run < 3;
+                    } else {
+                        simple &= class_before == SEPARATOR || class_before == class;
+                        run = 1;
+                    }
+                    previous = b;
+                    class_before = class;
+                }
+            }
+            at += 1;
+        }
+        if start == at {
+            // A marker that separates in this reading.
+            at += 1;
+            continue;
+        }
+        if simple {
+            emit(&text[start..at], start..at);
+        } else {
+            let part = &text[start..at];
+            split_words(
+                part.bytes().enumerate().map(|(i, b)| (i, char::from(b))),
+                |c| c.is_ascii_alphanumeric(),
+                |c| c.is_ascii_digit(),
+                markdown,
+                |word, span| emit(word, start + span.start..start + span.end),
+            );
+        }
+    }
+    marker_inside
 }
 
 /// True when reading markdown markers as separators gives other words than deleting them:
@@ -308,6 +429,60 @@ mod tests {
     #[test]
     fn canonical_folds_width_case_and_accents() {
         assert_eq!(canonical("ＮＵＭＢ Númbness"), "numb numbness");
+    }
+
+    /// The general splitter over ASCII, which the fast path must agree with.
+    fn general(text: &str, markdown: Markdown) -> Vec<(String, std::ops::Range<usize>)> {
+        let mut out = Vec::new();
+        split_words(
+            text.bytes().enumerate().map(|(i, b)| (i, char::from(b))),
+            |c| c.is_ascii_alphanumeric(),
+            |c| c.is_ascii_digit(),
+            markdown,
+            |w, span| out.push((w.to_owned(), span)),
+        );
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_ascii_fast_path_splits_like_the_general_one(text in "[a-zA-Z0-9 '*_~|`.,!?\n-]{0,80}") {
+            for markdown in [Markdown::Join, Markdown::Split] {
+                let mut fast = Vec::new();
+                for_each_word_at(&text, markdown, |w, span| fast.push((w.to_owned(), span)));
+                proptest::prop_assert_eq!(&fast, &general(&text, markdown), "{:?}", markdown);
+            }
+            // Whenever the two readings give different words, the split reading is asked for.
+            let lower = text.to_ascii_lowercase();
+            let joined = for_each_word_at(&lower, Markdown::Join, |_, _| {});
+            if !joined {
+                let words = |m| general(&lower, m).into_iter().map(|(w, _)| w).collect::<Vec<_>>();
+                proptest::prop_assert_eq!(words(Markdown::Join), words(Markdown::Split));
+            }
+        }
+    }
+
+    #[test]
+    fn emoji_and_curly_quotes_need_only_lower_casing() {
+        for text in [
+            "My BACK 😩🏻 can’t… — “numb”",
+            "ok\u{200b}ay ❤️ → ✅",
+            "a\u{a0}b",
+        ] {
+            assert!(only_ascii_letters(text), "{text}");
+            let full: String = {
+                let nfkc: String = text.nfkc().collect();
+                caseless::default_case_fold_str(&nfkc)
+            };
+            assert_eq!(words(text, Markdown::Join), {
+                let mut out = Vec::new();
+                for_each_word(&full, Markdown::Join, |w| out.push(w.to_owned()));
+                out
+            });
+        }
+        assert!(!only_ascii_letters("Ｎumb"));
+        assert!(!only_ascii_letters("númb"));
+        assert!(!only_ascii_letters("x²"));
     }
 
     #[test]

@@ -2,12 +2,12 @@
 //! through exact spelling, English stemming and one-letter typos of words that are not
 //! real words. (Triage has its own, in `crate::triage`.)
 
+use std::sync::OnceLock;
+
 use rust_stemmers::{Algorithm, Stemmer};
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::morph::{
-    for_each_deletion, inflections, is_english_word, within_one_edit, Roots, TYPO_MIN_CHARS,
-};
+use crate::morph::{inflections, is_english_word, Roots, TypoIndex, TYPO_MIN_CHARS};
 
 pub type TermId = usize;
 
@@ -27,10 +27,11 @@ pub struct Vocabulary {
     roots: Roots,
     /// The stem of each term, by id.
     terms: Vec<String>,
-    /// Spellings (as written in phrases, plus regular inflections) for typo matching.
-    forms: Vec<(String, TermId)>,
-    /// Every form, and every form with one character deleted, to the forms it came from.
-    deletions: HashMap<String, Vec<usize>>,
+    /// Spellings (as written, plus regular inflections) for typo matching, indexed the first
+    /// time a question has a word that could be a typo.
+    typos: OnceLock<TypoIndex>,
+    /// Words already added, so a word the guides use often is stemmed once.
+    added: HashMap<Box<str>, TermId>,
 }
 
 impl Default for Vocabulary {
@@ -40,8 +41,8 @@ impl Default for Vocabulary {
             stems: HashMap::default(),
             roots: Roots::default(),
             terms: Vec::new(),
-            forms: Vec::new(),
-            deletions: HashMap::default(),
+            typos: OnceLock::new(),
+            added: HashMap::default(),
         }
     }
 }
@@ -60,9 +61,15 @@ impl Vocabulary {
         &self.terms[id]
     }
 
-    /// Adds a phrase word, returning its term.
+    /// Adds a guide word, returning its term.
     pub fn add(&mut self, word: &str) -> TermId {
-        let stem = self.stemmer.stem(word).into_owned();
+        if let Some(&id) = self.added.get(word) {
+            return id;
+        }
+        let stem = match crate::morph::english_stem(word) {
+            Some(stem) => stem.to_owned(),
+            None => self.stemmer.stem(word).into_owned(),
+        };
         let id = match self.stems.get(&stem) {
             Some(&id) => id,
             None => {
@@ -72,31 +79,26 @@ impl Vocabulary {
                 self.terms.len() - 1
             }
         };
-        for form in inflections(word).chain(inflections(&stem)) {
-            if form.chars().count() >= TYPO_MIN_CHARS - 1 {
-                self.forms.push((form, id));
-            }
-        }
+        self.added.insert(word.into(), id);
         id
     }
 
-    /// Builds the typo index once all words are in.
-    pub fn finish(&mut self) {
-        self.build_typo_index();
-    }
+    /// Nothing left to build: the typo index waits for a question that needs it.
+    pub fn finish(&mut self) {}
 
-    fn build_typo_index(&mut self) {
-        self.forms.sort();
-        self.forms.dedup();
-        self.deletions.clear();
-        for (index, (form, _)) in self.forms.iter().enumerate() {
-            for_each_deletion(form, &mut String::new(), |key| {
-                self.deletions
-                    .entry(key.to_owned())
-                    .or_default()
-                    .push(index)
-            });
-        }
+    fn typo_index(&self) -> &TypoIndex {
+        self.typos.get_or_init(|| {
+            let mut index = TypoIndex::default();
+            for (word, &id) in &self.added {
+                for form in inflections(word).chain(inflections(&self.terms[id])) {
+                    if form.chars().count() >= TYPO_MIN_CHARS - 1 {
+                        index.add(&form, id as u32);
+                    }
+                }
+            }
+            index.finish();
+            index
+        })
     }
 
     /// The term a word is, or stems to.
@@ -121,14 +123,10 @@ impl Vocabulary {
         if word.chars().count() < TYPO_MIN_CHARS || is_english_word(word) {
             return;
         }
-        let via = Via::Typo;
-        let mut buf = String::with_capacity(word.len());
-        for_each_deletion(word, &mut buf, |key| {
-            for &index in self.deletions.get(key).into_iter().flatten() {
-                let (form, id) = &self.forms[index];
-                if !out.iter().any(|(t, _)| t == id) && within_one_edit(word, form) {
-                    out.push((*id, via));
-                }
+        self.typo_index().for_each_near(word, |id| {
+            let id = id as TermId;
+            if !out.iter().any(|(t, _)| *t == id) {
+                out.push((id, Via::Typo));
             }
         });
     }

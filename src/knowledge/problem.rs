@@ -32,6 +32,20 @@ impl fmt::Display for Problem {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_numbers_agree_with_counting_newlines() {
+        let text = "a\nbb\n\nccc";
+        let lines = Lines::new(text);
+        for offset in 0..=text.len() {
+            assert_eq!(lines.of(offset), line_of(text, offset), "{offset}");
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum KnowledgeError {
     #[error("cannot read the knowledge folder {}: {source} (pass --knowledge DIR or set BACKCARE_KNOWLEDGE_DIR)", dir.display())]
@@ -61,6 +75,25 @@ impl KnowledgeError {
             }
             KnowledgeError::Invalid(problems) => problems.clone(),
         }
+    }
+}
+
+/// Byte offsets to 1-based line numbers, for a file with many spans to report.
+pub(crate) struct Lines {
+    starts: Vec<usize>,
+}
+
+impl Lines {
+    pub(crate) fn new(text: &str) -> Lines {
+        let newlines = text.bytes().enumerate().filter(|&(_, b)| b == b'\n');
+        Lines {
+            starts: newlines.map(|(i, _)| i).collect(),
+        }
+    }
+
+    /// The 1-based line holding `offset`.
+    pub(crate) fn of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&newline| newline < offset) + 1
     }
 }
 

@@ -1,10 +1,15 @@
-//! The terms of one red-flag load, and how a message word finds them: by its spelling (one
-//! lookup for the forms worked out at load time), by stemming, or as a one-letter typo of a
-//! word that is not itself a real word.
+//! The terms of one red-flag load, and how a message word finds them: by its spelling, by its
+//! stem, or as a one-letter typo of a word that is not itself a real word.
+//!
+//! Built at every load, so it must be cheap: common words come with their stems worked out at
+//! build time ([`crate::morph::ENGLISH`]), a load only says what each of its stems means, and
+//! the typo index waits until a message needs it.
+
+use std::sync::OnceLock;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::morph::{self, for_each_deletion, inflections, within_one_edit, Morph, Roots};
+use crate::morph::{self, inflections, word_hash, Morph, Roots, TypoIndex, WordTable};
 use crate::text;
 
 pub type TermId = usize;
@@ -24,18 +29,21 @@ pub struct Lexicon {
     morph: Morph,
     keys: HashMap<Key, TermId>,
     len: usize,
-    /// Every spelling worked out at load time, to the terms it stands for.
-    surface: HashMap<Box<str>, (u32, u32)>,
-    surface_terms: Vec<TermId>,
-    /// Collected while adding, turned into `surface` by [`Lexicon::finish`].
-    pending: Vec<(String, TermId)>,
-    /// Stems of terms, for words whose spelling was not worked out in advance.
+    /// Spellings to the terms they are exactly (words as written, irregular forms).
+    surface: HashMap<Box<str>, Vec<TermId>>,
+    /// Stems to their term, for words that are not common words.
     stems: HashMap<Box<str>, TermId>,
     roots: Roots,
-    /// Spellings that a typo may be one letter away from, and an index of them by every
-    /// one-letter deletion.
-    forms: Vec<(Box<str>, TermId)>,
-    deletions: HashMap<Box<str>, Vec<u32>>,
+    /// The words that mean something here, by [`morph::word_hash`]: an index into
+    /// `meanings`. Small, so most lookups stay in cache.
+    meaning: WordTable,
+    /// (where the terms start in `terms`, how many).
+    meanings: Vec<(u32, u32)>,
+    terms: Vec<TermId>,
+    /// Group spellings a typo may be one letter away from; the index of them and their
+    /// inflections is built the first time a message has a word that could be a typo.
+    spellings: Vec<(Box<str>, TermId)>,
+    typos: OnceLock<TypoIndex>,
 }
 
 impl Lexicon {
@@ -63,12 +71,12 @@ impl Lexicon {
         let key = if exact {
             Key::Exact(word.to_owned())
         } else {
-            Key::Stem(self.morph.term(word).into_owned())
+            Key::Stem(self.stem(word).into_owned())
         };
         if let Some(&id) = self.keys.get(&key) {
-            if let Key::Stem(_) = key {
-                // Another spelling of a known term ("numbness" after "numb").
-                self.add_spellings(word, id);
+            if !exact {
+                // Another spelling of a known term ("tingly" after "tingle").
+                self.add_spelling(word, id);
             }
             return id;
         }
@@ -76,108 +84,148 @@ impl Lexicon {
         self.len += 1;
         match &key {
             Key::Exact(word) => {
-                self.pending.push((word.clone(), id));
+                self.add_surface(word, id);
                 if !text::is_filler(word) {
-                    self.forms.push((word.as_str().into(), id));
+                    self.spellings.push((word.as_str().into(), id));
                 }
             }
             Key::Stem(stem) => {
                 if !text::is_filler(stem) {
                     self.stems.insert(stem.as_str().into(), id);
+                    self.roots.add(stem);
                 }
-                self.roots.add(stem);
+                for &form in morph::irregular_forms(stem) {
+                    self.add_surface(form, id);
+                }
                 let stem = stem.clone();
-                self.add_spellings(word, id);
-                self.add_spellings(&stem, id);
-                for &form in morph::irregular_forms(&stem) {
-                    self.pending.push((form.to_owned(), id));
-                    self.forms.push((form.into(), id));
-                }
+                self.add_spelling(word, id);
+                self.spellings.push((stem.as_str().into(), id));
             }
         }
         self.keys.insert(key, id);
         id
     }
 
-    /// Records the regular inflections of `word` that stem to the same term, so a message
-    /// word is usually found with one lookup ("number" is not a form of "numb").
-    fn add_spellings(&mut self, word: &str, id: TermId) {
-        let stem = self.morph.term(word).into_owned();
-        for form in inflections(word) {
-            // A filler word is never a form of a content word ("bit" of "bits").
-            if self.morph.term(&form) == stem.as_str() && !text::is_filler(&form) {
-                if form.chars().count() + 1 >= morph::TYPO_MIN_CHARS {
-                    self.forms.push((form.as_str().into(), id));
-                }
-                self.pending.push((form, id));
-            }
+    /// The stem of a word: from the build-time table for common words, else the stemmer's.
+    fn stem<'a>(&self, word: &'a str) -> std::borrow::Cow<'a, str> {
+        match (morph::irregular(word), morph::english_stem(word)) {
+            (None, Some(stem)) => stem.into(),
+            _ => self.morph.term(word),
         }
+    }
+
+    fn add_surface(&mut self, word: &str, id: TermId) {
+        let terms = self.surface.entry(word.into()).or_default();
+        if !terms.contains(&id) {
+            terms.push(id);
+        }
+    }
+
+    fn add_spelling(&mut self, word: &str, id: TermId) {
+        if self
+            .surface
+            .get(word)
+            .is_some_and(|terms| terms.contains(&id))
+        {
+            return;
+        }
+        self.add_surface(word, id);
+        self.spellings.push((word.into(), id));
     }
 
     /// Builds the lookup tables once every group word is in.
     pub fn finish(&mut self) {
-        let mut pending = std::mem::take(&mut self.pending);
-        pending.sort();
-        pending.dedup();
-        self.surface.clear();
-        self.surface_terms.clear();
-        let mut at = 0;
-        while at < pending.len() {
-            let word = pending[at].0.clone();
-            let start = self.surface_terms.len() as u32;
-            while at < pending.len() && pending[at].0 == word {
-                self.surface_terms.push(pending[at].1);
-                at += 1;
-            }
-            self.surface.insert(
-                word.into(),
-                (start, self.surface_terms.len() as u32 - start),
-            );
+        let english = &*morph::ENGLISH;
+        // The words that mean something here: every spelling of a term, and every common
+        // word sharing a stem with a term. A filler word only ever counts as written.
+        let mut meaning: HashMap<&str, Vec<TermId>> = HashMap::default();
+        for (word, terms) in &self.surface {
+            meaning.entry(word).or_default().extend_from_slice(terms);
         }
-        self.forms.sort();
-        self.forms.dedup();
-        self.deletions.clear();
-        let mut buf = String::new();
-        for (index, (form, _)) in self.forms.iter().enumerate() {
-            for_each_deletion(form, &mut buf, |key| {
-                let list = self.deletions.entry(key.into()).or_default();
-                if list.last() != Some(&(index as u32)) {
-                    list.push(index as u32);
+        for (stem, &id) in &self.stems {
+            for number in english.with_stem(stem) {
+                if !english.is_filler(number) {
+                    let terms = meaning.entry(english.word(number)).or_default();
+                    if !terms.contains(&id) {
+                        terms.push(id);
+                    }
                 }
-            });
+            }
+        }
+        self.meaning = WordTable::with_capacity(meaning.len());
+        self.meanings.clear();
+        self.terms.clear();
+        for (word, terms) in meaning {
+            let index = self.meanings.len() as u32;
+            self.meanings
+                .push((self.terms.len() as u32, terms.len() as u32));
+            self.terms.extend_from_slice(&terms);
+            self.meaning.insert(word_hash(word), index);
         }
     }
 
-    /// Pushes the terms a message word may stand for onto `out`. Filler words only match a
-    /// phrase that names them.
-    pub fn lookup(&self, word: &str, filler: bool, out: &mut Vec<TermId>) {
-        if let Some(&(start, len)) = self.surface.get(word) {
-            out.extend_from_slice(&self.surface_terms[start as usize..(start + len) as usize]);
-            return;
-        }
-        if filler {
-            return;
-        }
-        if self.roots.may_stem_to_a_root(word) {
-            if let Some(&id) = self.stems.get(self.morph.term(word).as_ref()) {
-                out.push(id);
-                return;
-            }
-        }
-        // A real word is what it says; only the rest may be a typo ("numbnes", "fevr").
-        if word.chars().count() < morph::TYPO_MIN_CHARS || morph::is_english_word(word) {
-            return;
-        }
-        let before = out.len();
-        let mut buf = String::with_capacity(word.len());
-        for_each_deletion(word, &mut buf, |key| {
-            for &index in self.deletions.get(key).into_iter().flatten() {
-                let (form, id) = &self.forms[index as usize];
-                if !out[before..].contains(id) && within_one_edit(word, form) {
-                    out.push(*id);
+    /// The typo index, built on first use: a group word's spelling, stem, irregular forms
+    /// and regular inflections ("numbnes" is one letter off "numbness", two off "numb").
+    fn typo_index(&self) -> &TypoIndex {
+        self.typos.get_or_init(|| {
+            let mut index = TypoIndex::default();
+            for (word, id) in &self.spellings {
+                let id = *id as u32;
+                index.add(word, id);
+                for form in inflections(word) {
+                    if form.chars().count() + 1 >= morph::TYPO_MIN_CHARS && !text::is_filler(&form)
+                    {
+                        index.add(&form, id);
+                    }
                 }
             }
-        });
+            for (form, terms) in &self.surface {
+                if morph::irregular(form).is_some() {
+                    for &id in terms {
+                        index.add(form, id as u32);
+                    }
+                }
+            }
+            index.finish();
+            index
+        })
+    }
+
+    /// Pushes the terms a message word may stand for onto `out`, and tells whether it is a
+    /// filler word. Common words take a lookup and an index; the rest are stemmed or tried
+    /// as typos.
+    pub fn classify(&self, word: &str, out: &mut Vec<TermId>) -> bool {
+        // `out` holds the terms of the message's earlier words too: this word's start here.
+        let before = out.len();
+        let hash = word_hash(word);
+        if let Some(index) = self.meaning.get(hash) {
+            let (start, len) = self.meanings[index as usize];
+            out.extend_from_slice(&self.terms[start as usize..(start + len) as usize]);
+        }
+        let english = &*morph::ENGLISH;
+        if let Some(number) = english.number(hash) {
+            return english.is_filler(number);
+        }
+        // Every filler word and common word is known: this is an unusual word.
+        let spelled = out.len() > before;
+        if self.roots.may_stem_to_a_root(word) {
+            if let Some(&id) = self.stems.get(self.morph.term(word).as_ref()) {
+                if !out[before..].contains(&id) {
+                    out.push(id);
+                }
+                return false;
+            }
+        }
+        if spelled {
+            return false;
+        }
+        // A real word is what it says (an inflection of a common word, "toppings"); only the
+        // rest may be a typo ("numbnes", "fevr").
+        if word.chars().count() >= morph::TYPO_MIN_CHARS && !morph::is_english_word(word) {
+            self.typo_index()
+                .for_each_near(word, |id| out.push(id as TermId));
+        }
+        false
     }
 }
 
@@ -197,8 +245,18 @@ mod tests {
 
     fn look(lexicon: &Lexicon, word: &str) -> Vec<TermId> {
         let mut out = Vec::new();
-        lexicon.lookup(word, text::is_filler(word), &mut out);
+        lexicon.classify(word, &mut out);
         out
+    }
+
+    #[test]
+    fn a_word_is_read_alone_whatever_came_before_it() {
+        let (lexicon, ids) = lexicon(&["fever", "have"]);
+        let mut out = Vec::new();
+        lexicon.classify("have", &mut out);
+        assert_eq!(out, [ids[1]]);
+        lexicon.classify("fevr", &mut out);
+        assert_eq!(out, [ids[1], ids[0]]);
     }
 
     #[test]
@@ -215,6 +273,7 @@ mod tests {
         assert_eq!(look(&lexicon, "fell"), [fall]);
         assert_eq!(look(&lexicon, "never"), Vec::<TermId>::new());
         assert_eq!(look(&lexicon, "number"), Vec::<TermId>::new());
+        assert_eq!(look(&lexicon, "yall"), Vec::<TermId>::new());
     }
 
     #[test]
@@ -233,9 +292,12 @@ mod tests {
     fn filler_words_match_only_as_written() {
         let mut lexicon = Lexicon::new();
         let terms = lexicon.add_phrase("all the time", false);
+        let bits = lexicon.add_phrase("bits", false)[0];
         lexicon.finish();
         assert_eq!(terms.len(), 3);
         assert_eq!(look(&lexicon, "all"), [terms[0]]);
         assert_eq!(look(&lexicon, "al"), Vec::<TermId>::new());
+        assert_eq!(look(&lexicon, "bits"), [bits]);
+        assert_eq!(look(&lexicon, "bit"), Vec::<TermId>::new());
     }
 }

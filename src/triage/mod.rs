@@ -9,7 +9,9 @@
 
 mod lexicon;
 
+use std::cell::RefCell;
 use std::ops::Range;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -35,24 +37,24 @@ pub enum Confidence {
 pub struct Evidence {
     /// The member's word (or phrase) as read.
     pub words: String,
-    pub group: String,
+    pub group: Arc<str>,
 }
 
 /// One red flag found in a message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FlagHit {
-    pub id: String,
+    pub id: Arc<str>,
     pub tier: Tier,
     /// The member's own words that revealed it, from the first matched word to the last.
     pub matched: String,
     /// The rule that matched, as written in the red-flag file.
-    pub rule: String,
+    pub rule: Arc<str>,
     pub confidence: Confidence,
     /// Each matched word and its group, for `--explain`.
     pub evidence: Vec<Evidence>,
     /// What the reply says the member mentioned.
     #[serde(skip)]
-    pub noticed: String,
+    pub noticed: Arc<str>,
 }
 
 /// A word that did not count because of a figurative use around it.
@@ -60,7 +62,7 @@ pub struct FlagHit {
 pub struct Quieted {
     /// The member's word, as read.
     pub words: String,
-    pub group: String,
+    pub group: Arc<str>,
     /// The nearby words that made it figurative.
     pub near: String,
 }
@@ -108,7 +110,7 @@ struct CompiledRule {
     groups: Vec<GroupId>,
     within: usize,
     strong: bool,
-    text: String,
+    text: Arc<str>,
 }
 
 struct CompiledFigurative {
@@ -119,9 +121,9 @@ struct CompiledFigurative {
 }
 
 struct FlagInfo {
-    id: String,
+    id: Arc<str>,
     tier: Tier,
-    noticed: String,
+    noticed: Arc<str>,
 }
 
 /// The compiled matcher for a set of red flags. Built once per knowledge load.
@@ -130,7 +132,7 @@ pub struct Triage {
     entries: Vec<Entry>,
     /// For each term, the entries that start with it.
     starting: Vec<Vec<usize>>,
-    group_names: Vec<String>,
+    group_names: Vec<Arc<str>>,
     rules: Vec<CompiledRule>,
     /// For each group, the rules anchored on it (each rule under its least common group).
     anchored: Vec<Vec<usize>>,
@@ -141,12 +143,12 @@ pub struct Triage {
 impl Triage {
     pub fn new(red_flags: &RedFlags) -> Triage {
         let mut lexicon = Lexicon::new();
-        let mut group_names: Vec<String> = Vec::new();
+        let mut group_names: Vec<Arc<str>> = Vec::new();
         let mut entries = Vec::new();
         let mut add_group =
             |name: &str, words: &[String], as_written: bool, lexicon: &mut Lexicon| {
                 let id = group_names.len();
-                group_names.push(name.to_owned());
+                group_names.push(name.into());
                 for written in words {
                     let terms = lexicon.add_phrase(written, as_written);
                     if !terms.is_empty() {
@@ -183,9 +185,9 @@ impl Triage {
         let mut rules = Vec::new();
         for (index, flag) in red_flags.flags.iter().enumerate() {
             flags.push(FlagInfo {
-                id: flag.id.clone(),
+                id: flag.id.as_str().into(),
                 tier: flag.tier,
-                noticed: flag.noticed.clone(),
+                noticed: flag.noticed.as_str().into(),
             });
             for rule in &flag.rules {
                 let groups: Option<Vec<GroupId>> = rule
@@ -201,7 +203,7 @@ impl Triage {
                         groups,
                         within: rule.within,
                         strong: rule.is_strong(flag.tier),
-                        text: rule.to_string(),
+                        text: rule.to_string().into(),
                     });
                 }
             }
@@ -245,15 +247,40 @@ impl Triage {
     /// Triages one message. Never fails: any text, any size. Every hit is returned with its
     /// confidence; [`Triaged::at_least`] keeps the strong ones for watched channels.
     pub fn check(&self, message: &str) -> Triaged {
-        let canonical = text::canonical(message);
-        let mut found: Vec<Option<FlagHit>> = vec![None; self.flags.len()];
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.check_with(message, &mut scratch),
+            Err(_) => self.check_with(message, &mut Scratch::default()),
+        })
+    }
+
+    fn check_with(&self, message: &str, scratch: &mut Scratch) -> Triaged {
+        let mut text = std::mem::take(&mut scratch.text);
+        // ASCII letters need no Unicode normalisation: lower-casing a reused copy is all it
+        // takes (see `text::only_ascii_letters`).
+        let canonical: &str = if text::only_ascii_letters(message) {
+            text.clear();
+            text.push_str(message);
+            text.make_ascii_lowercase();
+            &text
+        } else {
+            text = text::canonical(message);
+            &text
+        };
+        let mut found: Vec<Option<FlagHit>> = Vec::new();
         let mut quieted = Vec::new();
-        self.scan(&canonical, Markdown::Join, &mut found, &mut quieted);
+        let joined = self.scan(canonical, Markdown::Join, scratch, &mut found, &mut quieted);
         // "numb**legs" and "numb_legs" only read right with markdown as a separator; both
         // readings are triaged and their hits combined, since a miss is never acceptable.
-        if text::markdown_splits_a_word(&canonical) {
-            self.scan(&canonical, Markdown::Split, &mut found, &mut quieted);
+        if joined {
+            self.scan(
+                canonical,
+                Markdown::Split,
+                scratch,
+                &mut found,
+                &mut quieted,
+            );
         }
+        scratch.text = text;
         quieted.dedup();
         let mut hits: Vec<FlagHit> = found.into_iter().flatten().collect();
         hits.sort_by(|a, b| {
@@ -266,57 +293,66 @@ impl Triage {
     }
 
     /// Finds the flags present in one reading of the message, keeping for each flag its
-    /// strongest hit.
+    /// strongest hit. Returns true when a markdown marker stood inside a word, so the other
+    /// reading is needed too.
     fn scan(
         &self,
         canonical: &str,
         markdown: Markdown,
-        found: &mut [Option<FlagHit>],
+        scratch: &mut Scratch,
+        found: &mut Vec<Option<FlagHit>>,
         quieted: &mut Vec<Quieted>,
-    ) {
-        let mut tokens: Vec<Token> = Vec::new();
-        let mut terms: Vec<TermId> = Vec::new();
+    ) -> bool {
+        let Scratch {
+            tokens,
+            terms,
+            occurrences,
+            present,
+            ..
+        } = scratch;
+        tokens.clear();
+        terms.clear();
+        occurrences.clear();
+        // Only words that stand for a term are kept; positions still count every content
+        // word, so windows and phrases see the gaps.
         let mut position = 0u32;
-        let mut any = false;
-        text::for_each_word_at(canonical, markdown, |word, span| {
-            let filler = text::is_filler(word);
+        let joined = text::for_each_word_at(canonical, markdown, |word, span| {
             let start = terms.len() as u32;
-            self.lexicon.lookup(word, filler, &mut terms);
-            any |= terms.len() as u32 > start;
-            tokens.push(Token {
-                position,
-                filler,
-                terms: start..terms.len() as u32,
-                span,
-            });
+            let filler = self.lexicon.classify(word, terms);
+            if terms.len() as u32 > start {
+                tokens.push(Token {
+                    position,
+                    filler,
+                    terms: start..terms.len() as u32,
+                    span,
+                });
+            }
             if !filler {
                 position += 1;
             }
         });
-        if !any {
-            return;
+        if tokens.is_empty() {
+            return joined;
         }
-        let mut occurrences: Vec<Occurrence> = Vec::new();
         for (index, token) in tokens.iter().enumerate() {
             for &term in &terms[token.terms.start as usize..token.terms.end as usize] {
                 for &entry in &self.starting[term] {
-                    if let Some(last) =
-                        self.match_entry(&tokens, &terms, index, &self.entries[entry])
-                    {
-                        occurrences.push(Occurrence::new(
-                            self.entries[entry].group,
-                            &tokens,
-                            index,
-                            last,
-                        ));
+                    let entry = &self.entries[entry];
+                    if let Some(last) = match_entry(tokens, terms, index, entry) {
+                        occurrences.push(Occurrence::new(entry.group, tokens, index, last));
                     }
                 }
             }
         }
         if occurrences.is_empty() {
-            return;
+            return joined;
         }
-        for (index, near) in self.quiet_figurative(&mut occurrences) {
+        present.reset(self.group_names.len());
+        for occurrence in occurrences.iter() {
+            present.insert(occurrence.group);
+        }
+        let quieted_before = quieted.len();
+        for (index, near) in self.quiet_figurative(occurrences, present) {
             let occurrence = &occurrences[index];
             quieted.push(Quieted {
                 words: quote(&canonical[occurrence.span.clone()]),
@@ -324,78 +360,58 @@ impl Triage {
                 near: quote(&canonical[near]),
             });
         }
-        let mut present = vec![false; self.group_names.len()];
-        for occurrence in occurrences.iter().filter(|o| !o.quiet) {
-            present[occurrence.group] = true;
-        }
-        for group in 0..present.len() {
-            if !present[group] {
-                continue;
+        if quieted.len() > quieted_before {
+            present.reset(self.group_names.len());
+            for occurrence in occurrences.iter().filter(|o| !o.quiet) {
+                present.insert(occurrence.group);
             }
+        }
+        for group in present.iter() {
             for &index in &self.anchored[group] {
                 let rule = &self.rules[index];
-                let done = found[rule.flag]
-                    .as_ref()
+                let done = found
+                    .get(rule.flag)
+                    .and_then(Option::as_ref)
                     .is_some_and(|hit| hit.confidence == Confidence::Strong || !rule.strong);
-                if done || !rule.groups.iter().all(|&g| present[g]) {
+                if done || !rule.groups.iter().all(|&g| present.contains(g)) {
                     continue;
                 }
-                if let Some(chosen) = window(&occurrences, rule) {
-                    found[rule.flag] = Some(self.hit(rule, &occurrences, &chosen, canonical));
+                if let Some(chosen) = window(occurrences, rule) {
+                    if found.len() < self.flags.len() {
+                        found.resize(self.flags.len(), None);
+                    }
+                    found[rule.flag] = Some(self.hit(rule, occurrences, &chosen, canonical));
                 }
             }
         }
-    }
-
-    /// Matches the entry's words from token `first` on, skipping filler words of the message
-    /// that the entry does not name. Returns the last token matched.
-    fn match_entry(
-        &self,
-        tokens: &[Token],
-        terms: &[TermId],
-        first: usize,
-        entry: &Entry,
-    ) -> Option<usize> {
-        let mut at = first;
-        for &want in &entry.terms[1..] {
-            at += 1;
-            loop {
-                let token = tokens.get(at)?;
-                if terms[token.terms.start as usize..token.terms.end as usize].contains(&want) {
-                    break;
-                }
-                if !token.filler {
-                    return None;
-                }
-                at += 1;
-            }
-        }
-        Some(at)
+        joined
     }
 
     /// Marks the occurrences that figurative uses take out of the count, returning each
     /// with the span of the words that made it figurative.
-    fn quiet_figurative(&self, occurrences: &mut [Occurrence]) -> Vec<(usize, Range<usize>)> {
+    fn quiet_figurative(
+        &self,
+        occurrences: &mut [Occurrence],
+        present: &GroupSet,
+    ) -> Vec<(usize, Range<usize>)> {
         let mut quieted = Vec::new();
         for figurative in &self.figurative {
-            let near: Vec<(u32, u32, Range<usize>)> = occurrences
-                .iter()
-                .filter(|o| o.group == figurative.near)
-                .map(|o| (o.first, o.last, o.span.clone()))
-                .collect();
-            if near.is_empty() {
+            if !present.contains(figurative.quiets) || !present.contains(figurative.near) {
                 continue;
             }
-            for (index, occurrence) in occurrences.iter_mut().enumerate() {
+            for index in 0..occurrences.len() {
+                let occurrence = &occurrences[index];
                 if occurrence.group != figurative.quiets || occurrence.quiet {
                     continue;
                 }
-                let close = near
-                    .iter()
-                    .find(|(first, last, _)| gap(*first, *last, occurrence) <= figurative.within);
-                if let Some((_, _, span)) = close {
-                    occurrence.quiet = true;
-                    quieted.push((index, span.clone()));
+                let close = occurrences.iter().find(|near| {
+                    near.group == figurative.near
+                        && gap(near.first, near.last, occurrence) <= figurative.within
+                });
+                if let Some(near) = close {
+                    let span = near.span.clone();
+                    occurrences[index].quiet = true;
+                    quieted.push((index, span));
                 }
             }
         }
@@ -452,7 +468,13 @@ const MAX_QUOTE_CHARS: usize = 60;
 
 /// Text as quoted to the member: markdown markers and line breaks become spaces.
 fn quote(text: &str) -> String {
-    let plain: String = text
+    // Most quotes are a few plain words: copied as they are.
+    let plain =
+        |b: u8| b != b' ' && (b.is_ascii_whitespace() || text::is_markdown_marker(b as char));
+    if !text.bytes().any(plain) && !text.contains("  ") && text.is_ascii() {
+        return text.to_owned();
+    }
+    let spaced: String = text
         .chars()
         .map(|c| {
             if text::is_markdown_marker(c) || c.is_whitespace() {
@@ -462,7 +484,87 @@ fn quote(text: &str) -> String {
             }
         })
         .collect();
-    plain.split_whitespace().collect::<Vec<_>>().join(" ")
+    spaced.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+thread_local! {
+    /// Buffers reused from one message to the next on this thread: triage runs on every
+    /// message, and allocating them anew each time cost more than the matching itself.
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Working buffers of one triage; nothing in them outlives a message.
+#[derive(Default)]
+struct Scratch {
+    /// The lower-cased copy of an ASCII message.
+    text: String,
+    tokens: Vec<Token>,
+    terms: Vec<TermId>,
+    occurrences: Vec<Occurrence>,
+    present: GroupSet,
+}
+
+/// Matches the entry's words from token `first` on. The message's filler words that the
+/// entry does not name may stand between its words; nothing else may. Returns the last token
+/// matched. Tokens are only the words that stand for a term, so gaps show in positions.
+fn match_entry(tokens: &[Token], terms: &[TermId], first: usize, entry: &Entry) -> Option<usize> {
+    let has = |token: &Token, want: TermId| {
+        terms[token.terms.start as usize..token.terms.end as usize].contains(&want)
+    };
+    let mut at = first;
+    for &want in &entry.terms[1..] {
+        // The position the next content word must have.
+        let previous = &tokens[at];
+        let expect = previous.position + u32::from(!previous.filler);
+        loop {
+            at += 1;
+            let token = tokens.get(at)?;
+            if token.position != expect {
+                return None;
+            }
+            if has(token, want) {
+                break;
+            }
+            if !token.filler {
+                return None;
+            }
+        }
+    }
+    Some(at)
+}
+
+/// A set of groups, one bit each: most messages touch a handful of the hundred or so.
+#[derive(Default)]
+struct GroupSet {
+    bits: Vec<u64>,
+}
+
+impl GroupSet {
+    fn reset(&mut self, groups: usize) {
+        self.bits.clear();
+        self.bits.resize(groups.div_ceil(64), 0);
+    }
+
+    fn insert(&mut self, group: GroupId) {
+        self.bits[group / 64] |= 1 << (group % 64);
+    }
+
+    fn contains(&self, group: GroupId) -> bool {
+        self.bits[group / 64] & (1 << (group % 64)) != 0
+    }
+
+    fn iter(&self) -> impl Iterator<Item = GroupId> + '_ {
+        self.bits.iter().enumerate().flat_map(|(i, &word)| {
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                (rest != 0).then(|| {
+                    let bit = rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    i * 64 + bit
+                })
+            })
+        })
+    }
 }
 
 /// One word of a message.
@@ -521,15 +623,36 @@ fn gap(first: u32, last: u32, other: &Occurrence) -> usize {
 /// plus the other content words between them: "numb + leg within 3" matches "numb in my
 /// left leg" (numb, left, leg). Occurrences come in message order.
 fn window(occurrences: &[Occurrence], rule: &CompiledRule) -> Option<Vec<usize>> {
+    let live = |g: GroupId| {
+        occurrences
+            .iter()
+            .enumerate()
+            .filter(move |(_, o)| o.group == g && !o.quiet)
+            .map(|(i, _)| i)
+    };
+    match rule.groups[..] {
+        [only] => live(only).next().map(|i| vec![i]),
+        // Most rules join two groups: try the pairs, nothing to allocate.
+        [a, b] => live(a).find_map(|i| {
+            live(b)
+                .find(|&j| {
+                    occurrences[i].span != occurrences[j].span
+                        && items(occurrences, &[i, j]) <= rule.within as u32
+                })
+                .map(|j| vec![i, j])
+        }),
+        _ => window_of_many(occurrences, rule),
+    }
+}
+
+/// [`window`] for a rule of three groups or more.
+fn window_of_many(occurrences: &[Occurrence], rule: &CompiledRule) -> Option<Vec<usize>> {
     let relevant: Vec<usize> = occurrences
         .iter()
         .enumerate()
         .filter(|(_, o)| !o.quiet && rule.groups.contains(&o.group))
         .map(|(i, _)| i)
         .collect();
-    if rule.groups.len() == 1 {
-        return relevant.first().map(|&i| vec![i]);
-    }
     let within = rule.within as u32;
     let reach = within + MAX_ENTRY_WORDS * rule.groups.len() as u32;
     let mut candidates: Vec<Vec<usize>> = vec![Vec::new(); rule.groups.len()];
