@@ -14,6 +14,7 @@ pub mod knowledge;
 pub mod live;
 pub mod logging;
 pub mod morph;
+pub mod phrases;
 pub mod regression;
 pub mod reply;
 pub mod search;

@@ -7,8 +7,6 @@
 //! word out of the count where they appear. Negation is deliberately ignored: "no numbness"
 //! still escalates. It errs towards false alarms; it must never miss.
 
-mod lexicon;
-
 use std::cell::RefCell;
 use std::ops::Range;
 use std::sync::Arc;
@@ -19,7 +17,7 @@ use crate::knowledge::{RedFlags, Tier};
 use crate::text::{self, Markdown};
 
 pub use crate::morph::{within_one_edit, Morph};
-pub use lexicon::{Lexicon, TermId};
+use crate::phrases::{Found, GroupId, Occurrence, Phrases};
 
 /// How much evidence a message needs before it gets a seek-care reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -97,14 +95,6 @@ impl Triaged {
     }
 }
 
-/// One word or phrase of a group, as terms.
-struct Entry {
-    group: GroupId,
-    terms: Vec<TermId>,
-}
-
-type GroupId = usize;
-
 struct CompiledRule {
     flag: usize,
     groups: Vec<GroupId>,
@@ -128,10 +118,7 @@ struct FlagInfo {
 
 /// The compiled matcher for a set of red flags. Built once per knowledge load.
 pub struct Triage {
-    lexicon: Lexicon,
-    entries: Vec<Entry>,
-    /// For each term, the entries that start with it.
-    starting: Vec<Vec<usize>>,
+    phrases: Phrases,
     group_names: Vec<Arc<str>>,
     rules: Vec<CompiledRule>,
     /// For each group, the rules anchored on it (each rule under its least common group).
@@ -142,24 +129,23 @@ pub struct Triage {
 
 impl Triage {
     pub fn new(red_flags: &RedFlags) -> Triage {
-        let mut lexicon = Lexicon::new();
+        let mut phrases = Phrases::new();
         let mut group_names: Vec<Arc<str>> = Vec::new();
-        let mut entries = Vec::new();
+        // How many words each group has: rules are filed under their least common group.
+        let mut size: Vec<usize> = Vec::new();
         let mut add_group =
-            |name: &str, words: &[String], as_written: bool, lexicon: &mut Lexicon| {
+            |name: &str, words: &[String], as_written: bool, phrases: &mut Phrases| {
                 let id = group_names.len();
                 group_names.push(name.into());
+                size.push(words.len());
                 for written in words {
-                    let terms = lexicon.add_phrase(written, as_written);
-                    if !terms.is_empty() {
-                        entries.push(Entry { group: id, terms });
-                    }
+                    phrases.add(id, written, as_written);
                 }
                 id
             };
         let mut by_name = std::collections::HashMap::new();
         for group in &red_flags.groups {
-            let id = add_group(&group.name, &group.words, group.as_written, &mut lexicon);
+            let id = add_group(&group.name, &group.words, group.as_written, &mut phrases);
             by_name.insert(group.name.as_str(), id);
         }
         let mut figurative = Vec::new();
@@ -171,7 +157,7 @@ impl Triage {
                 &format!("near {}", entry.quiets),
                 &entry.near,
                 false,
-                &mut lexicon,
+                &mut phrases,
             );
             figurative.push(CompiledFigurative {
                 quiets,
@@ -179,7 +165,7 @@ impl Triage {
                 within: entry.within,
             });
         }
-        lexicon.finish();
+        phrases.finish();
 
         let mut flags = Vec::new();
         let mut rules = Vec::new();
@@ -212,10 +198,6 @@ impl Triage {
         rules.sort_by_key(|r| !r.strong);
 
         let group_count = group_names.len();
-        let mut size = vec![0usize; group_count];
-        for entry in &entries {
-            size[entry.group] += 1;
-        }
         let mut uses = vec![0usize; group_count];
         for rule in &rules {
             for &g in &rule.groups {
@@ -228,14 +210,8 @@ impl Triage {
                 anchored[anchor].push(index);
             }
         }
-        let mut starting = vec![Vec::new(); lexicon.len()];
-        for (index, entry) in entries.iter().enumerate() {
-            starting[entry.terms[0]].push(index);
-        }
         Triage {
-            lexicon,
-            entries,
-            starting,
+            phrases,
             group_names,
             rules,
             anchored,
@@ -304,46 +280,12 @@ impl Triage {
         quieted: &mut Vec<Quieted>,
     ) -> bool {
         let Scratch {
-            tokens,
-            terms,
-            occurrences,
+            found: words,
             present,
             ..
         } = scratch;
-        tokens.clear();
-        terms.clear();
-        occurrences.clear();
-        // Only words that stand for a term are kept; positions still count every content
-        // word, so windows and phrases see the gaps.
-        let mut position = 0u32;
-        let joined = text::for_each_word_at(canonical, markdown, |word, span| {
-            let start = terms.len() as u32;
-            let filler = self.lexicon.classify(word, terms);
-            if terms.len() as u32 > start {
-                tokens.push(Token {
-                    position,
-                    filler,
-                    terms: start..terms.len() as u32,
-                    span,
-                });
-            }
-            if !filler {
-                position += 1;
-            }
-        });
-        if tokens.is_empty() {
-            return joined;
-        }
-        for (index, token) in tokens.iter().enumerate() {
-            for &term in &terms[token.terms.start as usize..token.terms.end as usize] {
-                for &entry in &self.starting[term] {
-                    let entry = &self.entries[entry];
-                    if let Some(last) = match_entry(tokens, terms, index, entry) {
-                        occurrences.push(Occurrence::new(entry.group, tokens, index, last));
-                    }
-                }
-            }
-        }
+        let joined = self.phrases.find(canonical, markdown, words);
+        let occurrences = &mut words.occurrences;
         if occurrences.is_empty() {
             return joined;
         }
@@ -498,39 +440,8 @@ thread_local! {
 struct Scratch {
     /// The lower-cased copy of an ASCII message.
     text: String,
-    tokens: Vec<Token>,
-    terms: Vec<TermId>,
-    occurrences: Vec<Occurrence>,
+    found: Found,
     present: GroupSet,
-}
-
-/// Matches the entry's words from token `first` on. The message's filler words that the
-/// entry does not name may stand between its words; nothing else may. Returns the last token
-/// matched. Tokens are only the words that stand for a term, so gaps show in positions.
-fn match_entry(tokens: &[Token], terms: &[TermId], first: usize, entry: &Entry) -> Option<usize> {
-    let has = |token: &Token, want: TermId| {
-        terms[token.terms.start as usize..token.terms.end as usize].contains(&want)
-    };
-    let mut at = first;
-    for &want in &entry.terms[1..] {
-        // The position the next content word must have.
-        let previous = &tokens[at];
-        let expect = previous.position + u32::from(!previous.filler);
-        loop {
-            at += 1;
-            let token = tokens.get(at)?;
-            if token.position != expect {
-                return None;
-            }
-            if has(token, want) {
-                break;
-            }
-            if !token.filler {
-                return None;
-            }
-        }
-    }
-    Some(at)
 }
 
 /// A set of groups, one bit each: most messages touch a handful of the hundred or so.
@@ -564,47 +475,6 @@ impl GroupSet {
                 })
             })
         })
-    }
-}
-
-/// One word of a message.
-struct Token {
-    /// Position among the message's content (non-filler) words: windows count these.
-    position: u32,
-    filler: bool,
-    /// The terms this word may stand for, in the scan's term buffer.
-    terms: Range<u32>,
-    /// Where the word is in the canonical text.
-    span: Range<usize>,
-}
-
-/// A group's word or phrase found in a message.
-#[derive(Debug, Clone)]
-struct Occurrence {
-    group: GroupId,
-    /// Content positions of its first and last word.
-    first: u32,
-    last: u32,
-    /// Where it is in the canonical text.
-    span: Range<usize>,
-    /// Taken out of the count by a figurative use.
-    quiet: bool,
-}
-
-impl Occurrence {
-    fn new(group: GroupId, tokens: &[Token], first: usize, last: usize) -> Occurrence {
-        let content = tokens[first..=last].iter().filter(|t| !t.filler);
-        let (from, to) = content.fold((None, 0), |(from, _), t| {
-            (from.or(Some(t.position)), t.position)
-        });
-        let from = from.unwrap_or(tokens[first].position);
-        Occurrence {
-            group,
-            first: from,
-            last: to.max(from),
-            span: tokens[first].span.start..tokens[last].span.end,
-            quiet: false,
-        }
     }
 }
 

@@ -1,4 +1,4 @@
-//! The terms of one red-flag load, and how a message word finds them: by its spelling, by its
+//! The terms of one set of phrases, and how a message word finds them: by its spelling, by its
 //! stem, or as a one-letter typo of a word that is not itself a real word.
 //!
 //! Built at every load, so it must be cheap: common words come with their stems worked out at

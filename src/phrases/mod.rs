@@ -1,0 +1,218 @@
+//! Named groups of words and short phrases, and finding them in a message: shared by triage
+//! (red-flag concepts) and search (scope, conditions, everyday words).
+//!
+//! A group word matches by its stem and irregular forms, or as a typo of a word that is not a
+//! real word; a phrase matches its words in order, with the message's own filler words allowed
+//! between them. Owns no meaning: what a group stands for is the caller's business.
+
+mod lexicon;
+
+use std::ops::Range;
+
+use crate::text::{self, Markdown};
+
+pub use lexicon::{Lexicon, TermId};
+
+/// A group's number, as the caller gave it.
+pub type GroupId = usize;
+
+/// One word or phrase of a group, as terms.
+struct Entry {
+    group: GroupId,
+    terms: Vec<TermId>,
+}
+
+/// The phrases of every group, compiled. Built once per knowledge load.
+#[derive(Default)]
+pub struct Phrases {
+    lexicon: Lexicon,
+    entries: Vec<Entry>,
+    /// For each term, the entries that start with it.
+    starting: Vec<Vec<usize>>,
+}
+
+/// A group's word or phrase found in a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Occurrence {
+    pub group: GroupId,
+    /// Positions among the message's content (non-filler) words of its first and last word.
+    pub first: u32,
+    pub last: u32,
+    /// Where it is in the canonical text.
+    pub span: Range<usize>,
+    /// Taken out of the count by the caller (a figurative use, say).
+    pub quiet: bool,
+}
+
+/// One word of a message that stands for at least one term.
+struct Token {
+    /// Position among the message's content (non-filler) words.
+    position: u32,
+    filler: bool,
+    /// The terms this word may stand for, in the search's term buffer.
+    terms: Range<u32>,
+    /// Where the word is in the canonical text.
+    span: Range<usize>,
+}
+
+/// Buffers for [`Phrases::find`], reused from one message to the next.
+#[derive(Default)]
+pub struct Found {
+    tokens: Vec<Token>,
+    terms: Vec<TermId>,
+    /// What the last search found, in message order.
+    pub occurrences: Vec<Occurrence>,
+}
+
+impl Phrases {
+    pub fn new() -> Phrases {
+        Phrases::default()
+    }
+
+    /// Adds a word or phrase to `group`. `as_written` matches it exactly, without stemming
+    /// ("legs" is then not "leg").
+    pub fn add(&mut self, group: GroupId, phrase: &str, as_written: bool) {
+        let terms = self.lexicon.add_phrase(phrase, as_written);
+        if !terms.is_empty() {
+            self.entries.push(Entry { group, terms });
+        }
+    }
+
+    /// Builds the lookup tables once every phrase is in.
+    pub fn finish(&mut self) {
+        self.lexicon.finish();
+        let mut starting = vec![Vec::new(); self.lexicon.len()];
+        for (index, entry) in self.entries.iter().enumerate() {
+            starting[entry.terms[0]].push(index);
+        }
+        self.starting = starting;
+    }
+
+    /// Finds every group word and phrase in one reading of canonical text (see
+    /// [`text::canonical`]), into `found.occurrences`. Returns true when a markdown marker
+    /// stood inside a word, so the other reading may find other words.
+    pub fn find(&self, canonical: &str, markdown: Markdown, found: &mut Found) -> bool {
+        let Found {
+            tokens,
+            terms,
+            occurrences,
+        } = found;
+        tokens.clear();
+        terms.clear();
+        occurrences.clear();
+        // Only words that stand for a term are kept; positions still count every content
+        // word, so phrases and the caller's windows see the gaps.
+        let mut position = 0u32;
+        let joined = text::for_each_word_at(canonical, markdown, |word, span| {
+            let start = terms.len() as u32;
+            let filler = self.lexicon.classify(word, terms);
+            if terms.len() as u32 > start {
+                tokens.push(Token {
+                    position,
+                    filler,
+                    terms: start..terms.len() as u32,
+                    span,
+                });
+            }
+            if !filler {
+                position += 1;
+            }
+        });
+        for (index, token) in tokens.iter().enumerate() {
+            for &term in &terms[token.terms.start as usize..token.terms.end as usize] {
+                for &entry in &self.starting[term] {
+                    let entry = &self.entries[entry];
+                    if let Some(last) = match_entry(tokens, terms, index, entry) {
+                        occurrences.push(Occurrence::new(entry.group, tokens, index, last));
+                    }
+                }
+            }
+        }
+        joined
+    }
+}
+
+/// Matches the entry's words from token `first` on. The message's filler words that the
+/// entry does not name may stand between its words; nothing else may. Returns the last token
+/// matched. Tokens are only the words that stand for a term, so gaps show in positions.
+fn match_entry(tokens: &[Token], terms: &[TermId], first: usize, entry: &Entry) -> Option<usize> {
+    let has = |token: &Token, want: TermId| {
+        terms[token.terms.start as usize..token.terms.end as usize].contains(&want)
+    };
+    let mut at = first;
+    for &want in &entry.terms[1..] {
+        // The position the next content word must have.
+        let previous = &tokens[at];
+        let expect = previous.position + u32::from(!previous.filler);
+        loop {
+            at += 1;
+            let token = tokens.get(at)?;
+            if token.position != expect {
+                return None;
+            }
+            if has(token, want) {
+                break;
+            }
+            if !token.filler {
+                return None;
+            }
+        }
+    }
+    Some(at)
+}
+
+impl Occurrence {
+    fn new(group: GroupId, tokens: &[Token], first: usize, last: usize) -> Occurrence {
+        let content = tokens[first..=last].iter().filter(|t| !t.filler);
+        let (from, to) = content.fold((None, 0), |(from, _), t| {
+            (from.or(Some(t.position)), t.position)
+        });
+        let from = from.unwrap_or(tokens[first].position);
+        Occurrence {
+            group,
+            first: from,
+            last: to.max(from),
+            span: tokens[first].span.start..tokens[last].span.end,
+            quiet: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(phrases: &Phrases, message: &str) -> Vec<(GroupId, String)> {
+        let canonical = text::canonical(message);
+        let mut found = Found::default();
+        phrases.find(&canonical, Markdown::Join, &mut found);
+        found
+            .occurrences
+            .iter()
+            .map(|o| (o.group, canonical[o.span.clone()].to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn phrases_match_in_order_with_filler_between_and_words_by_stem() {
+        let mut phrases = Phrases::new();
+        phrases.add(0, "pins and needles", false);
+        phrases.add(1, "can't feel", false);
+        phrases.add(2, "all the time", false);
+        phrases.finish();
+        assert_eq!(found(&phrases, "Pins & needles"), []);
+        assert_eq!(
+            found(&phrases, "pins and needles, I cant really feel it"),
+            [
+                (0, "pins and needles".into()),
+                (1, "cant really feel".into())
+            ]
+        );
+        assert_eq!(found(&phrases, "it clicks the odd time"), []);
+        assert_eq!(
+            found(&phrases, "all the time"),
+            [(2, "all the time".into())]
+        );
+        assert_eq!(found(&phrases, "feel can't"), []);
+    }
+}
