@@ -11,10 +11,11 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 
 use crate::config::{Checked, Config};
-use crate::engine::{Answer, Engine, MAX_QUESTION_CHARS};
+use crate::engine::{Answer, Because, Engine, MAX_QUESTION_CHARS};
 use crate::knowledge::{Knowledge, Problem};
+use crate::reading::OutOfScope;
 use crate::regression;
-use crate::search::{Opened, Search, MIN_COVERAGE};
+use crate::search::{Opened, Search};
 use crate::triage::Confidence;
 
 /// Answers back-care questions from moderated guides, and sends red-flag symptoms to care.
@@ -294,8 +295,9 @@ fn explain_json(answer: &Answer) -> serde_json::Value {
         "figurative": answer.triage.quieted,
         "terms": answer.terms,
         "unknown": answer.unknown,
-        "coverage": answer.coverage,
         "candidates": answer.candidates,
+        "example": answer.example,
+        "because": answer.because,
     })
 }
 
@@ -350,12 +352,10 @@ fn write_explain(out: &mut impl Write, answer: &Answer, engine: &Engine) -> io::
     let terms: Vec<String> = answer
         .terms
         .iter()
-        .map(|t| {
-            if t.typo {
-                format!("{} (typo of \"{}\")", t.stem, t.word)
-            } else {
-                t.stem.clone()
-            }
+        .map(|t| match (&t.everyday, t.typo) {
+            (Some(member), _) => format!("{} (for \"{member}\", words.toml)", t.stem),
+            (None, true) => format!("{} (typo of \"{}\")", t.stem, t.word),
+            (None, false) => t.stem.clone(),
         })
         .collect();
     writeln!(
@@ -370,13 +370,6 @@ fn write_explain(out: &mut impl Write, answer: &Answer, engine: &Engine) -> io::
     if !answer.unknown.is_empty() {
         writeln!(out, "words no guide uses: {}", answer.unknown.join(", "))?;
     }
-    writeln!(
-        out,
-        "topic words known to the guides: {:.0}% (at least {:.0}% needed)",
-        answer.coverage * 100.0,
-        MIN_COVERAGE * 100.0
-    )?;
-    let min = engine.min_score();
     for (rank, candidate) in answer.candidates.iter().enumerate() {
         writeln!(
             out,
@@ -386,14 +379,56 @@ fn write_explain(out: &mut impl Write, answer: &Answer, engine: &Engine) -> io::
             candidate.score
         )?;
     }
-    writeln!(
-        out,
-        "confidence threshold {min:.2}: {}",
-        match answer.score {
-            Some(_) => "answered with the first candidate",
-            None => "not answered (score or topic coverage too low), so no match",
+    let fields = engine.field_scores(answer);
+    if !fields.is_empty() {
+        let parts: Vec<String> = fields
+            .iter()
+            .map(|(name, score)| format!("{name} {score:.2}"))
+            .collect();
+        writeln!(out, "matched in: {}", parts.join(", "))?;
+    }
+    if let Some(example) = &answer.example {
+        writeln!(
+            out,
+            "closest example question (line {}): \"{}\", {:.0}% of its words",
+            example.line,
+            example.text,
+            example.share * 100.0
+        )?;
+    }
+    let decision = engine.decision;
+    let why = match &answer.because {
+        Because::Search { topic } => format!(
+            "about back care (\"{topic}\", words.toml [scope]); answered with the first candidate: score at least {:.2} or at least {:.0}% of an example question",
+            decision.min_score,
+            decision.min_example_share * 100.0
+        ),
+        Because::AboutTheBack { words } => format!(
+            "no candidate reached score {:.2} or {:.0}% of an example question, but the question is about the back (\"{words}\"), so the overview",
+            decision.min_score,
+            decision.min_example_share * 100.0
+        ),
+        Because::Condition { name, words } => format!(
+            "names a condition that needs a professional's go-ahead (\"{words}\" = {name}, words.toml), so the when-to-see-a-professional answer"
+        ),
+        Because::OutOfScope { why, words } => format!(
+            "out of scope: \"{words}\" is {} in words.toml, and nothing names the back",
+            match why {
+                OutOfScope::OtherPart => "another part of the body ([scope] other_parts)",
+                OutOfScope::OtherSense => "another sense of a guide word ([scope] other_senses)",
+            }
+        ),
+        Because::SmallTalk => {
+            "only greetings or thanks ([small_talk] in words.toml): a friendly line".to_owned()
         }
-    )
+        Because::NoConfidentMatch => format!(
+            "no candidate reached score {:.2} or {:.0}% of an example question, and nothing names the back: no match",
+            decision.min_score,
+            decision.min_example_share * 100.0
+        ),
+        Because::RedFlag => "red flags always win".to_owned(),
+    };
+    writeln!(out, "decision: {why}")
 }
 
 pub fn index(paths: &Paths) -> ExitCode {

@@ -5,15 +5,60 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::knowledge::{Guide, Kind, Knowledge, KnowledgeError, Section, Tier};
-use crate::reply::{NoMatch, Reply, SectionAnswer, SeekCare};
-use crate::search::{IndexError, Opened, QueryTerm, Search, MIN_COVERAGE};
+use crate::reading::{self, OutOfScope, Read, Reader};
+use crate::reply::{
+    covers_text, Greeting, NoMatch, OutOfScopeNote, OverviewAnswer, Reply, SectionAnswer, SeekCare,
+};
+use crate::search::{ExampleMatch, Hit, IndexError, Opened, QueryTerm, Search, Target};
 use crate::triage::{Confidence, FlagHit, Triage, Triaged};
+
+/// The id the overview answers under, in replies, JSON and regression questions.
+pub const OVERVIEW_ID: &str = "overview";
 
 /// Questions are searched on their first this-many characters; triage always reads all.
 pub const MAX_QUESTION_CHARS: usize = 4000;
 
 /// Candidates kept for `--explain`.
 const CANDIDATES: usize = 5;
+
+/// When a search result is an answer. Calibrated by cross-validation on the question sets in
+/// `tests/fixtures` (`cargo run --release --example calibrate`; see docs/search.md).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Decision {
+    /// The best candidate answers when its score reaches this...
+    pub min_score: f32,
+    /// ...or when the question has at least this share of one of its example questions.
+    pub min_example_share: f32,
+}
+
+impl Default for Decision {
+    fn default() -> Self {
+        Decision {
+            min_score: 1.0,
+            min_example_share: 0.4,
+        }
+    }
+}
+
+/// Why a question got the answer it got, beyond the search itself.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "because")]
+pub enum Because {
+    /// The best candidate was confident enough; `topic` is the member's back-care words.
+    Search { topic: String },
+    /// No candidate was, but the question is about the back: the overview.
+    AboutTheBack { words: String },
+    /// A condition that needs a professional's go-ahead.
+    Condition { name: String, words: String },
+    /// Clearly about something the guides do not cover.
+    OutOfScope { why: OutOfScope, words: String },
+    /// Only greetings or thanks.
+    SmallTalk,
+    /// Not about back care, or nothing confident and not about the back.
+    NoConfidentMatch,
+    /// Triage found a warning sign; nothing else was read.
+    RedFlag,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -50,9 +95,10 @@ pub struct Answer {
     pub terms: Vec<QueryTerm>,
     /// Topic words of the question that no guide uses.
     pub unknown: Vec<String>,
-    /// Share of the question's topic words the guides know (see [`crate::search::Results::coverage`]).
-    pub coverage: f32,
     pub candidates: Vec<Candidate>,
+    /// The example question of the best candidate closest to the question.
+    pub example: Option<ExampleMatch>,
+    pub because: Because,
 }
 
 impl Answer {
@@ -70,10 +116,14 @@ pub struct Engine {
     knowledge: Knowledge,
     triage: Triage,
     search: Search,
+    reader: Reader,
+    pub decision: Decision,
     /// (guide, section) positions in search order, so a hit is found without a scan.
     positions: Vec<(usize, usize)>,
     /// The no-match reply never changes within a load: composed once.
     no_match: NoMatch,
+    /// "the lower back": what the guides cover, for replies.
+    covers: String,
 }
 
 impl Engine {
@@ -99,18 +149,22 @@ impl Engine {
             .flat_map(|(g, guide)| (0..guide.sections.len()).map(move |s| (g, s)))
             .collect();
         let no_match = NoMatch::new(knowledge.sections().map(|(_, s)| s));
+        let reader = Reader::new(&knowledge);
+        let covers = covers_text(knowledge.guides.iter());
         Engine {
             knowledge,
             triage,
             search,
+            reader,
+            decision: Decision::default(),
             positions,
             no_match,
+            covers,
         }
     }
 
-    /// The score below which a search result is not an answer.
-    pub fn min_score(&self) -> f32 {
-        self.search.min_score
+    pub fn search(&self) -> &Search {
+        &self.search
     }
 
     pub fn knowledge(&self) -> &Knowledge {
@@ -146,9 +200,100 @@ impl Engine {
             score: None,
             terms: Vec::new(),
             unknown: Vec::new(),
-            coverage: 0.0,
             candidates: Vec::new(),
+            example: None,
+            because: Because::RedFlag,
         }
+    }
+
+    /// The id, title and kind of a search target.
+    fn target_ref(&self, target: Target) -> SectionRef {
+        match target {
+            Target::Section(position) => {
+                let (guide, section) = self.section_at(position);
+                SectionRef {
+                    id: section.id.clone(),
+                    title: section.title.clone(),
+                    kind: section.kind,
+                    guide: guide.title.clone(),
+                }
+            }
+            Target::Overview(g) => {
+                let guide = &self.knowledge.guides[g];
+                SectionRef {
+                    id: OVERVIEW_ID.to_owned(),
+                    title: format!("{}: an overview", guide.title),
+                    kind: Kind::Info,
+                    guide: guide.title.clone(),
+                }
+            }
+        }
+    }
+
+    /// The reply for a search target.
+    fn target_reply(&self, target: Target) -> Option<Reply> {
+        match target {
+            Target::Section(position) => {
+                let (guide, section) = self.section_at(position);
+                Some(Reply::Answer(SectionAnswer::new(guide, section)))
+            }
+            Target::Overview(g) => {
+                OverviewAnswer::new(&self.knowledge.guides[g]).map(Reply::Overview)
+            }
+        }
+    }
+
+    /// The first guide's overview, for a question about the back that matched nothing well.
+    fn any_overview(&self) -> Option<Target> {
+        let g = self
+            .knowledge
+            .guides
+            .iter()
+            .position(|g| g.overview.is_some())?;
+        Some(Target::Overview(g))
+    }
+
+    /// The first when-to-see-a-professional section.
+    fn seek_help(&self) -> Option<Target> {
+        let position = self
+            .knowledge
+            .sections()
+            .position(|(_, s)| s.kind == Kind::SeekHelp)?;
+        Some(Target::Section(position))
+    }
+
+    /// The answer for one section of the guides, by id, or the overview for
+    /// [`OVERVIEW_ID`]: what a button or menu entry opens.
+    pub fn open_answer(&self, id: &str) -> Option<(Reply, SectionRef)> {
+        let target = if id == OVERVIEW_ID {
+            self.any_overview()?
+        } else {
+            Target::Section(self.knowledge.sections().position(|(_, s)| s.id == id)?)
+        };
+        Some((self.target_reply(target)?, self.target_ref(target)))
+    }
+
+    /// How much each field of the index gave the answer, for `--explain`.
+    pub fn field_scores(&self, answer: &Answer) -> Vec<(&'static str, f32)> {
+        let Some(section) = &answer.section else {
+            return Vec::new();
+        };
+        let target = if section.id == OVERVIEW_ID {
+            self.any_overview()
+        } else {
+            self.knowledge
+                .sections()
+                .position(|(_, s)| s.id == section.id)
+                .map(Target::Section)
+        };
+        target
+            .map(|t| self.search.field_scores(&answer.terms, t))
+            .unwrap_or_default()
+    }
+
+    /// Reads a question for scope, conditions, small talk and everyday words.
+    pub fn read(&self, question: &str) -> Read {
+        self.reader.read(&crate::text::canonical(question))
     }
 
     /// Answers one question. Red flags are checked on the whole text before anything else.
@@ -161,36 +306,32 @@ impl Engine {
             Some((cut, _)) => &question[..cut],
             None => question,
         };
-        let results = self.search.search(searched, CANDIDATES);
+        let canonical = crate::text::canonical(searched);
+        let read = self.reader.read(&canonical);
+        let results = self.search.search(searched, &read.everyday, CANDIDATES);
         let candidates = results
             .hits
             .iter()
             .map(|h| Candidate {
-                id: self.section_at(h.section).1.id.clone(),
+                id: self.target_ref(h.target).id,
                 score: h.score,
             })
             .collect();
-        let coverage = results.coverage;
-        let best = results
-            .hits
-            .first()
-            .filter(|h| h.score >= self.search.min_score && coverage >= MIN_COVERAGE);
-        let (reply, section, score) = match best {
-            Some(hit) => {
-                let (guide, section) = self.section_at(hit.section);
-                let reference = SectionRef {
-                    id: section.id.clone(),
-                    title: section.title.clone(),
-                    kind: section.kind,
-                    guide: guide.title.clone(),
-                };
-                (
-                    Reply::Answer(SectionAnswer::new(guide, section)),
-                    Some(reference),
-                    Some(hit.score),
-                )
+        let best = results.hits.first().copied();
+        let example = best.and_then(|h| self.search.best_example(&results.terms, h.target));
+        let (target, because) = self.decide(&canonical, &read, best, example.as_ref());
+        let reply = target.and_then(|t| self.target_reply(t));
+        let (reply, section, score) = match (reply, target) {
+            (Some(mut reply), Some(t)) => {
+                if let (Reply::Answer(answer), Because::Condition { name, .. }) =
+                    (&mut reply, &because)
+                {
+                    answer.condition = Some(name.clone());
+                }
+                let score = best.filter(|h| h.target == t).map(|h| h.score);
+                (reply, Some(self.target_ref(t)), score)
             }
-            None => (Reply::NoMatch(self.no_match.clone()), None, None),
+            _ => (self.no_match_reply(&because), None, None),
         };
         Answer {
             triage,
@@ -199,8 +340,99 @@ impl Engine {
             score,
             terms: results.terms,
             unknown: results.unknown,
-            coverage,
             candidates,
+            example,
+            because,
         }
+    }
+
+    /// The answer, if any, and why. Conditions come first (never a technique for them), then
+    /// small talk, then scope, then the search.
+    fn decide(
+        &self,
+        canonical: &str,
+        read: &Read,
+        best: Option<Hit>,
+        example: Option<&ExampleMatch>,
+    ) -> (Option<Target>, Because) {
+        if let Some((i, words)) = &read.condition {
+            let name = self.knowledge.words.conditions[*i].name.clone();
+            let because = Because::Condition {
+                name,
+                words: words.clone(),
+            };
+            return (self.seek_help(), because);
+        }
+        if !read.small_talk.is_empty() {
+            let rest = reading::without(canonical, &read.small_talk);
+            let (terms, unknown) = self.search.query_terms(&rest, &[]);
+            if terms.is_empty() && unknown.is_empty() {
+                return (None, Because::SmallTalk);
+            }
+        }
+        if let Some((why, words)) = &read.out_of_scope {
+            let because = Because::OutOfScope {
+                why: *why,
+                words: words.clone(),
+            };
+            return (None, because);
+        }
+        if read.topic.is_none() {
+            return (None, Because::NoConfidentMatch);
+        }
+        let confident = best.filter(|hit| {
+            hit.score >= self.decision.min_score
+                || example.is_some_and(|e| e.share >= self.decision.min_example_share)
+        });
+        match (confident, &read.back) {
+            (Some(hit), _) => {
+                let topic = read.topic.clone().unwrap_or_default();
+                (Some(hit.target), Because::Search { topic })
+            }
+            (None, Some(words)) => match self.any_overview() {
+                Some(overview) => (
+                    Some(overview),
+                    Because::AboutTheBack {
+                        words: words.clone(),
+                    },
+                ),
+                None => (None, Because::NoConfidentMatch),
+            },
+            (None, None) => (None, Because::NoConfidentMatch),
+        }
+    }
+
+    fn no_match_reply(&self, because: &Because) -> Reply {
+        match because {
+            Because::SmallTalk => Reply::Greeting(Greeting {
+                covers: self.covers.clone(),
+                example: self.example_question(),
+            }),
+            Because::OutOfScope { why, words } => Reply::NoMatch(NoMatch {
+                out_of_scope: Some(OutOfScopeNote {
+                    why: *why,
+                    word: words.clone(),
+                    covers: self.covers.clone(),
+                }),
+                ..self.no_match.clone()
+            }),
+            _ => Reply::NoMatch(self.no_match.clone()),
+        }
+    }
+
+    /// One question worth trying: the first overview example, else a section's.
+    fn example_question(&self) -> String {
+        let guides = &self.knowledge.guides;
+        guides
+            .iter()
+            .filter_map(|g| g.overview.as_ref()?.examples.first())
+            .chain(
+                self.knowledge
+                    .sections()
+                    .flat_map(|(_, s)| s.examples.first()),
+            )
+            .next()
+            .map(|e| e.text.clone())
+            .unwrap_or_else(|| "how do I warm up before cracking my back?".to_owned())
     }
 }

@@ -15,6 +15,7 @@ pub mod live;
 pub mod logging;
 pub mod morph;
 pub mod phrases;
+pub mod reading;
 pub mod regression;
 pub mod reply;
 pub mod search;

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::engine::{Answer, Engine};
+use crate::engine::{Answer, Engine, OVERVIEW_ID};
 use crate::knowledge::{Problem, Tier};
 use crate::reply::Reply;
 
@@ -27,6 +27,8 @@ pub enum Outcome {
     Section(String),
     SeekCare(Tier),
     NoMatch,
+    /// A greeting or thanks, answered with a friendly line.
+    Greeting,
     /// Expected of ordinary messages: any answer or no match, but no seek-care reply.
     NotRedFlag,
 }
@@ -36,7 +38,9 @@ impl Outcome {
         match &answer.reply {
             Reply::SeekCare(care) => Outcome::SeekCare(care.tier),
             Reply::Answer(section) => Outcome::Section(section.id.clone()),
+            Reply::Overview(_) => Outcome::Section(OVERVIEW_ID.to_owned()),
             Reply::NoMatch(_) => Outcome::NoMatch,
+            Reply::Greeting(_) => Outcome::Greeting,
         }
     }
 
@@ -57,6 +61,7 @@ impl fmt::Display for Outcome {
             Outcome::Section(id) => write!(f, "section `{id}`"),
             Outcome::SeekCare(tier) => write!(f, "seek care ({tier})"),
             Outcome::NoMatch => f.write_str("no match"),
+            Outcome::Greeting => f.write_str("a greeting"),
             Outcome::NotRedFlag => f.write_str("no red flag"),
         }
     }
@@ -152,12 +157,13 @@ pub fn parse(text: &str) -> Result<Vec<Case>, Vec<Problem>> {
                 continue;
             }
             ("no_match", _) => Outcome::NoMatch,
+            ("greeting", _) => Outcome::Greeting,
             (id, _) if !id.is_empty() => Outcome::Section(id.to_owned()),
             _ => {
                 problems.push(Problem::new(
                     QUESTIONS_FILE,
                     line,
-                    "`expect` must be a section id, \"seek_care\" (with a tier) or \"no_match\"",
+                    "`expect` must be a section id, \"overview\", \"seek_care\" (with a tier), \"no_match\" or \"greeting\"",
                 ));
                 continue;
             }
@@ -249,11 +255,17 @@ pub fn unknown_sections(engine: &Engine, cases: &[Case]) -> Vec<Problem> {
     cases
         .iter()
         .filter_map(|case| match &case.expect {
-            Outcome::Section(id) if engine.knowledge().section(id).is_none() => Some(Problem::new(
-                QUESTIONS_FILE,
-                case.line,
-                format!("expects section `{id}`, which no guide has; fix the id or the question"),
-            )),
+            Outcome::Section(id)
+                if id != OVERVIEW_ID && engine.knowledge().section(id).is_none() =>
+            {
+                Some(Problem::new(
+                    QUESTIONS_FILE,
+                    case.line,
+                    format!(
+                        "expects section `{id}`, which no guide has; fix the id or the question"
+                    ),
+                ))
+            }
             _ => None,
         })
         .collect()

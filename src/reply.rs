@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use crate::knowledge::{Guide, Kind, RedFlags, Section, Tier};
+use crate::reading::OutOfScope;
 use crate::text::truncate_chars;
 use crate::triage::FlagHit;
 
@@ -50,12 +51,56 @@ pub struct SectionAnswer {
     pub points: Vec<String>,
     pub hold: Option<String>,
     pub safety: Option<String>,
+    /// A condition the member named that needs a professional's go-ahead before cracking
+    /// (`words.toml`), as the reply names it; set on the when-to-see-a-professional answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+}
+
+/// The broad answer: a guide's chosen sections, each in brief, for "how do I crack my lower
+/// back?". Front ends offer each part as a button or menu entry that opens it in full.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OverviewAnswer {
+    pub guide: String,
+    pub summary: String,
+    pub parts: Vec<OverviewPart>,
+}
+
+/// One section of an overview, in brief.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OverviewPart {
+    pub id: String,
+    pub title: String,
+    pub kind: Kind,
+    /// One line: the section's first sentence.
+    pub line: String,
+    /// A warm-up's steps, which are short and come first.
+    pub steps: Vec<String>,
+}
+
+/// A friendly line for greetings and thanks, with one question to try.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Greeting {
+    pub covers: String,
+    pub example: String,
 }
 
 /// What the bot can help with, when nothing matched.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NoMatch {
     pub topics: Vec<Topic>,
+    /// Set when the question is clearly about something the guides do not cover: what it
+    /// was about, in the member's word ("knee", "egg").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub out_of_scope: Option<OutOfScopeNote>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutOfScopeNote {
+    pub why: OutOfScope,
+    pub word: String,
+    /// What the guides cover ("the lower back").
+    pub covers: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -70,7 +115,9 @@ pub struct Topic {
 pub enum Reply {
     SeekCare(SeekCare),
     Answer(SectionAnswer),
+    Overview(OverviewAnswer),
     NoMatch(NoMatch),
+    Greeting(Greeting),
 }
 
 impl SeekCare {
@@ -134,7 +181,75 @@ impl SectionAnswer {
             safety: (section.kind != Kind::Precaution)
                 .then(|| guide.safety_line().map(str::to_owned))
                 .flatten(),
+            condition: None,
         }
+    }
+
+    /// The when-to-see-a-professional answer for a member who named `condition`.
+    pub fn for_condition(guide: &Guide, section: &Section, condition: &str) -> SectionAnswer {
+        SectionAnswer {
+            condition: Some(condition.to_owned()),
+            ..SectionAnswer::new(guide, section)
+        }
+    }
+}
+
+impl OverviewAnswer {
+    /// The guide's overview, or `None` when its front matter names none.
+    pub fn new(guide: &Guide) -> Option<OverviewAnswer> {
+        let overview = guide.overview.as_ref()?;
+        let parts = overview
+            .sections
+            .iter()
+            .filter_map(|id| guide.sections.iter().find(|s| s.id == *id))
+            .map(|s| OverviewPart {
+                id: s.id.clone(),
+                title: s.title.clone(),
+                kind: s.kind,
+                line: s
+                    .paragraphs
+                    .first()
+                    .or(s.points.first())
+                    .map(|p| first_sentence(p))
+                    .unwrap_or_default(),
+                steps: if s.kind == Kind::Warmup {
+                    s.steps.clone()
+                } else {
+                    Vec::new()
+                },
+            })
+            .collect();
+        Some(OverviewAnswer {
+            guide: guide.title.clone(),
+            summary: guide.summary.clone(),
+            parts,
+        })
+    }
+}
+
+/// The first sentence of a paragraph, or all of it when it has one.
+fn first_sentence(paragraph: &str) -> String {
+    let end = paragraph
+        .match_indices(". ")
+        .next()
+        .map_or(paragraph.len(), |(i, _)| i + 1);
+    truncate_chars(&paragraph[..end], 200)
+}
+
+/// What the guides cover, for a sentence: "the lower back" or "the lower back and the neck".
+pub fn covers_text<'a>(guides: impl Iterator<Item = &'a Guide>) -> String {
+    let mut all: Vec<&str> = Vec::new();
+    for guide in guides {
+        if let Some(first) = guide.covers.first() {
+            if !all.contains(&first.as_str()) {
+                all.push(first);
+            }
+        }
+    }
+    match all.as_slice() {
+        [] => "back care".to_owned(),
+        [one] => format!("the {one}"),
+        [rest @ .., last] => format!("the {} and the {last}", rest.join(", the ")),
     }
 }
 
@@ -156,6 +271,7 @@ impl NoMatch {
                     kind: s.kind,
                 })
                 .collect(),
+            out_of_scope: None,
         }
     }
 }
@@ -171,7 +287,9 @@ impl Reply {
                 s.advice
             ),
             Reply::Answer(a) => answer_text(a),
+            Reply::Overview(o) => overview_text(o),
             Reply::NoMatch(n) => no_match_text(n),
+            Reply::Greeting(g) => greeting_text(g),
         };
         truncate_chars(&text, MAX_REPLY_CHARS)
     }
@@ -180,13 +298,57 @@ impl Reply {
         match self {
             Reply::SeekCare(_) => "seek_care",
             Reply::Answer(_) => "answer",
+            Reply::Overview(_) => "overview",
             Reply::NoMatch(_) => "no_match",
+            Reply::Greeting(_) => "greeting",
         }
     }
 }
 
+/// The sentence a condition answer opens with.
+pub fn condition_line(condition: &str) -> String {
+    format!(
+        "You mentioned {condition}: please don't crack your own back until a doctor or physiotherapist who knows your situation says it's OK."
+    )
+}
+
+/// The line after an overview that says how to get a part in full.
+pub const OVERVIEW_MORE: &str = "Ask about any of these by name for the full steps.";
+
+fn overview_text(o: &OverviewAnswer) -> String {
+    let mut out = format!("{}: an overview\n", o.guide);
+    for part in &o.parts {
+        match part.kind {
+            Kind::Warmup => {
+                out.push_str(&format!("First, {}: ", part.title.to_lowercase()));
+                let steps: Vec<String> =
+                    part.steps.iter().map(|s| truncate_chars(s, 200)).collect();
+                out.push_str(&steps.join(" "));
+                out.push('\n');
+            }
+            Kind::Precaution | Kind::SeekHelp => out.push_str(&format!("⚠️ {}\n", part.line)),
+            _ => out.push_str(&format!("• {}: {}\n", part.title, part.line)),
+        }
+    }
+    let footer = format!("{OVERVIEW_MORE}\n{NOT_MEDICAL_ADVICE}");
+    // The footer is never the part that gets cut.
+    let room = MAX_REPLY_CHARS.saturating_sub(footer.chars().count() + 1);
+    format!("{}\n{footer}", truncate_chars(out.trim_end(), room))
+}
+
+fn greeting_text(g: &Greeting) -> String {
+    format!(
+        "Hi! I answer questions about looking after {}. Try asking: \"{}\"",
+        g.covers, g.example
+    )
+}
+
 fn answer_text(a: &SectionAnswer) -> String {
     let mut out = format!("{} ({})\n", a.title, a.kind);
+    if let Some(condition) = &a.condition {
+        out.push_str(&condition_line(condition));
+        out.push('\n');
+    }
     for paragraph in &a.paragraphs {
         out.push_str(&truncate_chars(paragraph, 500));
         out.push('\n');
@@ -214,6 +376,9 @@ fn answer_text(a: &SectionAnswer) -> String {
 }
 
 fn no_match_text(n: &NoMatch) -> String {
+    if let Some(note) = &n.out_of_scope {
+        return format!("{}\n{NOT_MEDICAL_ADVICE}", out_of_scope_text(note));
+    }
     let mut out =
         String::from("I couldn't find that in my guides. Here is what I can help with:\n");
     for topic in &n.topics {
@@ -224,6 +389,18 @@ fn no_match_text(n: &NoMatch) -> String {
     );
     out.push_str(NOT_MEDICAL_ADVICE);
     out
+}
+
+/// What the bot says to a question about something its guides do not cover.
+pub fn out_of_scope_text(note: &OutOfScopeNote) -> String {
+    let what = match note.why {
+        OutOfScope::OtherPart => format!("your {}", note.word),
+        OutOfScope::OtherSense => format!("\"{}\"", note.word),
+    };
+    format!(
+        "That sounds like it's about {what}, and I only know about {}. For anything about another part of your body, a doctor or physiotherapist is the right person to ask.",
+        note.covers
+    )
 }
 
 #[cfg(test)]
@@ -283,6 +460,7 @@ mod tests {
             points: vec![],
             hold: Some("5 s".into()),
             safety: Some("be gentle".into()),
+            condition: None,
         };
         let text = Reply::Answer(answer).text();
         assert!(text.chars().count() <= MAX_REPLY_CHARS);

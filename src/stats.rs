@@ -15,7 +15,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Answer;
+use crate::engine::{Answer, OVERVIEW_ID};
 use crate::reply::Reply;
 use crate::text::truncate_chars;
 
@@ -61,10 +61,19 @@ impl Stats {
                     .or_default()
                     .answered += 1;
             }
+            Reply::Overview(_) => {
+                self.answered += 1;
+                self.sections
+                    .entry(OVERVIEW_ID.to_owned())
+                    .or_default()
+                    .answered += 1;
+            }
             Reply::NoMatch(_) => {
                 self.unanswered += 1;
                 self.add_sample(question);
             }
+            // Small talk is neither answered nor unanswered.
+            Reply::Greeting(_) => {}
         }
     }
 

@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use backcare::knowledge::{Guide, Kind, Knowledge, Section};
-use backcare::reply::{Reply, SectionAnswer, MAX_REPLY_CHARS};
+use backcare::knowledge::{Guide, Kind, Knowledge, Overview, Section};
+use backcare::reply::{OverviewAnswer, Reply, SectionAnswer, MAX_REPLY_CHARS};
 use backcare::Engine;
 use proptest::prelude::*;
 
@@ -119,6 +119,7 @@ proptest! {
             paragraphs,
             steps,
             points: vec![],
+            examples: vec![],
             line: 1,
         };
         let guide = Guide {
@@ -127,9 +128,18 @@ proptest! {
             summary: String::new(),
             source: String::new(),
             tags: vec![],
+            covers: vec![],
+            overview: Some(Overview {
+                sections: vec!["x".into(); 3],
+                examples: vec![],
+            }),
             sections: vec![section.clone()],
         };
         let text = Reply::Answer(SectionAnswer::new(&guide, &section)).text();
+        prop_assert!(text.chars().count() <= MAX_REPLY_CHARS);
+        prop_assert!(text.ends_with(backcare::reply::NOT_MEDICAL_ADVICE));
+        let overview = OverviewAnswer::new(&guide).expect("the guide has an overview");
+        let text = Reply::Overview(overview).text();
         prop_assert!(text.chars().count() <= MAX_REPLY_CHARS);
         prop_assert!(text.ends_with(backcare::reply::NOT_MEDICAL_ADVICE));
     }

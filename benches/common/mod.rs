@@ -1,6 +1,6 @@
 //! What the benchmarks share: the question mix and generated guides.
 
-use backcare::knowledge::{Guide, Kind, Knowledge, RedFlags, Section};
+use backcare::knowledge::{ExampleQuestion, Guide, Kind, Knowledge, RedFlags, Section, Words};
 
 /// Questions in the proportions a server sees: mostly answers, some no-match, some red flags.
 pub const MIX: &[&str] = &[
@@ -56,6 +56,13 @@ pub fn generated(n: usize) -> Knowledge {
                         .map(|k| format!("Step {k}: {} your {}", w(k), w(k + 4)))
                         .collect(),
                     points: Vec::new(),
+                    // Ten example questions per section, as the shipped guide has.
+                    examples: (0..10)
+                        .map(|k| ExampleQuestion {
+                            text: format!("how do I {} my {} {}", w(k), w(k + 2), w(k + 5)),
+                            line: s + 1,
+                        })
+                        .collect(),
                     line: s + 1,
                 }
             })
@@ -66,12 +73,15 @@ pub fn generated(n: usize) -> Knowledge {
             summary: "generated".to_owned(),
             source: "benchmark".to_owned(),
             tags: Vec::new(),
+            covers: vec!["lower back".to_owned()],
+            overview: None,
             sections,
         });
     }
     Knowledge {
         guides,
         red_flags: RedFlags::floor(),
+        words: Words::default(),
         fingerprint: format!("generated-{n}"),
         files: Vec::new(),
         warnings: Vec::new(),

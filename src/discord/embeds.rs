@@ -6,7 +6,10 @@
 use serenity::all::{Colour, CreateAllowedMentions, CreateEmbed, CreateEmbedFooter};
 
 use crate::knowledge::{Kind, Knowledge, Tier};
-use crate::reply::{NoMatch, Reply, SectionAnswer, SeekCare, NOT_MEDICAL_ADVICE};
+use crate::reply::{
+    condition_line, out_of_scope_text, NoMatch, OverviewAnswer, Reply, SectionAnswer, SeekCare,
+    NOT_MEDICAL_ADVICE, OVERVIEW_MORE,
+};
 use crate::text::truncate_chars;
 
 /// Discord's embed and message limits, in characters.
@@ -99,7 +102,15 @@ pub fn reply_parts(reply: &Reply) -> EmbedParts {
     match reply {
         Reply::SeekCare(care) => seek_care(care),
         Reply::Answer(answer) => section_answer(answer),
+        Reply::Overview(overview) => overview_parts(overview),
         Reply::NoMatch(none) => no_match(none),
+        Reply::Greeting(_) => EmbedParts {
+            title: "Hi!".to_owned(),
+            description: reply.text(),
+            colour: INFO_COLOUR,
+            fields: Vec::new(),
+            footer: NOT_MEDICAL_ADVICE.to_owned(),
+        },
     }
     .fit()
 }
@@ -120,6 +131,9 @@ fn seek_care(care: &SeekCare) -> EmbedParts {
 
 fn section_answer(answer: &SectionAnswer) -> EmbedParts {
     let mut description = String::new();
+    if let Some(condition) = &answer.condition {
+        description.push_str(&format!("**{}**\n\n", condition_line(condition)));
+    }
     for paragraph in &answer.paragraphs {
         description.push_str(paragraph);
         description.push_str("\n\n");
@@ -146,7 +160,53 @@ fn section_answer(answer: &SectionAnswer) -> EmbedParts {
     }
 }
 
+/// The overview: warm-up steps, a line per technique and the key precaution, each part a
+/// field; the menu under it opens any part in full.
+fn overview_parts(overview: &OverviewAnswer) -> EmbedParts {
+    let fields = overview
+        .parts
+        .iter()
+        .map(|part| {
+            let value = if part.steps.is_empty() {
+                part.line.clone()
+            } else {
+                let steps: Vec<String> = part
+                    .steps
+                    .iter()
+                    .enumerate()
+                    .map(|(n, step)| format!("{}. {step}", n + 1))
+                    .collect();
+                steps.join("\n")
+            };
+            let name = match part.kind {
+                Kind::Precaution | Kind::SeekHelp => format!("⚠️ {}", part.title),
+                _ => part.title.clone(),
+            };
+            (name, value)
+        })
+        .collect();
+    EmbedParts {
+        title: format!("{}: an overview", overview.guide),
+        description: format!("{}\n\n{OVERVIEW_MORE}", overview.summary),
+        colour: ANSWER_COLOUR,
+        fields,
+        footer: format!(
+            "From the guide \"{}\". {NOT_MEDICAL_ADVICE}",
+            overview.guide
+        ),
+    }
+}
+
 fn no_match(none: &NoMatch) -> EmbedParts {
+    if let Some(note) = &none.out_of_scope {
+        return EmbedParts {
+            title: "Not something I cover".to_owned(),
+            description: out_of_scope_text(note),
+            colour: INFO_COLOUR,
+            fields: Vec::new(),
+            footer: NOT_MEDICAL_ADVICE.to_owned(),
+        };
+    }
     let mut description =
         String::from("I couldn't find that in my guides. Here is what I can help with:\n");
     for topic in &none.topics {

@@ -66,7 +66,7 @@ async fn on_message(ctx: &serenity::Context, data: &Data, bot_id: UserId, msg: &
     let reply = match addressed {
         Addressed::Asked => {
             match rate_limit::ask(&data.service, &data.limits, msg.author.id, &question, via) {
-                Asked::Reply(reply) => reply,
+                Asked::Reply(reply) => *reply,
                 Asked::Wait { retry_in, notify } => {
                     if notify {
                         send_notice(ctx, msg, retry_in).await;

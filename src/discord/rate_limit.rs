@@ -95,7 +95,7 @@ impl<C: Clock + Clone> QuestionLimits<C> {
 /// What the bot does with a question someone asked it.
 #[derive(Debug)]
 pub enum Asked {
-    Reply(Reply),
+    Reply(Box<Reply>),
     /// Over the limit: no answer now (see [`Verdict::Wait`]).
     Wait {
         retry_in: Duration,
@@ -113,10 +113,10 @@ pub fn ask(
     via: Via,
 ) -> Asked {
     if let Some(care) = service.check_red_flags(question, via) {
-        return Asked::Reply(care.reply);
+        return Asked::Reply(Box::new(care.reply));
     }
     match limits.check(member) {
-        Verdict::Answer => Asked::Reply(service.answer(question, via).reply),
+        Verdict::Answer => Asked::Reply(Box::new(service.answer(question, via).reply)),
         Verdict::Wait { retry_in, notify } => {
             metrics::counter!(metric::QUESTIONS_LIMITED).increment(1);
             // Once per member and period at info: a flood must not become a log flood.

@@ -2,7 +2,9 @@
 //!
 //! A section heading carries its stable id and kind as heading attributes:
 //! `## Knee-to-Chest Twist {#knee-to-chest .technique}`. Right under it, optional
-//! `Keywords: a, b` and `Hold: 5-10 seconds` paragraphs; numbered items are steps.
+//! `Keywords: a, b` and `Hold: 5-10 seconds` paragraphs; numbered items are steps. An
+//! `Examples:` line followed by a bulleted list gives the ways members ask for the section.
+//! The front matter may name what the guide covers and which sections make its overview.
 
 use std::fmt;
 
@@ -61,7 +63,26 @@ pub struct Guide {
     pub summary: String,
     pub source: String,
     pub tags: Vec<String>,
+    /// What the guide is about, in members' words ("lower back"): a question naming one of
+    /// these is in scope, and a no-match reply says so.
+    pub covers: Vec<String>,
+    /// The broad answer: which sections make it, and the questions that ask for it.
+    pub overview: Option<Overview>,
     pub sections: Vec<Section>,
+}
+
+/// A guide's overview: its chosen sections in order, and the broad questions it answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Overview {
+    pub sections: Vec<String>,
+    pub examples: Vec<ExampleQuestion>,
+}
+
+/// One way members ask for a section (or the overview), and the line it is written on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExampleQuestion {
+    pub text: String,
+    pub line: usize,
 }
 
 impl Guide {
@@ -88,6 +109,8 @@ pub struct Section {
     pub steps: Vec<String>,
     /// Bulleted list items.
     pub points: Vec<String>,
+    /// The ways members ask for this section, from its `Examples:` list.
+    pub examples: Vec<ExampleQuestion>,
     /// 1-based line of the heading.
     pub line: usize,
 }
@@ -113,6 +136,17 @@ struct FrontMatter {
     source: String,
     #[serde(default)]
     tags: Vec<String>,
+    #[serde(default)]
+    covers: Vec<String>,
+    overview: Option<OverviewTable>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OverviewTable {
+    sections: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    examples: Vec<toml::Spanned<String>>,
 }
 
 /// Text being gathered for the block the parser is inside.
@@ -126,13 +160,25 @@ enum Block {
     },
     Paragraph,
     Item {
-        ordered: bool,
+        list: List,
+        line: usize,
     },
+}
+
+/// What the items of a list are.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum List {
+    Steps,
+    Points,
+    /// The list right under an `Examples:` line.
+    Examples,
 }
 
 struct SectionBuilder {
     section: Section,
     kind_ok: bool,
+    /// The line of an `Examples:` label still waiting for its list.
+    examples_label: Option<usize>,
 }
 
 pub fn parse(file: &str, text: &str) -> Result<Guide, Vec<Problem>> {
@@ -144,7 +190,7 @@ pub fn parse(file: &str, text: &str) -> Result<Guide, Vec<Problem>> {
     let mut sections: Vec<SectionBuilder> = Vec::new();
     let mut block = Block::None;
     let mut buf = String::new();
-    let mut lists: Vec<bool> = Vec::new();
+    let mut lists: Vec<List> = Vec::new();
 
     for (event, range) in Parser::new_ext(text, options).into_offset_iter() {
         let line = line_of(text, range.start);
@@ -170,6 +216,7 @@ pub fn parse(file: &str, text: &str) -> Result<Guide, Vec<Problem>> {
                     ));
                 }
                 if level <= HeadingLevel::H2 {
+                    missing_examples(file, sections.last_mut(), &mut problems);
                     block = Block::Heading {
                         line,
                         id: id.map(|s| s.to_string()),
@@ -194,26 +241,48 @@ pub fn parse(file: &str, text: &str) -> Result<Guide, Vec<Problem>> {
                 block = Block::None;
             }
             Event::Start(Tag::Paragraph) if lists.is_empty() => {
+                missing_examples(file, sections.last_mut(), &mut problems);
                 block = Block::Paragraph;
                 buf.clear();
             }
-            Event::Start(Tag::List(start)) => lists.push(start.is_some()),
+            Event::Start(Tag::List(start)) => {
+                let waiting = sections.last_mut().and_then(|b| b.examples_label.take());
+                lists.push(match (waiting, start) {
+                    (Some(_), _) if lists.is_empty() => List::Examples,
+                    (_, Some(_)) => List::Steps,
+                    _ => List::Points,
+                });
+            }
             Event::End(TagEnd::List(_)) => {
                 lists.pop();
             }
             Event::Start(Tag::Item) => {
-                flush_item(&mut block, &mut buf, sections.last_mut());
+                flush_item(
+                    file,
+                    &mut block,
+                    &mut buf,
+                    sections.last_mut(),
+                    &mut problems,
+                );
                 block = Block::Item {
-                    ordered: lists.last().copied().unwrap_or(false),
+                    list: lists.last().copied().unwrap_or(List::Points),
+                    line,
                 };
             }
-            Event::End(TagEnd::Item) => flush_item(&mut block, &mut buf, sections.last_mut()),
+            Event::End(TagEnd::Item) => flush_item(
+                file,
+                &mut block,
+                &mut buf,
+                sections.last_mut(),
+                &mut problems,
+            ),
             Event::Text(t) | Event::Code(t) => buf.push_str(&t),
             Event::SoftBreak | Event::HardBreak => buf.push(' '),
             _ => {}
         }
     }
 
+    missing_examples(file, sections.last_mut(), &mut problems);
     if front.is_none() && !problems.iter().any(|p| p.line > 0 && p.line <= 3) {
         problems.push(Problem::new(
             file,
@@ -241,6 +310,12 @@ pub fn parse(file: &str, text: &str) -> Result<Guide, Vec<Problem>> {
             ));
         }
     }
+    let sections: Vec<Section> = sections.into_iter().map(|b| b.section).collect();
+    let overview = front
+        .as_mut()
+        .and_then(|f| f.overview.take())
+        .map(|table| overview(file, text, table, &sections, &mut problems));
+    check_examples(file, &sections, overview.as_ref(), &mut problems);
     match front {
         Some(front) if problems.is_empty() => Ok(Guide {
             file: file.to_owned(),
@@ -248,9 +323,109 @@ pub fn parse(file: &str, text: &str) -> Result<Guide, Vec<Problem>> {
             summary: front.summary,
             source: front.source,
             tags: front.tags,
-            sections: sections.into_iter().map(|b| b.section).collect(),
+            covers: front.covers,
+            overview,
+            sections,
         }),
         _ => Err(problems),
+    }
+}
+
+/// The front matter's `[overview]`, checked against the guide's sections. Lines are the
+/// file's (the front matter starts on line 1).
+fn overview(
+    file: &str,
+    text: &str,
+    table: OverviewTable,
+    sections: &[Section],
+    problems: &mut Vec<Problem>,
+) -> Overview {
+    // The front matter's text starts after the opening `+++` line.
+    let offset = text.find('\n').map_or(0, |n| n + 1);
+    let line = |span: std::ops::Range<usize>| line_of(text, offset + span.start);
+    if table.sections.is_empty() {
+        problems.push(Problem::new(
+            file,
+            1,
+            "`[overview]` needs `sections = [...]`: the ids of the sections a broad question gets, in order",
+        ));
+    }
+    for id in &table.sections {
+        if !sections.iter().any(|s| s.id == *id.get_ref()) {
+            let known: Vec<&str> = sections.iter().map(|s| s.id.as_str()).collect();
+            problems.push(Problem::new(
+                file,
+                line(id.span()),
+                format!(
+                    "`[overview]` names section `{}`, which this guide does not have; use one of {}",
+                    id.get_ref(),
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
+    Overview {
+        sections: table.sections.iter().map(|s| s.get_ref().clone()).collect(),
+        examples: table
+            .examples
+            .iter()
+            .map(|e| ExampleQuestion {
+                text: e.get_ref().trim().to_owned(),
+                line: line(e.span()),
+            })
+            .collect(),
+    }
+}
+
+/// Each example must say something, and must belong to one place only: the same question
+/// listed for two sections would make them fight.
+fn check_examples(
+    file: &str,
+    sections: &[Section],
+    overview: Option<&Overview>,
+    problems: &mut Vec<Problem>,
+) {
+    let mut seen: std::collections::HashMap<String, (&str, usize)> = Default::default();
+    let lists = sections
+        .iter()
+        .map(|s| (s.id.as_str(), &s.examples))
+        .chain(overview.map(|o| ("the overview", &o.examples)));
+    for (owner, examples) in lists {
+        for example in examples {
+            let words = crate::text::words(&example.text, crate::text::Markdown::Split);
+            if words.iter().all(|w| crate::text::is_filler(w)) {
+                problems.push(Problem::new(
+                    file,
+                    example.line,
+                    format!(
+                        "the example \"{}\" has no words to search for; write a whole question, as a member would ask it",
+                        example.text
+                    ),
+                ));
+                continue;
+            }
+            if let Some((other, line)) = seen.insert(words.join(" "), (owner, example.line)) {
+                problems.push(Problem::new(
+                    file,
+                    example.line,
+                    format!(
+                        "the example \"{}\" is also listed for {other} (line {line}); keep it under one section only",
+                        example.text
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// An `Examples:` label must be followed by its list; reports one that is not.
+fn missing_examples(file: &str, section: Option<&mut SectionBuilder>, problems: &mut Vec<Problem>) {
+    if let Some(line) = section.and_then(|b| b.examples_label.take()) {
+        problems.push(Problem::new(
+            file,
+            line,
+            "`Examples:` needs a bulleted list right under it, one question per `- ` line",
+        ));
     }
 }
 
@@ -352,9 +527,11 @@ fn start_section(
             paragraphs: Vec::new(),
             steps: Vec::new(),
             points: Vec::new(),
+            examples: Vec::new(),
             line,
         },
         kind_ok,
+        examples_label: None,
     }
 }
 
@@ -379,6 +556,16 @@ fn finish_paragraph(
                 .filter(|k| !k.is_empty())
                 .map(str::to_owned),
         );
+    } else if let Some(rest) = strip_label(text, "examples:") {
+        if rest.trim().is_empty() {
+            b.examples_label = Some(line);
+        } else {
+            problems.push(Problem::new(
+                file,
+                line,
+                "put each example question on its own `- ` line under `Examples:`",
+            ));
+        }
     } else if let Some(rest) = strip_label(text, "hold:") {
         if rest.trim().is_empty() {
             problems.push(Problem::new(
@@ -393,18 +580,31 @@ fn finish_paragraph(
     }
 }
 
-fn flush_item(block: &mut Block, buf: &mut String, section: Option<&mut SectionBuilder>) {
-    if let (Block::Item { ordered }, Some(b)) = (&*block, section) {
+fn flush_item(
+    file: &str,
+    block: &mut Block,
+    buf: &mut String,
+    section: Option<&mut SectionBuilder>,
+    problems: &mut Vec<Problem>,
+) {
+    if let (Block::Item { list, line }, Some(b)) = (&*block, section) {
         let item = buf.trim();
-        if !item.is_empty() {
-            let list = if *ordered {
-                &mut b.section.steps
-            } else {
-                &mut b.section.points
-            };
-            list.push(item.to_owned());
+        match list {
+            List::Examples if item.is_empty() => problems.push(Problem::new(
+                file,
+                *line,
+                "an empty example; write the question after `- ` or delete the line",
+            )),
+            List::Examples => b.section.examples.push(ExampleQuestion {
+                text: item.to_owned(),
+                line: *line,
+            }),
+            _ if item.is_empty() => {}
+            List::Steps => b.section.steps.push(item.to_owned()),
+            List::Points => b.section.points.push(item.to_owned()),
         }
     }
+    *block = Block::None;
     buf.clear();
 }
 

@@ -6,17 +6,19 @@
 mod guide;
 mod problem;
 mod red_flags;
+mod words;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-pub use guide::{parse as parse_guide, Guide, Kind, Section};
+pub use guide::{parse as parse_guide, ExampleQuestion, Guide, Kind, Overview, Section};
 pub use problem::{KnowledgeError, Problem};
 pub use red_flags::{
     Example, Figurative, Flag, Group, RedFlags, Rule, Tier, TierText, DEFAULT_WITHIN, MAX_WITHIN,
 };
+pub use words::{Condition, Everyday, Scope, Words, WORDS_FILE};
 
 /// The red-flag file's name inside the knowledge folder.
 pub const RED_FLAGS_FILE: &str = "red-flags.toml";
@@ -26,6 +28,8 @@ pub const RED_FLAGS_FILE: &str = "red-flags.toml";
 pub struct Knowledge {
     pub guides: Vec<Guide>,
     pub red_flags: RedFlags,
+    /// Everyday words, scope, conditions and small talk (`words.toml`; empty without it).
+    pub words: Words,
     /// A hash of every file the knowledge was built from; the index records it.
     pub fingerprint: String,
     /// Names and hashes of the files read, for `backcare index` and the manifest.
@@ -52,13 +56,14 @@ impl Knowledge {
         let mut guides = Vec::new();
         let mut files = Vec::new();
         let mut flags_text = None;
+        let mut words = Words::default();
         let mut hasher = Sha256::new();
         hasher.update(red_flags::FLOOR.as_bytes());
 
         for path in &paths {
             let name = file_name(path);
             let is_guide = path.extension().is_some_and(|e| e == "md") && !is_readme(&name);
-            if !is_guide && name != RED_FLAGS_FILE {
+            if !is_guide && name != RED_FLAGS_FILE && name != WORDS_FILE {
                 continue;
             }
             let bytes = match fs::read(path) {
@@ -87,6 +92,11 @@ impl Knowledge {
             if is_guide {
                 match guide::parse(&name, &text) {
                     Ok(guide) => guides.push(guide),
+                    Err(mut found) => problems.append(&mut found),
+                }
+            } else if name == WORDS_FILE {
+                match words::parse(&name, &text) {
+                    Ok(parsed) => words = parsed,
                     Err(mut found) => problems.append(&mut found),
                 }
             } else {
@@ -123,6 +133,7 @@ impl Knowledge {
         Ok(Knowledge {
             guides,
             red_flags,
+            words,
             fingerprint: hex(&hasher.finalize()),
             files,
             warnings,

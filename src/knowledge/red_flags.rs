@@ -617,7 +617,7 @@ fn strsim_close(a: &str, b: &str) -> bool {
 }
 
 /// Explains a TOML syntax error in a moderator's terms, with the likely fix.
-fn toml_message(err: &toml::de::Error, text: &str) -> String {
+pub(crate) fn toml_message(err: &toml::de::Error, text: &str) -> String {
     let message = err.message().trim().replace('\n', " ");
     let line_text = err
         .span()

@@ -17,20 +17,16 @@ use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, TantivyDocument, Ter
 
 use crate::knowledge::Knowledge;
 use crate::text::{self, Markdown};
-use crate::vocab::{Via, Vocabulary};
+use crate::vocab::{TermId, Via, Vocabulary};
 
 pub use store::{claim_report, Manifest, SCHEMA_VERSION};
 
-/// Below this score the best section is not a confident answer. Calibrated on the question
-/// sets in `tests/fixtures/search.toml` (see docs/performance.md).
-pub const DEFAULT_MIN_SCORE: f32 = 3.5;
-
 /// Words every back-care guide uses and other talk shares ("get my money back"): searched,
-/// but they neither show nor disprove that a question is on topic.
+/// but not a topic of their own.
 const NEUTRAL_WORDS: &[&str] = &["back", "backs", "lower"];
 
-/// Below this share of known topic words a question is off topic, whatever its score.
-pub const MIN_COVERAGE: f32 = 0.5;
+/// Weight of a term that stands in for a member's everyday word (`words.toml`).
+const EVERYDAY_WEIGHT: f32 = 0.8;
 
 /// Weight of a term reached through a typo correction rather than as typed.
 const TYPO_WEIGHT: f32 = 0.7;
@@ -160,12 +156,24 @@ pub struct QueryTerm {
     pub word: String,
     pub stem: String,
     pub typo: bool,
+    /// The member's everyday word this guide word stands in for (`words.toml`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub everyday: Option<String>,
 }
 
-/// One candidate section. `section` indexes [`Knowledge::sections`].
+/// What a search result answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// Indexes [`Knowledge::sections`].
+    Section(usize),
+    /// Indexes [`Knowledge::guides`]: that guide's overview.
+    Overview(usize),
+}
+
+/// One candidate answer.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Hit {
-    pub section: usize,
+    pub target: Target,
     pub score: f32,
 }
 
@@ -175,18 +183,32 @@ pub struct Results {
     /// Topic words of the question that no guide uses.
     pub unknown: Vec<String>,
     pub hits: Vec<Hit>,
-    /// The share of the question's topic words that the guides use, from 0 to 1. An
-    /// off-topic question is mostly words no guide uses ("how do I get my money back").
-    pub coverage: f32,
+}
+
+/// The example question closest to a question, for `--explain`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ExampleMatch {
+    pub text: String,
+    pub line: usize,
+    /// The share of the example's words that the question has, from 0 to 1.
+    pub share: f32,
+}
+
+/// An example question as the terms it searches for.
+struct Asked {
+    target: Target,
+    text: String,
+    line: usize,
+    terms: Vec<TermId>,
 }
 
 /// The searchable sections of one knowledge load.
 pub struct Search {
     reader: IndexReader,
-    fields: Vec<(Field, f32)>,
-    sections: HashMap<DocAddress, usize>,
+    fields: Vec<(&'static str, Field, f32)>,
+    targets: HashMap<DocAddress, Target>,
     vocab: Vocabulary,
-    pub min_score: f32,
+    examples: Vec<Asked>,
 }
 
 impl Search {
@@ -225,7 +247,7 @@ impl Search {
         let id_field = schema::field(&schema, "id")?;
         let fields = schema::FIELDS
             .iter()
-            .map(|&(name, boost)| Ok((schema::field(&schema, name)?, boost)))
+            .map(|&(name, boost)| Ok((name, schema::field(&schema, name)?, boost)))
             .collect::<Result<Vec<_>, IndexError>>()?;
         let reader = index
             .reader_builder()
@@ -233,56 +255,93 @@ impl Search {
             .try_into()?;
 
         // Map documents to sections once, so a question never touches the doc store.
-        let ids: HashMap<&str, usize> = knowledge
+        let mut ids: HashMap<String, Target> = knowledge
             .sections()
             .enumerate()
-            .map(|(i, (_, s))| (s.id.as_str(), i))
+            .map(|(i, (_, s))| (s.id.clone(), Target::Section(i)))
             .collect();
+        for (g, guide) in knowledge.guides.iter().enumerate() {
+            if guide.overview.is_some() {
+                ids.insert(schema::overview_id(&guide.file), Target::Overview(g));
+            }
+        }
         let searcher = reader.searcher();
-        let mut sections = HashMap::new();
+        let mut targets = HashMap::new();
         for (segment_ord, segment) in searcher.segment_readers().iter().enumerate() {
             for doc_id in segment.doc_ids_alive() {
                 let address = DocAddress::new(segment_ord as u32, doc_id);
                 let doc: TantivyDocument = searcher.doc(address)?;
                 let id = doc.get_first(id_field).and_then(|v| v.as_str());
-                if let Some(&section) = id.and_then(|id| ids.get(id)) {
-                    sections.insert(address, section);
+                if let Some(&target) = id.and_then(|id| ids.get(id)) {
+                    targets.insert(address, target);
                 }
             }
         }
-        if sections.len() != ids.len() {
+        if targets.len() != ids.len() {
             return Err(IndexError::Corrupt(PathBuf::from(
                 "(index does not match the knowledge)",
             )));
         }
 
         let mut vocab = Vocabulary::default();
-        for (_, section) in knowledge.sections() {
+        let add_words = |vocab: &mut Vocabulary, text: &str| -> Vec<TermId> {
+            let mut terms = Vec::new();
+            for word in text::words(text, Markdown::Split) {
+                if !text::is_filler(&word) && !QUESTION_WORDS.contains(&word.as_str()) {
+                    let term = vocab.add(&word);
+                    if !terms.contains(&term) {
+                        terms.push(term);
+                    }
+                }
+            }
+            terms
+        };
+        let mut examples = Vec::new();
+        for (i, (_, section)) in knowledge.sections().enumerate() {
             let text = format!(
                 "{} {} {}",
                 section.title,
                 section.keywords.join(" "),
                 section.body()
             );
-            for word in text::words(&text, Markdown::Split) {
-                if !text::is_filler(&word) {
-                    vocab.add(&word);
-                }
+            add_words(&mut vocab, &text);
+            for example in &section.examples {
+                examples.push(Asked {
+                    target: Target::Section(i),
+                    text: example.text.clone(),
+                    line: example.line,
+                    terms: add_words(&mut vocab, &example.text),
+                });
+            }
+        }
+        for (g, guide) in knowledge.guides.iter().enumerate() {
+            for example in guide.overview.iter().flat_map(|o| &o.examples) {
+                examples.push(Asked {
+                    target: Target::Overview(g),
+                    text: example.text.clone(),
+                    line: example.line,
+                    terms: add_words(&mut vocab, &example.text),
+                });
             }
         }
         vocab.finish();
         Ok(Search {
             reader,
             fields,
-            sections,
+            targets,
             vocab,
-            min_score: DEFAULT_MIN_SCORE,
+            examples,
         })
     }
 
     /// The question's searchable words, typo-corrected against the guides' vocabulary, and
-    /// the topic words the guides do not know.
-    pub fn query_terms(&self, question: &str) -> (Vec<QueryTerm>, Vec<String>) {
+    /// the topic words the guides do not know. `everyday` are guide words standing in for
+    /// the member's everyday words: (member's word, guide words).
+    pub fn query_terms(
+        &self,
+        question: &str,
+        everyday: &[(String, String)],
+    ) -> (Vec<QueryTerm>, Vec<String>) {
         let mut terms: Vec<QueryTerm> = Vec::new();
         let mut unknown: Vec<String> = Vec::new();
         let mut found = Vec::new();
@@ -305,27 +364,47 @@ impl Search {
                         word: word.to_owned(),
                         stem: stem.to_owned(),
                         typo: via != Via::Exact,
+                        everyday: None,
                     });
                 }
             }
         });
+        for (member, means) in everyday {
+            for word in text::words(means, Markdown::Split) {
+                found.clear();
+                self.vocab.lookup(&word, &mut found);
+                for &(term, _) in &found {
+                    let stem = self.vocab.stem(term);
+                    if !terms.iter().any(|t| t.stem == stem) {
+                        terms.push(QueryTerm {
+                            word: word.clone(),
+                            stem: stem.to_owned(),
+                            typo: false,
+                            everyday: Some(member.clone()),
+                        });
+                    }
+                }
+            }
+            unknown.retain(|u| !member.split(' ').any(|m| m == u));
+        }
         (terms, unknown)
     }
 
-    /// Searches for the question, best first. Never fails: a search error is logged and
-    /// reads as no match.
-    pub fn search(&self, question: &str, limit: usize) -> Results {
-        let (terms, unknown) = self.query_terms(question);
-        if terms.is_empty() {
-            return Results {
-                unknown,
-                ..Results::default()
-            };
+    fn weight(term: &QueryTerm) -> f32 {
+        if term.everyday.is_some() {
+            EVERYDAY_WEIGHT
+        } else if term.typo {
+            TYPO_WEIGHT
+        } else {
+            1.0
         }
+    }
+
+    fn query(&self, terms: &[QueryTerm], fields: &[(&'static str, Field, f32)]) -> BooleanQuery {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for term in &terms {
-            let weight = if term.typo { TYPO_WEIGHT } else { 1.0 };
-            for &(field, boost) in &self.fields {
+        for term in terms {
+            let weight = Search::weight(term);
+            for &(_, field, boost) in fields {
                 let query = TermQuery::new(
                     Term::from_field_text(field, &term.stem),
                     IndexRecordOption::WithFreqs,
@@ -336,7 +415,68 @@ impl Search {
                 ));
             }
         }
-        let query = BooleanQuery::new(clauses);
+        BooleanQuery::new(clauses)
+    }
+
+    /// How much each field gave `target` for these terms, for `--explain`.
+    pub fn field_scores(&self, terms: &[QueryTerm], target: Target) -> Vec<(&'static str, f32)> {
+        let Some((&address, _)) = self.targets.iter().find(|(_, t)| **t == target) else {
+            return Vec::new();
+        };
+        let searcher = self.reader.searcher();
+        self.fields
+            .iter()
+            .filter_map(|field| {
+                let query = self.query(terms, std::slice::from_ref(field));
+                let score = query.explain(&searcher, address).ok()?.value();
+                (score > 0.0).then_some((field.0, score))
+            })
+            .collect()
+    }
+
+    /// The example question of `target` that shares the largest part of its words with the
+    /// searched terms.
+    pub fn best_example(&self, terms: &[QueryTerm], target: Target) -> Option<ExampleMatch> {
+        let stems: HashSet<&str> = terms.iter().map(|t| t.stem.as_str()).collect();
+        self.examples
+            .iter()
+            .filter(|e| e.target == target && !e.terms.is_empty())
+            .map(|e| {
+                let shared = e
+                    .terms
+                    .iter()
+                    .filter(|&&t| stems.contains(self.vocab.stem(t)))
+                    .count();
+                (e, shared as f32 / e.terms.len() as f32)
+            })
+            .filter(|&(_, share)| share > 0.0)
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(e, share)| ExampleMatch {
+                text: e.text.clone(),
+                line: e.line,
+                share,
+            })
+    }
+
+    /// Searches for the question, best first. Never fails: a search error is logged and
+    /// reads as no match.
+    pub fn search(&self, question: &str, everyday: &[(String, String)], limit: usize) -> Results {
+        let (mut terms, unknown) = self.query_terms(question, everyday);
+        // "Lower back" is in nearly every question and says nothing about which section;
+        // searched only when there is nothing else.
+        if terms
+            .iter()
+            .any(|t| !NEUTRAL_WORDS.contains(&t.word.as_str()))
+        {
+            terms.retain(|t| !NEUTRAL_WORDS.contains(&t.word.as_str()));
+        }
+        if terms.is_empty() {
+            return Results {
+                unknown,
+                ..Results::default()
+            };
+        }
+        let query = self.query(&terms, &self.fields);
         let searcher = self.reader.searcher();
         let top = match searcher.search(&query, &TopDocs::with_limit(limit)) {
             Ok(top) => top,
@@ -348,32 +488,15 @@ impl Search {
         let hits: Vec<Hit> = top
             .into_iter()
             .filter_map(|(score, address)| {
-                self.sections
+                self.targets
                     .get(&address)
-                    .map(|&section| Hit { section, score })
+                    .map(|&target| Hit { target, score })
             })
             .collect();
-        let coverage = Search::coverage(&terms, &unknown);
         Results {
             terms,
             unknown,
             hits,
-            coverage,
-        }
-    }
-
-    /// See [`Results::coverage`]. Counted in words of the question, each once.
-    fn coverage(terms: &[QueryTerm], unknown: &[String]) -> f32 {
-        let known: HashSet<&str> = terms
-            .iter()
-            .map(|t| t.word.as_str())
-            .filter(|w| !NEUTRAL_WORDS.contains(w))
-            .collect();
-        let total = known.len() + unknown.len();
-        if total == 0 {
-            0.0
-        } else {
-            known.len() as f32 / total as f32
         }
     }
 }

@@ -13,7 +13,17 @@ use crate::text::{self, Markdown};
 pub const ANALYZER: &str = "en_stem";
 
 /// The searchable fields, with the weight each carries in a query.
-pub const FIELDS: [(&str, f32); 3] = [("title", 3.0), ("keywords", 2.5), ("body", 1.0)];
+pub const FIELDS: [(&str, f32); 4] = [
+    ("title", 3.0),
+    ("keywords", 2.5),
+    ("body", 1.0),
+    ("examples", 3.0),
+];
+
+/// The id of a guide's overview document: no section id can contain `:`.
+pub fn overview_id(guide_file: &str) -> String {
+    format!("overview:{guide_file}")
+}
 
 pub fn schema() -> Schema {
     let mut builder = Schema::builder();
@@ -41,12 +51,22 @@ fn plain(text: &str) -> String {
     text::words(text, Markdown::Split).join(" ")
 }
 
-/// Writes every section as one document and commits once.
+/// Writes every section as one document, and each guide's overview as one more (found
+/// through its example questions only), and commits once.
 pub fn write_sections(index: &Index, knowledge: &Knowledge) -> Result<(), IndexError> {
     let schema = index.schema();
     let id = field(&schema, "id")?;
-    let [title, keywords, body] = FIELDS.map(|(name, _)| field(&schema, name));
-    let (title, keywords, body) = (title?, keywords?, body?);
+    let [title, keywords, body, examples] = FIELDS.map(|(name, _)| field(&schema, name));
+    let (title, keywords, body, examples) = (title?, keywords?, body?, examples?);
+    let asked = |list: &[crate::knowledge::ExampleQuestion]| {
+        plain(
+            &list
+                .iter()
+                .map(|e| e.text.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+    };
     // One thread and the smallest arena Tantivy allows: the guides are small, and the
     // bot shares the machine.
     let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000)?;
@@ -56,7 +76,16 @@ pub fn write_sections(index: &Index, knowledge: &Knowledge) -> Result<(), IndexE
         doc.add_text(title, plain(&section.title));
         doc.add_text(keywords, plain(&section.keywords.join(", ")));
         doc.add_text(body, plain(&section.body()));
+        doc.add_text(examples, asked(&section.examples));
         writer.add_document(doc)?;
+    }
+    for guide in &knowledge.guides {
+        if let Some(overview) = &guide.overview {
+            let mut doc = TantivyDocument::default();
+            doc.add_text(id, overview_id(&guide.file));
+            doc.add_text(examples, asked(&overview.examples));
+            writer.add_document(doc)?;
+        }
     }
     writer.commit()?;
     writer.wait_merging_threads()?;

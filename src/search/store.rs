@@ -30,7 +30,7 @@ use super::{schema, IndexError, Opened};
 use crate::knowledge::Knowledge;
 
 /// Bump when the schema or the way sections are indexed changes, so old indexes rebuild.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 const CURRENT: &str = "CURRENT";
 const MANIFEST: &str = "manifest.json";

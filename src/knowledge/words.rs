@@ -1,0 +1,207 @@
+//! `words.toml`: the everyday words members use, what the guides cover, the conditions that
+//! need a professional's go-ahead, and small talk. Read by search and the answer decision,
+//! never by red-flag triage.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::problem::{Lines, Problem};
+use super::red_flags::toml_message;
+
+/// The file's name inside the knowledge folder.
+pub const WORDS_FILE: &str = "words.toml";
+
+/// Everything `words.toml` says, checked.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Words {
+    /// A member's word or phrase and the guide words it stands for ("couch" = "sitting").
+    pub everyday: Vec<Everyday>,
+    pub scope: Scope,
+    pub conditions: Vec<Condition>,
+    /// Greetings and thanks: a message of only these gets a friendly line.
+    pub small_talk: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Everyday {
+    pub phrase: String,
+    pub means: String,
+    pub line: usize,
+}
+
+/// What is in scope and what is clearly not.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// Words that put a question about the back (with the guides' `covers`).
+    pub back: Vec<String>,
+    /// The techniques' own words ("knee twist", "side lean"): in scope even next to another
+    /// part's name ("which hand goes on my thigh for the side lean?").
+    pub techniques: Vec<String>,
+    /// Back-care words ("crack", "stiff", "physio"): a question with none of these, no
+    /// technique and no back is not about back care, however well its words score.
+    pub topic: Vec<String>,
+    /// Uses of "back" that are not the body ("get my money back"): they do not count.
+    pub not_the_back: Vec<String>,
+    /// Other parts of the body: a question about one of these, and not the back, is out
+    /// of scope.
+    pub other_parts: Vec<String>,
+    /// Other senses of the guides' words (an egg, a joke, a phone screen).
+    pub other_senses: Vec<String>,
+}
+
+/// A condition where self-cracking needs a professional's go-ahead first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Condition {
+    /// How the reply names it ("osteoporosis", "a recent back operation").
+    pub name: String,
+    pub words: Vec<String>,
+    pub line: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    everyday: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    scope: ScopeTable,
+    #[serde(default)]
+    condition: Vec<ConditionTable>,
+    #[serde(default)]
+    small_talk: SmallTalkTable,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ScopeTable {
+    #[serde(default)]
+    back: Vec<String>,
+    #[serde(default)]
+    techniques: Vec<String>,
+    #[serde(default)]
+    topic: Vec<String>,
+    #[serde(default)]
+    not_the_back: Vec<String>,
+    #[serde(default)]
+    other_parts: Vec<String>,
+    #[serde(default)]
+    other_senses: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConditionTable {
+    name: Spanned<String>,
+    words: Vec<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SmallTalkTable {
+    #[serde(default)]
+    words: Vec<String>,
+}
+
+/// Parses `words.toml`. Every problem is collected, with its line.
+pub fn parse(name: &str, text: &str) -> Result<Words, Vec<Problem>> {
+    let file: File = toml::from_str(text).map_err(|err| {
+        let line = err
+            .span()
+            .map(|s| Lines::new(text).of(s.start))
+            .unwrap_or(0);
+        vec![Problem::new(name, line, toml_message(&err, text))]
+    })?;
+    let lines = Lines::new(text);
+    let mut problems = Vec::new();
+    let mut everyday = Vec::new();
+    for (phrase, means) in &file.everyday {
+        let line = lines.of(phrase.span().start);
+        let (phrase, means) = (phrase.get_ref().trim(), means.get_ref().trim());
+        if !has_content(phrase) {
+            problems.push(Problem::new(
+                name,
+                line,
+                format!("the everyday word \"{phrase}\" has no words that can be searched; write the member's word before `=`"),
+            ));
+        }
+        if !has_content(means) {
+            problems.push(Problem::new(
+                name,
+                line,
+                format!("\"{phrase}\" = \"{means}\": after `=` write the guide's words it stands for, e.g. sofa = \"sitting\""),
+            ));
+        }
+        everyday.push(Everyday {
+            phrase: phrase.to_owned(),
+            means: means.to_owned(),
+            line,
+        });
+    }
+    let mut conditions = Vec::new();
+    for condition in file.condition {
+        let line = lines.of(condition.name.span().start);
+        let name_text = condition.name.get_ref().trim().to_owned();
+        if name_text.is_empty() || condition.words.iter().all(|w| !has_content(w)) {
+            problems.push(Problem::new(
+                name,
+                line,
+                "a [[condition]] needs a `name` (how the reply says it) and `words` (how members write it)",
+            ));
+        }
+        conditions.push(Condition {
+            name: name_text,
+            words: condition.words,
+            line,
+        });
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Words {
+        everyday,
+        scope: Scope {
+            back: file.scope.back,
+            techniques: file.scope.techniques,
+            topic: file.scope.topic,
+            not_the_back: file.scope.not_the_back,
+            other_parts: file.scope.other_parts,
+            other_senses: file.scope.other_senses,
+        },
+        conditions,
+        small_talk: file.small_talk.words,
+    })
+}
+
+fn has_content(text: &str) -> bool {
+    crate::text::words(text, crate::text::Markdown::Split)
+        .iter()
+        .any(|w| !crate::text::is_filler(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_table() {
+        let text = "[everyday]\nsofa = \"sitting\"\n\"heat pack\" = \"warm up\"\n\n[scope]\nback = [\"spine\"]\nother_parts = [\"neck\"]\n\n[[condition]]\nname = \"osteoporosis\"\nwords = [\"osteoporosis\", \"brittle bones\"]\n\n[small_talk]\nwords = [\"hi\"]\n";
+        let words = parse("words.toml", text).unwrap();
+        assert_eq!(words.everyday.len(), 2);
+        assert_eq!(words.everyday[0].phrase, "heat pack");
+        assert_eq!(words.everyday[1].line, 2);
+        assert_eq!(words.scope.other_parts, ["neck"]);
+        assert_eq!(words.conditions[0].line, 10);
+        assert_eq!(words.small_talk, ["hi"]);
+    }
+
+    #[test]
+    fn bad_entries_name_their_line() {
+        let found = parse("w.toml", "[everyday]\nsofa = \"\"\n").unwrap_err();
+        assert_eq!(found[0].line, 2, "{found:?}");
+        assert!(found[0].message.contains("guide's words"), "{found:?}");
+        let found = parse("w.toml", "[scope]\nbak = [\"x\"]\n").unwrap_err();
+        assert!(found[0].to_string().starts_with("w.toml:2:"), "{found:?}");
+    }
+}

@@ -1,0 +1,233 @@
+//! What a question says beyond its search words, from `words.toml` and the guides' `covers`:
+//! whether it is about the back or clearly about something else, a condition that needs a
+//! professional's go-ahead, small talk, and the everyday words that stand for guide words.
+//!
+//! Never consulted by red-flag triage: it only shapes answers to questions triage let through.
+
+use std::ops::Range;
+
+use crate::knowledge::Knowledge;
+use crate::phrases::{Found, Phrases};
+use crate::text::Markdown;
+
+/// What a group of `words.toml` stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Meaning {
+    Back,
+    Technique,
+    Topic,
+    NotTheBack,
+    OtherPart,
+    OtherSense,
+    SmallTalk,
+    /// Indexes [`crate::knowledge::Words::conditions`].
+    Condition(usize),
+    /// Indexes [`crate::knowledge::Words::everyday`].
+    Everyday(usize),
+}
+
+/// Why a question is out of scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutOfScope {
+    /// It is about another part of the body.
+    OtherPart,
+    /// It uses a guide word in another sense (an egg, a joke, a phone screen).
+    OtherSense,
+}
+
+/// What one question says, found in one reading.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Read {
+    /// The member's words that put the question about the back.
+    pub back: Option<String>,
+    /// The member's words that make it about back care at all: the back, a technique or a
+    /// back-care word. A question without any is not answered.
+    pub topic: Option<String>,
+    /// Set when the question is clearly about something the guides do not cover and never
+    /// names the back: why, and the member's word.
+    pub out_of_scope: Option<(OutOfScope, String)>,
+    /// The first condition named (index into `Words::conditions`) and the member's words.
+    pub condition: Option<(usize, String)>,
+    /// Where the greetings and thanks are, in the canonical text.
+    pub small_talk: Vec<Range<usize>>,
+    /// Everyday words found: (member's words, the guide words they stand for).
+    pub everyday: Vec<(String, String)>,
+}
+
+/// The compiled word lists of one knowledge load.
+pub struct Reader {
+    phrases: Phrases,
+    meanings: Vec<Meaning>,
+    everyday: Vec<String>,
+}
+
+impl Reader {
+    pub fn new(knowledge: &Knowledge) -> Reader {
+        let words = &knowledge.words;
+        let mut phrases = Phrases::new();
+        let mut meanings = Vec::new();
+        let mut group = |phrases: &mut Phrases, meaning: Meaning, list: &[String]| {
+            let id = meanings.len();
+            meanings.push(meaning);
+            for phrase in list {
+                phrases.add(id, phrase, false);
+            }
+        };
+        let covers: Vec<String> = knowledge
+            .guides
+            .iter()
+            .flat_map(|g| g.covers.iter().cloned())
+            .chain(words.scope.back.iter().cloned())
+            .collect();
+        group(&mut phrases, Meaning::Back, &covers);
+        group(&mut phrases, Meaning::Technique, &words.scope.techniques);
+        group(&mut phrases, Meaning::Topic, &words.scope.topic);
+        group(&mut phrases, Meaning::NotTheBack, &words.scope.not_the_back);
+        group(&mut phrases, Meaning::OtherPart, &words.scope.other_parts);
+        group(&mut phrases, Meaning::OtherSense, &words.scope.other_senses);
+        group(&mut phrases, Meaning::SmallTalk, &words.small_talk);
+        for (i, condition) in words.conditions.iter().enumerate() {
+            group(&mut phrases, Meaning::Condition(i), &condition.words);
+        }
+        for (i, entry) in words.everyday.iter().enumerate() {
+            group(
+                &mut phrases,
+                Meaning::Everyday(i),
+                std::slice::from_ref(&entry.phrase),
+            );
+        }
+        phrases.finish();
+        Reader {
+            phrases,
+            meanings,
+            everyday: words.everyday.iter().map(|e| e.means.clone()).collect(),
+        }
+    }
+
+    /// Reads canonical text (see [`text::canonical`]).
+    pub fn read(&self, canonical: &str) -> Read {
+        let mut found = Found::default();
+        self.phrases.find(canonical, Markdown::Split, &mut found);
+        let all = &found.occurrences;
+        let spans = |meaning: Meaning| {
+            all.iter()
+                .filter(move |o| self.meanings[o.group] == meaning)
+                .map(|o| o.span.clone())
+        };
+        let overlaps = |span: &Range<usize>, others: &[Range<usize>]| {
+            others
+                .iter()
+                .any(|o| o.start < span.end && span.start < o.end)
+        };
+        // "Get my money back" and "play bridge" are not the back.
+        let not_back: Vec<Range<usize>> = spans(Meaning::NotTheBack)
+            .chain(spans(Meaning::OtherSense))
+            .collect();
+        let back: Vec<Range<usize>> = spans(Meaning::Back)
+            .filter(|s| !overlaps(s, &not_back))
+            .collect();
+        let technique: Vec<Range<usize>> = spans(Meaning::Technique)
+            .filter(|s| !overlaps(s, &not_back))
+            .collect();
+        let topic = back
+            .iter()
+            .chain(&technique)
+            .cloned()
+            .chain(spans(Meaning::Topic).filter(|s| !overlaps(s, &not_back)))
+            .next();
+        let mut read = Read {
+            back: back.first().map(|s| canonical[s.clone()].to_owned()),
+            topic: topic.map(|s| canonical[s].to_owned()),
+            small_talk: spans(Meaning::SmallTalk).collect(),
+            ..Read::default()
+        };
+        // A question naming the back or a technique is in scope whatever else it names, so
+        // "knee" in "the knee twist" is not the knee.
+        if back.is_empty() && technique.is_empty() {
+            read.out_of_scope = spans(Meaning::OtherPart)
+                .next()
+                .map(|s| (OutOfScope::OtherPart, canonical[s].to_owned()))
+                .or_else(|| {
+                    spans(Meaning::OtherSense)
+                        .next()
+                        .map(|s| (OutOfScope::OtherSense, canonical[s].to_owned()))
+                });
+        }
+        for occurrence in all {
+            let words = || canonical[occurrence.span.clone()].to_owned();
+            match self.meanings[occurrence.group] {
+                Meaning::Condition(i) if read.condition.is_none() => {
+                    read.condition = Some((i, words()));
+                }
+                Meaning::Everyday(i) => read.everyday.push((words(), self.everyday[i].clone())),
+                _ => {}
+            }
+        }
+        read
+    }
+}
+
+/// The text with the given spans blanked out, for searching what is left.
+pub fn without(canonical: &str, spans: &[Range<usize>]) -> String {
+    let mut out = canonical.to_owned();
+    for span in spans {
+        out.replace_range(span.clone(), &" ".repeat(span.len()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reader() -> Reader {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
+        Reader::new(&Knowledge::load(&dir).unwrap())
+    }
+
+    fn read(reader: &Reader, question: &str) -> Read {
+        reader.read(&crate::text::canonical(question))
+    }
+
+    #[test]
+    fn another_part_is_out_of_scope_unless_the_back_is_named() {
+        let reader = reader();
+        let knee = read(&reader, "my knee cracks when I squat");
+        assert_eq!(
+            knee.out_of_scope,
+            Some((OutOfScope::OtherPart, "knee".into()))
+        );
+        let both = read(&reader, "my lower back and hip are stiff");
+        assert_eq!(both.out_of_scope, None);
+        assert!(both.back.is_some());
+        let technique = read(&reader, "how long do I hold the knee to chest one");
+        assert_eq!(technique.out_of_scope, None);
+    }
+
+    #[test]
+    fn other_senses_and_money_back_are_not_the_back() {
+        let reader = reader();
+        let egg = read(&reader, "best way to crack an egg?");
+        assert_eq!(
+            egg.out_of_scope,
+            Some((OutOfScope::OtherSense, "egg".into()))
+        );
+        let money = read(&reader, "how do I get my money back");
+        assert_eq!(money.back, None);
+        let bridge = read(&reader, "anyone want to play bridge tonight");
+        assert_eq!(bridge.back, None);
+        assert!(bridge.out_of_scope.is_some());
+    }
+
+    #[test]
+    fn conditions_small_talk_and_everyday_words_are_found() {
+        let reader = reader();
+        let pregnant = read(&reader, "im pregnant, can i still crack my back?");
+        assert!(pregnant.condition.is_some());
+        let hi = read(&reader, "hi there, thanks!!");
+        assert_eq!(hi.small_talk.len(), 3);
+        let sofa = read(&reader, "stiff after a night on the sofa");
+        assert_eq!(sofa.everyday, [("sofa".to_owned(), "sitting".to_owned())]);
+    }
+}
