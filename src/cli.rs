@@ -418,6 +418,7 @@ fn write_explain(out: &mut impl Write, answer: &Answer, engine: &Engine) -> io::
                 OutOfScope::OtherSense => "another sense of a guide word ([scope] other_senses)",
             }
         ),
+        Because::Broad => "a broad question: each of its words is used by at least half the sections, so the overview".to_owned(),
         Because::SmallTalk => {
             "only greetings or thanks ([small_talk] in words.toml): a friendly line".to_owned()
         }

@@ -46,6 +46,8 @@ impl Default for Decision {
 pub enum Because {
     /// The best candidate was confident enough; `topic` is the member's back-care words.
     Search { topic: String },
+    /// Every word of the question is one most sections use: a broad question, the overview.
+    Broad,
     /// No candidate was, but the question is about the back: the overview.
     AboutTheBack { words: String },
     /// A condition that needs a professional's go-ahead.
@@ -319,7 +321,14 @@ impl Engine {
             .collect();
         let best = results.hits.first().copied();
         let example = best.and_then(|h| self.search.best_example(&results.terms, h.target));
-        let (target, because) = self.decide(&canonical, &read, best, example.as_ref());
+        let (target, because) = self.decide(
+            &canonical,
+            &read,
+            best,
+            example.as_ref(),
+            &results.terms,
+            &results.unknown,
+        );
         let reply = target.and_then(|t| self.target_reply(t));
         let (reply, section, score) = match (reply, target) {
             (Some(mut reply), Some(t)) => {
@@ -354,6 +363,8 @@ impl Engine {
         read: &Read,
         best: Option<Hit>,
         example: Option<&ExampleMatch>,
+        terms: &[QueryTerm],
+        unknown: &[String],
     ) -> (Option<Target>, Because) {
         if let Some((i, words)) = &read.condition {
             let name = self.knowledge.words.conditions[*i].name.clone();
@@ -384,6 +395,11 @@ impl Engine {
             hit.score >= self.decision.min_score
                 || example.is_some_and(|e| e.share >= self.decision.min_example_share)
         });
+        if self.search.is_broad(terms, unknown) {
+            if let Some(overview) = self.any_overview() {
+                return (Some(overview), Because::Broad);
+            }
+        }
         match (confident, &read.back) {
             (Some(hit), _) => {
                 let topic = read.topic.clone().unwrap_or_default();

@@ -61,6 +61,11 @@ impl Vocabulary {
         &self.terms[id]
     }
 
+    /// The term written as this stem.
+    pub fn term(&self, stem: &str) -> Option<TermId> {
+        self.stems.get(stem).copied()
+    }
+
     /// Adds a guide word, returning its term.
     pub fn add(&mut self, word: &str) -> TermId {
         if let Some(&id) = self.added.get(word) {

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use common::fake_discord::FakeDiscord;
 use common::fake_discord::{
-    embed_text, is_reply_to, OnResume, BOT_ID, CHANNEL_ID, DM_CHANNEL_ID, GUILD_ID,
+    button_ids, embed_text, is_reply_to, OnResume, BOT_ID, CHANNEL_ID, DM_CHANNEL_ID, GUILD_ID,
     WATCHED_CHANNEL_ID,
 };
 use common::process::KillOnDrop;
@@ -82,6 +82,67 @@ async fn slash_ask_answers_with_the_knee_to_chest_section() {
         "{text}"
     );
     assert_no_pings(&response.body["data"]);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_headline_question_gets_the_overview_and_its_menu_opens_each_technique() {
+    let bot = Bot::start().await;
+    let fake = &bot.fake;
+    let from = fake.mark();
+    let (id, interaction) = fake.slash_command(
+        "ask",
+        json!([{"name": "question", "type": 3, "value": "How do I safely crack my lower back?"}]),
+    );
+    fake.dispatch("INTERACTION_CREATE", interaction).await;
+    let response = fake.wait_interaction_response(from, id).await;
+    let text = embed_text(&response.body);
+    assert!(text.contains("an overview"), "{text}");
+    assert!(text.contains("Warm up first"), "{text}");
+    assert!(text.contains("Knee-to-chest twist"), "{text}");
+    assert!(!text.contains("Why your lower back"), "{text}");
+    assert_eq!(button_ids(&response.body), ["open-section"]);
+    let menu = &response.body["data"]["components"][0]["components"][0];
+    assert_eq!(menu["type"], json!(3), "a string select menu: {menu:#}");
+    let options: Vec<&str> = menu["options"]
+        .as_array()
+        .expect("menu options")
+        .iter()
+        .map(|o| o["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        options,
+        [
+            "warm-up",
+            "knee-to-chest",
+            "seated-side-bend",
+            "bridge-release",
+            "precautions"
+        ]
+    );
+
+    let (choice, mut interaction) = fake.component("open-section", &response);
+    interaction["data"] = json!({
+        "custom_id": "open-section",
+        "component_type": 3,
+        "values": ["seated-side-bend"],
+    });
+    fake.dispatch("INTERACTION_CREATE", interaction).await;
+    let opened = fake.wait_interaction_response(from, choice).await;
+    assert_eq!(opened.body["data"]["flags"], json!(64), "{:#}", opened.body);
+    let text = embed_text(&opened.body);
+    assert!(text.contains("Seated side bend"), "{text}");
+    assert!(
+        text.contains("Rest your right hand on your left thigh"),
+        "{text}"
+    );
+    assert_eq!(
+        button_ids(&opened.body),
+        [
+            "feedback:yes:seated-side-bend",
+            "feedback:no:seated-side-bend"
+        ]
+    );
     bot.stop().await;
 }
 

@@ -327,3 +327,48 @@ fn the_holdout_sets_meet_the_targets() {
     }
     assert!(failed.is_empty(), "{}", failed.join("\n"));
 }
+
+/// The issue's own examples of questions answered wrongly before example questions, scope,
+/// conditions and small talk.
+#[test]
+fn broad_questions_conditions_scope_and_small_talk_get_the_answer_that_fits() {
+    let engine = engine();
+    let outcome = |q: &str| {
+        let answer = engine.ask(q);
+        match &answer.reply {
+            Reply::Overview(_) => "overview".to_owned(),
+            Reply::Greeting(_) => "greeting".to_owned(),
+            Reply::NoMatch(n) if n.out_of_scope.is_some() => "out of scope".to_owned(),
+            Reply::NoMatch(_) => "no match".to_owned(),
+            Reply::Answer(a) => a.id.clone(),
+            Reply::SeekCare(_) => "seek care".to_owned(),
+        }
+    };
+    for (question, want) in [
+        ("How do I safely crack my lower back?", "overview"),
+        ("what stretches help my lower back?", "overview"),
+        ("is it safe to crack my back every day?", "precautions"),
+        ("i have osteoporosis can i crack my back", "seek-help"),
+        ("im pregnant, can i still crack my back?", "seek-help"),
+        ("hi", "greeting"),
+        ("thanks!!", "greeting"),
+        ("my knee cracks", "out of scope"),
+        ("how do i crack my knuckles", "out of scope"),
+        ("best way to crack an egg", "out of scope"),
+        ("wats the seated strech agian", "seated-side-bend"),
+    ] {
+        assert_eq!(outcome(question), want, "{question}");
+    }
+    let both = engine.ask("my lower back and hip are stiff").reply;
+    assert!(
+        matches!(both, Reply::Answer(_) | Reply::Overview(_)),
+        "{both:?}"
+    );
+    let pregnant = engine.ask("im pregnant, can i still crack my back?");
+    assert!(pregnant.reply.text().contains("You mentioned pregnancy"));
+    let knee = engine.ask("my knee cracks").reply.text();
+    assert!(
+        knee.contains("the lower back") && knee.contains("physiotherapist"),
+        "{knee}"
+    );
+}

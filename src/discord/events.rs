@@ -11,7 +11,7 @@ use serenity::{CreateMessage, FullEvent, Interaction, Message, UserId};
 use super::embeds::{self, no_mentions, MAX_CONTENT};
 use super::rate_limit::{self, Asked};
 use super::retry::send_with_retry;
-use super::{feedback, Data, Error};
+use super::{feedback, menu, Data, Error};
 use crate::reply::Reply;
 use crate::service::Via;
 use crate::text::truncate_chars;
@@ -29,7 +29,9 @@ pub async fn handle(
         }
         FullEvent::InteractionCreate {
             interaction: Interaction::Component(click),
-        } => feedback::on_click(ctx, framework.user_data, click).await,
+        } if !menu::on_choose(ctx, framework.user_data, click).await => {
+            feedback::on_click(ctx, framework.user_data, click).await;
+        }
         _ => {}
     }
     Ok(())

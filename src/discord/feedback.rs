@@ -20,10 +20,13 @@ const MAX_CUSTOM_ID: usize = 100;
 
 pub const THANKS: &str = "Thanks for the feedback!";
 
-/// The buttons for a reply: only answers from a guide section get them.
+/// The components under a reply: feedback buttons for an answer from a guide section, the
+/// menu of its parts for an overview, nothing for the rest.
 pub fn buttons(reply: &Reply) -> Vec<CreateActionRow> {
-    let Reply::Answer(answer) = reply else {
-        return Vec::new();
+    let answer = match reply {
+        Reply::Answer(answer) => answer,
+        Reply::Overview(overview) => return super::menu::for_overview(overview),
+        _ => return Vec::new(),
     };
     let (Some(yes), Some(no)) = (custom_id(&answer.id, true), custom_id(&answer.id, false)) else {
         tracing::warn!(section = %answer.id, "section id too long for feedback buttons");

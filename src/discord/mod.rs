@@ -9,6 +9,7 @@ pub mod embeds;
 pub mod events;
 pub mod feedback;
 pub mod in_flight;
+pub mod menu;
 pub mod moderation;
 pub mod rate_limit;
 pub mod retry;

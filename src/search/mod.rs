@@ -209,7 +209,15 @@ pub struct Search {
     targets: HashMap<DocAddress, Target>,
     vocab: Vocabulary,
     examples: Vec<Asked>,
+    /// For each term, how many sections use it in their own text (examples left out: they
+    /// are members' words, not what the section is about).
+    sections_using: Vec<u32>,
+    sections: u32,
 }
+
+/// A term that this share of sections or more use says nothing about which one is meant:
+/// a question of only such words ("how do I crack my lower back?") is a broad one.
+const BROAD_SHARE: f32 = 0.5;
 
 impl Search {
     /// Opens the index in `dir`, rebuilding it (atomically) when it is missing, corrupt or
@@ -297,6 +305,7 @@ impl Search {
             terms
         };
         let mut examples = Vec::new();
+        let mut sections_using: Vec<u32> = Vec::new();
         for (i, (_, section)) in knowledge.sections().enumerate() {
             let text = format!(
                 "{} {} {}",
@@ -304,14 +313,23 @@ impl Search {
                 section.keywords.join(" "),
                 section.body()
             );
-            add_words(&mut vocab, &text);
+            let mut used = add_words(&mut vocab, &text);
             for example in &section.examples {
+                let terms = add_words(&mut vocab, &example.text);
                 examples.push(Asked {
                     target: Target::Section(i),
                     text: example.text.clone(),
                     line: example.line,
-                    terms: add_words(&mut vocab, &example.text),
+                    terms,
                 });
+            }
+            used.sort_unstable();
+            used.dedup();
+            for term in used {
+                if sections_using.len() <= term {
+                    sections_using.resize(term + 1, 0);
+                }
+                sections_using[term] += 1;
             }
         }
         for (g, guide) in knowledge.guides.iter().enumerate() {
@@ -331,6 +349,8 @@ impl Search {
             targets,
             vocab,
             examples,
+            sections_using,
+            sections: knowledge.sections().count() as u32,
         })
     }
 
@@ -388,6 +408,28 @@ impl Search {
             unknown.retain(|u| !member.split(' ').any(|m| m == u));
         }
         (terms, unknown)
+    }
+
+    /// Whether the question is a broad one, which the overview answers better than any one
+    /// section: each of its own words is one most sections use or one the overview's example
+    /// questions use, and none is a word the guides do not know (which would be something
+    /// specific the member wants).
+    pub fn is_broad(&self, terms: &[QueryTerm], unknown: &[String]) -> bool {
+        let in_overview = |id: TermId| {
+            self.examples
+                .iter()
+                .any(|e| matches!(e.target, Target::Overview(_)) && e.terms.contains(&id))
+        };
+        let mut own = terms.iter().filter(|t| t.everyday.is_none()).peekable();
+        unknown.is_empty()
+            && own.peek().is_some()
+            && own.all(|t| {
+                let Some(id) = self.vocab.term(&t.stem) else {
+                    return false;
+                };
+                let used = self.sections_using.get(id).copied().unwrap_or(0);
+                used as f32 >= BROAD_SHARE * self.sections as f32 || in_overview(id)
+            })
     }
 
     fn weight(term: &QueryTerm) -> f32 {

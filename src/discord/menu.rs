@@ -1,0 +1,75 @@
+//! The menu under an overview answer: one entry per part (warm-up, each technique, the
+//! precautions), and opening the chosen one in full for the member who chose it.
+
+use poise::serenity_prelude as serenity;
+use serenity::{
+    ComponentInteraction, ComponentInteractionDataKind, CreateActionRow, CreateInteractionResponse,
+    CreateInteractionResponseMessage, CreateSelectMenu, CreateSelectMenuKind,
+    CreateSelectMenuOption,
+};
+
+use super::embeds::{no_mentions, reply_embed};
+use super::feedback;
+use super::retry::send_with_retry;
+use super::Data;
+use crate::reply::OverviewAnswer;
+use crate::text::truncate_chars;
+
+/// The custom id of the overview's menu.
+pub const CUSTOM_ID: &str = "open-section";
+/// Discord's limits: options in one select menu, and characters in a label or description.
+const MAX_OPTIONS: usize = 25;
+const MAX_LABEL: usize = 100;
+
+/// The menu for an overview: each part, by title, with its one line as the description.
+pub fn for_overview(overview: &OverviewAnswer) -> Vec<CreateActionRow> {
+    let options: Vec<CreateSelectMenuOption> = overview
+        .parts
+        .iter()
+        .take(MAX_OPTIONS)
+        .map(|part| {
+            CreateSelectMenuOption::new(truncate_chars(&part.title, MAX_LABEL), &part.id)
+                .description(truncate_chars(&part.line, MAX_LABEL))
+        })
+        .collect();
+    if options.is_empty() {
+        return Vec::new();
+    }
+    let menu = CreateSelectMenu::new(CUSTOM_ID, CreateSelectMenuKind::String { options })
+        .placeholder("Open one in full");
+    vec![CreateActionRow::SelectMenu(menu)]
+}
+
+/// Handles a choice in the overview's menu; returns false for any other component.
+pub async fn on_choose(ctx: &serenity::Context, data: &Data, click: &ComponentInteraction) -> bool {
+    if click.data.custom_id != CUSTOM_ID {
+        return false;
+    }
+    let chosen = match &click.data.kind {
+        ComponentInteractionDataKind::StringSelect { values } => values.first().cloned(),
+        _ => None,
+    };
+    let engine = data.service.engine();
+    let message = match chosen.as_deref().and_then(|id| engine.open_answer(id)) {
+        Some((reply, section)) => {
+            tracing::info!(section = %section.id, "overview part opened");
+            CreateInteractionResponseMessage::new()
+                .embed(reply_embed(&reply))
+                .components(feedback::buttons(&reply))
+        }
+        // A reload removed the section since the overview was sent.
+        None => CreateInteractionResponseMessage::new().content(
+            "That part of the guide is no longer there; ask me again for the current list.",
+        ),
+    };
+    let response =
+        CreateInteractionResponse::Message(message.ephemeral(true).allowed_mentions(no_mentions()));
+    let sent = send_with_retry("overview part", || {
+        click.create_response(ctx, response.clone())
+    })
+    .await;
+    if let Err(err) = sent {
+        tracing::error!(error = %err, "could not open an overview part");
+    }
+    true
+}
