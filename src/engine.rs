@@ -5,18 +5,33 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::knowledge::{Guide, Kind, Knowledge, KnowledgeError, Section, Tier};
-use crate::reading::{self, OutOfScope, Read, Reader};
+use crate::reading::{OutOfScope, Read, Reader};
 use crate::reply::{
     covers_text, Greeting, NoMatch, OutOfScopeNote, OverviewAnswer, Reply, SectionAnswer, SeekCare,
 };
 use crate::search::{ExampleMatch, Hit, IndexError, Opened, QueryTerm, Search, Target};
 use crate::triage::{Confidence, FlagHit, Triage, Triaged};
 
+/// Whether the message opens or ends with small talk ("thanks, that helped", "hiya, new
+/// here"): a greeting or thanks, rather than a question that happens to say "morning".
+fn opens_or_ends(canonical: &str, small_talk: &[std::ops::Range<usize>]) -> bool {
+    let content = |c: char| c.is_alphanumeric();
+    let first = canonical.find(content);
+    let last = canonical.rfind(content);
+    small_talk.iter().any(|span| {
+        first.is_some_and(|f| span.start <= f && f < span.end)
+            || last.is_some_and(|l| span.start <= l && l < span.end)
+    })
+}
+
 /// The id the overview answers under, in replies, JSON and regression questions.
 pub const OVERVIEW_ID: &str = "overview";
 
 /// Questions are searched on their first this-many characters; triage always reads all.
 pub const MAX_QUESTION_CHARS: usize = 4000;
+
+/// A section whose score is this many times the next one's answers even a broad question.
+const CLEAR_LEAD: f32 = 1.5;
 
 /// Candidates kept for `--explain`.
 const CANDIDATES: usize = 5;
@@ -34,8 +49,8 @@ pub struct Decision {
 impl Default for Decision {
     fn default() -> Self {
         Decision {
-            min_score: 1.0,
-            min_example_share: 0.4,
+            min_score: 4.0,
+            min_example_share: 0.6,
         }
     }
 }
@@ -324,7 +339,7 @@ impl Engine {
         let (target, because) = self.decide(
             &canonical,
             &read,
-            best,
+            &results.hits,
             example.as_ref(),
             &results.terms,
             &results.unknown,
@@ -361,7 +376,7 @@ impl Engine {
         &self,
         canonical: &str,
         read: &Read,
-        best: Option<Hit>,
+        hits: &[Hit],
         example: Option<&ExampleMatch>,
         terms: &[QueryTerm],
         unknown: &[String],
@@ -374,12 +389,8 @@ impl Engine {
             };
             return (self.seek_help(), because);
         }
-        if !read.small_talk.is_empty() {
-            let rest = reading::without(canonical, &read.small_talk);
-            let (terms, unknown) = self.search.query_terms(&rest, &[]);
-            if terms.is_empty() && unknown.is_empty() {
-                return (None, Because::SmallTalk);
-            }
+        if read.topic.is_none() && opens_or_ends(canonical, &read.small_talk) {
+            return (None, Because::SmallTalk);
         }
         if let Some((why, words)) = &read.out_of_scope {
             let because = Because::OutOfScope {
@@ -391,11 +402,22 @@ impl Engine {
         if read.topic.is_none() {
             return (None, Because::NoConfidentMatch);
         }
+        let best = hits.first().copied();
         let confident = best.filter(|hit| {
             hit.score >= self.decision.min_score
                 || example.is_some_and(|e| e.share >= self.decision.min_example_share)
         });
-        if self.search.is_broad(terms, unknown) {
+        // A section far ahead of the rest is what the question asks for, however broad its
+        // words ("is it safe to crack my back every day?").
+        let mut sections = hits
+            .iter()
+            .filter(|h| matches!(h.target, Target::Section(_)));
+        let clear_winner = match (sections.next(), sections.next()) {
+            (Some(first), Some(second)) => first.score >= CLEAR_LEAD * second.score,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        if (!clear_winner || read.broad_ask) && self.search.is_broad(terms, unknown) {
             if let Some(overview) = self.any_overview() {
                 return (Some(overview), Because::Broad);
             }

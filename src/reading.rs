@@ -20,6 +20,7 @@ enum Meaning {
     OtherPart,
     OtherSense,
     SmallTalk,
+    BroadAsk,
     /// Indexes [`crate::knowledge::Words::conditions`].
     Condition(usize),
     /// Indexes [`crate::knowledge::Words::everyday`].
@@ -49,6 +50,8 @@ pub struct Read {
     pub out_of_scope: Option<(OutOfScope, String)>,
     /// The first condition named (index into `Words::conditions`) and the member's words.
     pub condition: Option<(usize, String)>,
+    /// The question asks for a method in general ("how do I ...").
+    pub broad_ask: bool,
     /// Where the greetings and thanks are, in the canonical text.
     pub small_talk: Vec<Range<usize>>,
     /// Everyday words found: (member's words, the guide words they stand for).
@@ -87,6 +90,7 @@ impl Reader {
         group(&mut phrases, Meaning::OtherPart, &words.scope.other_parts);
         group(&mut phrases, Meaning::OtherSense, &words.scope.other_senses);
         group(&mut phrases, Meaning::SmallTalk, &words.small_talk);
+        group(&mut phrases, Meaning::BroadAsk, &words.broad_asks);
         for (i, condition) in words.conditions.iter().enumerate() {
             group(&mut phrases, Meaning::Condition(i), &condition.words);
         }
@@ -140,6 +144,7 @@ impl Reader {
             back: back.first().map(|s| canonical[s.clone()].to_owned()),
             topic: topic.map(|s| canonical[s].to_owned()),
             small_talk: spans(Meaning::SmallTalk).collect(),
+            broad_ask: spans(Meaning::BroadAsk).next().is_some(),
             ..Read::default()
         };
         // A question naming the back or a technique is in scope whatever else it names, so
@@ -226,7 +231,7 @@ mod tests {
         let pregnant = read(&reader, "im pregnant, can i still crack my back?");
         assert!(pregnant.condition.is_some());
         let hi = read(&reader, "hi there, thanks!!");
-        assert_eq!(hi.small_talk.len(), 3);
+        assert_eq!(hi.small_talk.len(), 2);
         let sofa = read(&reader, "stiff after a night on the sofa");
         assert_eq!(sofa.everyday, [("sofa".to_owned(), "sitting".to_owned())]);
     }

@@ -372,3 +372,51 @@ fn broad_questions_conditions_scope_and_small_talk_get_the_answer_that_fits() {
         "{knee}"
     );
 }
+
+#[derive(Deserialize)]
+struct AnswersSet {
+    question: Vec<KindQuestion>,
+}
+
+#[derive(Deserialize)]
+struct KindQuestion {
+    text: String,
+    expect: String,
+    kind: String,
+}
+
+/// The answers sets (`tests/fixtures/answers-*.toml`) keep what they reached once tuned on:
+/// every condition to the professional, every greeting a friendly line, off-topic and other
+/// body parts no match at least 29 in 30, and on-topic right first no lower than measured.
+#[test]
+fn the_answers_sets_keep_their_rates() {
+    let engine = engine();
+    for (name, set) in sets::<AnswersSet>(&fixtures(), "answers") {
+        let mut right = std::collections::BTreeMap::<&str, (usize, usize)>::new();
+        for q in &set.question {
+            let answer = engine.ask(&q.text);
+            let got = match &answer.reply {
+                Reply::Greeting(_) => "greeting".to_owned(),
+                Reply::NoMatch(_) => "no_match".to_owned(),
+                _ => answer
+                    .section
+                    .as_ref()
+                    .map_or("", |s| s.id.as_str())
+                    .to_owned(),
+            };
+            let entry = right.entry(q.kind.as_str()).or_default();
+            entry.0 += usize::from(got == q.expect);
+            entry.1 += 1;
+        }
+        println!("{name}: {right:?}");
+        let rate = |kind: &str| {
+            right
+                .get(kind)
+                .map_or(1.0, |(ok, n)| *ok as f32 / *n as f32)
+        };
+        assert_eq!(rate("condition"), 1.0, "{name}: conditions");
+        assert_eq!(rate("greeting"), 1.0, "{name}: greetings");
+        assert!(rate("off_topic") >= 29.0 / 30.0, "{name}: off-topic");
+        assert!(rate("on_topic") >= 0.75, "{name}: on-topic right first");
+    }
+}

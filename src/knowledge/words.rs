@@ -22,6 +22,9 @@ pub struct Words {
     pub conditions: Vec<Condition>,
     /// Greetings and thanks: a message of only these gets a friendly line.
     pub small_talk: Vec<String>,
+    /// How members ask for a method in general ("how do I", "teach me"): with only broad
+    /// words besides, the overview answers even when one section scores well.
+    pub broad_asks: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +74,15 @@ struct File {
     condition: Vec<ConditionTable>,
     #[serde(default)]
     small_talk: SmallTalkTable,
+    #[serde(default)]
+    broad: BroadTable,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct BroadTable {
+    #[serde(default)]
+    asks: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -171,6 +183,7 @@ pub fn parse(name: &str, text: &str) -> Result<Words, Vec<Problem>> {
         },
         conditions,
         small_talk: file.small_talk.words,
+        broad_asks: file.broad.asks,
     })
 }
 
