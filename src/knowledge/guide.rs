@@ -701,6 +701,70 @@ mod tests {
     }
 
     #[test]
+    fn examples_overview_and_covers_are_read_with_their_lines() {
+        let text = GOOD
+            .replace(
+                "tags = [\"a\"]\n",
+                "tags = [\"a\"]\ncovers = [\"lower back\"]\n[overview]\nsections = [\"knee\", \"careful\"]\nexamples = [\"how do i crack it\"]\n",
+            )
+            .replace(
+                "Hold: 5-10 seconds\n",
+                "Hold: 5-10 seconds\n\nExamples:\n- how long do i hold it\n- which knee first\n",
+            );
+        let guide = parse("g.md", &text).unwrap();
+        assert_eq!(guide.covers, ["lower back"]);
+        let overview = guide.overview.unwrap();
+        assert_eq!(overview.sections, ["knee", "careful"]);
+        assert_eq!(overview.examples[0].text, "how do i crack it");
+        assert_eq!(overview.examples[0].line, 9);
+        let examples = &guide.sections[0].examples;
+        assert_eq!(examples.len(), 2);
+        assert_eq!(
+            (examples[1].text.as_str(), examples[1].line),
+            ("which knee first", 22)
+        );
+        assert!(
+            guide.sections[0].points.is_empty(),
+            "examples are not points"
+        );
+    }
+
+    #[test]
+    fn bad_example_blocks_and_overview_ids_name_their_lines() {
+        let text = GOOD.replace(
+            "Hold: 5-10 seconds\n",
+            "Hold: 5-10 seconds\n\nExamples:\n\nLie down first.\n",
+        );
+        let found = problems(&text);
+        assert!(
+            found[0].starts_with("g.md:16: `Examples:` needs a bulleted list"),
+            "{found:?}"
+        );
+        let inline = problems(&GOOD.replace(
+            "Hold: 5-10 seconds\n",
+            "Hold: 5-10 seconds\n\nExamples: a, b\n",
+        ));
+        assert!(
+            inline[0].starts_with("g.md:16: put each example"),
+            "{inline:?}"
+        );
+        let twice = problems(&GOOD.replace(
+            "Hold: 5-10 seconds\n",
+            "Hold: 5-10 seconds\n\nExamples:\n- how do I hold it\n- How do I hold it?\n",
+        ));
+        assert!(twice[0].starts_with("g.md:18: the example"), "{twice:?}");
+        assert!(twice[0].contains("also listed"), "{twice:?}");
+        let unknown = problems(&GOOD.replace(
+            "tags = [\"a\"]\n",
+            "tags = [\"a\"]\n[overview]\nsections = [\"kne\"]\n",
+        ));
+        assert!(
+            unknown[0].starts_with("g.md:7: `[overview]` names section `kne`"),
+            "{unknown:?}"
+        );
+    }
+
+    #[test]
     fn missing_front_matter_is_reported() {
         let found = problems(&GOOD[GOOD.find("Intro").unwrap()..]);
         assert!(found[0].contains("missing front matter"), "{found:?}");
