@@ -308,11 +308,6 @@ impl Engine {
             .unwrap_or_default()
     }
 
-    /// Reads a question for scope, conditions, small talk and everyday words.
-    pub fn read(&self, question: &str) -> Read {
-        self.reader.read(&crate::text::canonical(question))
-    }
-
     /// Answers one question. Red flags are checked on the whole text before anything else.
     pub fn ask(&self, question: &str) -> Answer {
         let triage = self.triage.check(question);

@@ -173,15 +173,6 @@ impl Reader {
     }
 }
 
-/// The text with the given spans blanked out, for searching what is left.
-pub fn without(canonical: &str, spans: &[Range<usize>]) -> String {
-    let mut out = canonical.to_owned();
-    for span in spans {
-        out.replace_range(span.clone(), &" ".repeat(span.len()));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
