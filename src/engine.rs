@@ -180,10 +180,6 @@ impl Engine {
         }
     }
 
-    pub fn search(&self) -> &Search {
-        &self.search
-    }
-
     pub fn knowledge(&self) -> &Knowledge {
         &self.knowledge
     }
@@ -220,6 +216,14 @@ impl Engine {
             candidates: Vec::new(),
             example: None,
             because: Because::RedFlag,
+        }
+    }
+
+    /// The id a search target answers under.
+    fn target_id(&self, target: Target) -> &str {
+        match target {
+            Target::Section(position) => &self.section_at(position).1.id,
+            Target::Overview(_) => OVERVIEW_ID,
         }
     }
 
@@ -320,12 +324,13 @@ impl Engine {
         };
         let canonical = crate::text::canonical(searched);
         let read = self.reader.read(&canonical);
-        let results = self.search.search(searched, &read.everyday, CANDIDATES);
+        // Read once: the reader and the search share the canonical text.
+        let results = self.search.search(&canonical, &read.everyday, CANDIDATES);
         let candidates = results
             .hits
             .iter()
             .map(|h| Candidate {
-                id: self.target_ref(h.target).id,
+                id: self.target_id(h.target).to_owned(),
                 score: h.score,
             })
             .collect();

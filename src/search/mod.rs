@@ -355,17 +355,18 @@ impl Search {
     }
 
     /// The question's searchable words, typo-corrected against the guides' vocabulary, and
-    /// the topic words the guides do not know. `everyday` are guide words standing in for
-    /// the member's everyday words: (member's word, guide words).
+    /// the topic words the guides do not know. The question is canonical text (see
+    /// [`text::canonical`]); `everyday` are guide words standing in for the member's everyday
+    /// words: (member's word, guide words).
     pub fn query_terms(
         &self,
-        question: &str,
+        canonical: &str,
         everyday: &[(String, String)],
     ) -> (Vec<QueryTerm>, Vec<String>) {
         let mut terms: Vec<QueryTerm> = Vec::new();
         let mut unknown: Vec<String> = Vec::new();
         let mut found = Vec::new();
-        text::for_each_word(&text::canonical(question), Markdown::Split, |word| {
+        text::for_each_word(canonical, Markdown::Split, |word| {
             if text::is_filler(word) || QUESTION_WORDS.contains(&word) {
                 return;
             }
@@ -500,10 +501,10 @@ impl Search {
             })
     }
 
-    /// Searches for the question, best first. Never fails: a search error is logged and
-    /// reads as no match.
-    pub fn search(&self, question: &str, everyday: &[(String, String)], limit: usize) -> Results {
-        let (mut terms, unknown) = self.query_terms(question, everyday);
+    /// Searches for the question (canonical text), best first. Never fails: a search error is
+    /// logged and reads as no match.
+    pub fn search(&self, canonical: &str, everyday: &[(String, String)], limit: usize) -> Results {
+        let (mut terms, unknown) = self.query_terms(canonical, everyday);
         // "Lower back" is in nearly every question and says nothing about which section;
         // searched only when there is nothing else.
         if terms
