@@ -158,11 +158,15 @@ pub struct Flag {
 }
 
 /// A figurative use: a word of the `quiets` group does not count where one of the `near`
-/// words stands within `within` words of it ("mind-numbing", "fever pitch").
+/// words, or a word of one of the `near_groups`, stands within `within` words of it
+/// ("mind-numbing", "fever pitch", a child who fell).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Figurative {
     pub quiets: String,
     pub near: Vec<String>,
+    /// Groups whose words count as `near` words too, so one list (children, devices) serves
+    /// every entry that needs it.
+    pub near_groups: Vec<String>,
     pub within: usize,
     /// Shipped with the bot (part of the floor), rather than added by a moderator: only
     /// shipped entries may quiet an emergency concept or a word a two-group rule needs.
@@ -282,7 +286,10 @@ struct RawFlag {
 #[serde(deny_unknown_fields)]
 struct RawFigurative {
     quiets: Spanned<String>,
+    #[serde(default)]
     near: Vec<Spanned<String>>,
+    #[serde(default)]
+    near_groups: Vec<Spanned<String>>,
     within: Option<Spanned<usize>>,
 }
 
@@ -496,8 +503,24 @@ fn parse_file(name: &str, text: &str, base: &RedFlags) -> Result<Parsed, Vec<Pro
                 format!("figurative `quiets`: {}", unknown_group(&quiets, &known)),
             ));
         }
-        if raw.near.is_empty() {
-            problems.push(Problem::new(name, line, "a figurative entry needs `near`: the words that make the use figurative, e.g. near = [\"mind\"]"));
+        if raw.near.is_empty() && raw.near_groups.is_empty() {
+            problems.push(Problem::new(name, line, "a figurative entry needs `near` or `near_groups`: the words that make the use figurative, e.g. near = [\"mind\"] or near_groups = [\"child\"]"));
+        }
+        let mut near_groups = Vec::new();
+        for group in &raw.near_groups {
+            let group_name = group.get_ref().trim();
+            if known.contains_key(group_name) {
+                near_groups.push(group_name.to_owned());
+            } else {
+                problems.push(Problem::new(
+                    name,
+                    at(group.span().start),
+                    format!(
+                        "figurative `near_groups`: {}",
+                        unknown_group(group_name, &known)
+                    ),
+                ));
+            }
         }
         let mut near = Vec::new();
         for word in &raw.near {
@@ -525,6 +548,7 @@ fn parse_file(name: &str, text: &str, base: &RedFlags) -> Result<Parsed, Vec<Pro
         figurative.push(Figurative {
             quiets,
             near,
+            near_groups,
             within,
             built_in: name == FLOOR_NAME,
         });
@@ -646,7 +670,7 @@ pub(crate) fn toml_message(err: &toml::de::Error, text: &str) -> String {
     } else if message.contains("duplicate key") {
         "; the same name is written twice in one table; merge the two"
     } else if message.contains("unknown field") {
-        "; allowed here: id, tier, noticed, rules (flags); quiets, near, within (figurative)"
+        "; allowed here: id, tier, noticed, rules (flags); quiets, near, near_groups, within (figurative)"
     } else {
         ""
     };
@@ -668,6 +692,7 @@ fn lint(name: &str, red_flags: &RedFlags, lines: &Lines) -> Vec<Problem> {
         .iter()
         .flat_map(|f| f.rules.iter().flat_map(|r| r.groups.iter()))
         .chain(red_flags.figurative.iter().map(|f| &f.quiets))
+        .chain(red_flags.figurative.iter().flat_map(|f| &f.near_groups))
         .map(String::as_str)
         .collect();
     for group in &red_flags.groups {
@@ -827,7 +852,10 @@ fn merge(mut floor: RedFlags, file: RedFlags) -> RedFlags {
 }
 
 fn same_figurative(a: &Figurative, b: &Figurative) -> bool {
-    a.quiets == b.quiets && a.near == b.near && a.within == b.within
+    a.quiets == b.quiets
+        && a.near == b.near
+        && a.near_groups == b.near_groups
+        && a.within == b.within
 }
 
 /// A figurative entry a moderator added may quiet only words that count on their own for
@@ -1058,5 +1086,29 @@ mod tests {
         assert!(p[0].starts_with("r.toml:3: "), "{p:?}");
         assert!(p[0].contains("would quiet"), "{p:?}");
         let _ = flag;
+    }
+
+    #[test]
+    fn a_figurative_entry_may_name_groups_whose_words_count_as_near() {
+        let p = problems("\n[[figurative]]\nquiets = \"fever\"\nnear_groups = [\"chlid\"]\n");
+        assert!(p[0].starts_with("r.toml:4: "), "{p:?}");
+        assert!(p[0].contains("did you mean `child`"), "{p:?}");
+        let p = problems("\n[[figurative]]\nquiets = \"fever\"\n");
+        assert!(p[0].contains("needs `near` or `near_groups`"), "{p:?}");
+
+        // The shipped `child` and `things` groups quiet a fall, only where they stand.
+        let triage = crate::triage::Triage::new(&RedFlags::floor());
+        for benign in [
+            "my 6 year old fell off the monkey bars, totally fine",
+            "my phone took a tumble down the stairs",
+        ] {
+            assert!(!triage.check(benign).is_red_flag(), "{benign}");
+        }
+        for injury in [
+            "i fell off the ladder onto my back",
+            "took a tumble down the stairs, my phone is fine but my back is not",
+        ] {
+            assert!(triage.check(injury).is_red_flag(), "{injury}");
+        }
     }
 }

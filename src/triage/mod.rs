@@ -153,9 +153,16 @@ impl Triage {
             let Some(&quiets) = by_name.get(entry.quiets.as_str()) else {
                 continue;
             };
+            // The entry's own words and those of the groups it names, as one group.
+            let mut words = entry.near.clone();
+            for name in &entry.near_groups {
+                if let Some(group) = red_flags.groups.iter().find(|g| &g.name == name) {
+                    words.extend(group.words.iter().cloned());
+                }
+            }
             let near = add_group(
                 &format!("near {}", entry.quiets),
-                &entry.near,
+                &words,
                 false,
                 &mut phrases,
             );
