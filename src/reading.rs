@@ -74,7 +74,12 @@ impl Reader {
             let id = meanings.len();
             meanings.push(meaning);
             for phrase in list {
-                phrases.add(id, phrase, false);
+                // Idioms are read side by side: "back seat", not "my back from my seat".
+                if meaning == Meaning::NotTheBack {
+                    phrases.add_adjacent(id, phrase);
+                } else {
+                    phrases.add(id, phrase, false);
+                }
             }
         };
         let covers: Vec<String> = knowledge
@@ -128,8 +133,15 @@ impl Reader {
         let not_back: Vec<Range<usize>> = spans(Meaning::NotTheBack)
             .chain(spans(Meaning::OtherSense))
             .collect();
+        // Only a back wholly inside an idiom is cancelled: "put my back out" keeps "my back"
+        // although "back out" is an idiom.
+        let inside = |span: &Range<usize>, others: &[Range<usize>]| {
+            others
+                .iter()
+                .any(|o| o.start <= span.start && span.end <= o.end)
+        };
         let back: Vec<Range<usize>> = spans(Meaning::Back)
-            .filter(|s| !overlaps(s, &not_back))
+            .filter(|s| !inside(s, &not_back))
             .collect();
         let technique: Vec<Range<usize>> = spans(Meaning::Technique)
             .filter(|s| !overlaps(s, &not_back))

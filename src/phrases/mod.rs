@@ -20,6 +20,9 @@ pub type GroupId = usize;
 struct Entry {
     group: GroupId,
     terms: Vec<TermId>,
+    /// Its words side by side, with no other word between ("back seat" is not "back from my
+    /// seat").
+    adjacent: bool,
 }
 
 /// The phrases of every group, compiled. Built once per knowledge load.
@@ -72,9 +75,23 @@ impl Phrases {
     /// Adds a word or phrase to `group`. `as_written` matches it exactly, without stemming
     /// ("legs" is then not "leg").
     pub fn add(&mut self, group: GroupId, phrase: &str, as_written: bool) {
+        self.add_entry(group, phrase, as_written, false);
+    }
+
+    /// Adds a phrase whose words must stand side by side, with not even a filler word
+    /// between them that the phrase does not name: for idioms ("back seat", "get back to").
+    pub fn add_adjacent(&mut self, group: GroupId, phrase: &str) {
+        self.add_entry(group, phrase, false, true);
+    }
+
+    fn add_entry(&mut self, group: GroupId, phrase: &str, as_written: bool, adjacent: bool) {
         let terms = self.lexicon.add_phrase(phrase, as_written);
         if !terms.is_empty() {
-            self.entries.push(Entry { group, terms });
+            self.entries.push(Entry {
+                group,
+                terms,
+                adjacent,
+            });
         }
     }
 
@@ -122,7 +139,7 @@ impl Phrases {
             for &term in &terms[token.terms.start as usize..token.terms.end as usize] {
                 for &entry in &self.starting[term] {
                     let entry = &self.entries[entry];
-                    if let Some(last) = match_entry(tokens, terms, index, entry) {
+                    if let Some(last) = match_entry(canonical, tokens, terms, index, entry) {
                         occurrences.push(Occurrence::new(entry.group, tokens, index, last));
                     }
                 }
@@ -135,7 +152,13 @@ impl Phrases {
 /// Matches the entry's words from token `first` on. The message's filler words that the
 /// entry does not name may stand between its words; nothing else may. Returns the last token
 /// matched. Tokens are only the words that stand for a term, so gaps show in positions.
-fn match_entry(tokens: &[Token], terms: &[TermId], first: usize, entry: &Entry) -> Option<usize> {
+fn match_entry(
+    canonical: &str,
+    tokens: &[Token],
+    terms: &[TermId],
+    first: usize,
+    entry: &Entry,
+) -> Option<usize> {
     let has = |token: &Token, want: TermId| {
         terms[token.terms.start as usize..token.terms.end as usize].contains(&want)
     };
@@ -143,6 +166,7 @@ fn match_entry(tokens: &[Token], terms: &[TermId], first: usize, entry: &Entry) 
     for &want in &entry.terms[1..] {
         // The position the next content word must have.
         let previous = &tokens[at];
+        let previous_end = previous.span.end;
         let expect = previous.position + u32::from(!previous.filler);
         loop {
             at += 1;
@@ -151,6 +175,10 @@ fn match_entry(tokens: &[Token], terms: &[TermId], first: usize, entry: &Entry) 
                 return None;
             }
             if has(token, want) {
+                let between = &canonical[previous_end..token.span.start];
+                if entry.adjacent && between.chars().any(char::is_alphanumeric) {
+                    return None;
+                }
                 break;
             }
             if !token.filler {
@@ -214,5 +242,23 @@ mod tests {
             [(2, "all the time".into())]
         );
         assert_eq!(found(&phrases, "feel can't"), []);
+    }
+
+    #[test]
+    fn adjacent_phrases_take_no_word_between() {
+        let mut phrases = Phrases::new();
+        phrases.add_adjacent(0, "back seat");
+        phrases.add_adjacent(1, "get back to");
+        phrases.finish();
+        assert_eq!(
+            found(&phrases, "in the back seat"),
+            [(0, "back seat".into())]
+        );
+        assert_eq!(found(&phrases, "for my back from my seat"), []);
+        assert_eq!(
+            found(&phrases, "ill get back to you"),
+            [(1, "get back to".into())]
+        );
+        assert_eq!(found(&phrases, "get my back to"), []);
     }
 }
