@@ -417,6 +417,9 @@ impl Engine {
             (Some(_), None) => true,
             _ => false,
         };
+        // Words the guides never use do not make a "how do I ..." ask specific: "teach me how
+        // to pop my back" asks for the whole topic.
+        let unknown = if read.broad_ask { &[][..] } else { unknown };
         if (!clear_winner || read.broad_ask) && self.search.is_broad(terms, unknown) {
             if let Some(overview) = self.any_overview() {
                 return (Some(overview), Because::Broad);
