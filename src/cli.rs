@@ -446,12 +446,26 @@ pub fn index(paths: &Paths) -> ExitCode {
         knowledge.guides.len(),
         paths.index.display()
     );
+    // Columns as wide as their longest entry (a kind's `Display` ignores width, hence the
+    // strings).
+    let id_width = knowledge
+        .sections()
+        .map(|(_, s)| s.id.len())
+        .max()
+        .unwrap_or(0);
+    let kind_width = knowledge
+        .sections()
+        .map(|(_, s)| s.kind.to_string().len())
+        .max()
+        .unwrap_or(0);
     for guide in &knowledge.guides {
         println!("  {} ({})", guide.title, guide.file);
         for section in &guide.sections {
             println!(
-                "    {:<24} {:<11} {}",
-                section.id, section.kind, section.title
+                "    {:<id_width$}  {:<kind_width$}  {}",
+                section.id,
+                section.kind.to_string(),
+                section.title
             );
         }
     }

@@ -191,10 +191,16 @@ impl Config {
 
         let token = match set("DISCORD_TOKEN") {
             None => {
-                problems.push(
-                    "DISCORD_TOKEN is not set; put the bot token from the Discord developer portal in .env (see docs/discord.md)"
-                        .to_owned(),
-                );
+                // Inside a container there is no .env to edit: the settings come from
+                // `docker run --env-file`.
+                let where_to = if std::path::Path::new("/.dockerenv").exists() {
+                    "in the file given to `docker run --env-file` (see docs/deploy.md)"
+                } else {
+                    "in .env (see docs/discord.md)"
+                };
+                problems.push(format!(
+                    "DISCORD_TOKEN is not set; put the bot token from the Discord developer portal {where_to}"
+                ));
                 None
             }
             Some(value) if !looks_like_token(value.trim()) => {

@@ -152,7 +152,8 @@ fn section_answer(answer: &SectionAnswer) -> EmbedParts {
         fields.push(("Safety".to_owned(), safety.clone()));
     }
     EmbedParts {
-        title: format!("{} ({})", answer.title, answer.kind),
+        // A person's answer: the section's title, no kind label ("(info)").
+        title: answer.title.clone(),
         description: description.trim_end().to_owned(),
         colour: ANSWER_COLOUR,
         fields,
@@ -210,7 +211,7 @@ fn no_match(none: &NoMatch) -> EmbedParts {
     let mut description =
         String::from("I couldn't find that in my guides. Here is what I can help with:\n");
     for topic in &none.topics {
-        description.push_str(&format!("• {} ({})\n", topic.title, topic.kind));
+        description.push_str(&format!("• {}\n", topic.title));
     }
     description.push_str("\nTry `/techniques`, or ask about one of these.");
     EmbedParts {
@@ -231,13 +232,8 @@ pub fn techniques(knowledge: &Knowledge) -> EmbedParts {
             .iter()
             .filter(|s| matches!(s.kind, Kind::Technique | Kind::Warmup))
             .map(|s| match s.paragraphs.first() {
-                Some(first) => format!(
-                    "**{}** ({}): {}",
-                    s.title,
-                    s.kind,
-                    truncate_chars(first, 120)
-                ),
-                None => format!("**{}** ({})", s.title, s.kind),
+                Some(first) => format!("**{}**: {}", s.title, truncate_chars(first, 120)),
+                None => format!("**{}**", s.title),
             })
             .collect();
         if !lines.is_empty() {
