@@ -287,6 +287,14 @@ pub const IRREGULAR: &[(&str, &str)] = &[
     ("sunk", "sink"),
     ("hung", "hang"),
     ("children", "child"),
+    // Scots spellings of the negatives ("canny feel the seat").
+    ("cannae", "cant"),
+    ("canny", "cant"),
+    ("couldnae", "couldnt"),
+    ("didnae", "didnt"),
+    ("dinnae", "dont"),
+    ("doesnae", "doesnt"),
+    ("wouldnae", "wouldnt"),
 ];
 
 /// Reduces words to terms. Cheap to create; holds the stemmer.
