@@ -395,6 +395,15 @@ async fn commands_are_registered_in_the_guild_and_intents_are_minimal() {
             "techniques"
         ]
     );
+    // Moderator commands are declared with Manage Server (bit 5 = 32), so members do not see
+    // them; the others are open to everyone.
+    for command in registration.body.as_array().into_iter().flatten() {
+        let permissions = &command["default_member_permissions"];
+        match command["name"].as_str() {
+            Some("reload" | "stats") => assert_eq!(permissions, "32", "{command}"),
+            _ => assert!(permissions.is_null(), "{command}"),
+        }
+    }
     for command in registration.body.as_array().into_iter().flatten() {
         assert!(
             !command["description"]

@@ -228,6 +228,8 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
                 tracing::error!(error = %err, "could not report a command error");
             }
         }
+        // A moderator command refused to a member: the check already answered and logged it.
+        poise::FrameworkError::CommandCheckFailed { error: None, .. } => {}
         poise::FrameworkError::EventHandler { error, event, .. } => {
             tracing::error!(event = event.snake_case_name(), error = %format!("{error:#}"), "event handler failed");
         }

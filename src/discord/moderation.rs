@@ -28,11 +28,16 @@ const MAX_LINE: usize = 400;
 const MORE_ROOM: usize = 80;
 
 /// Reload the knowledge files now and show what changed (moderators only).
-#[poise::command(slash_command)]
+///
+/// Declared to Discord with Manage Server as the default permission, so members do not see
+/// it in the command list; server admins can grant it to other roles under Integrations.
+/// The check keeps the moderator roles of `BACKCARE_MODERATOR_ROLES` working.
+#[poise::command(
+    slash_command,
+    default_member_permissions = "MANAGE_GUILD",
+    check = "allowed"
+)]
 pub async fn reload(ctx: Context<'_>) -> Result<(), Error> {
-    if !allowed(ctx).await? {
-        return Ok(());
-    }
     // Building the new index can outlast Discord's three seconds for a first response.
     ctx.defer_ephemeral().await?;
     let report = private(run_reload(Arc::clone(&ctx.data().service)).await.text);
@@ -41,17 +46,21 @@ pub async fn reload(ctx: Context<'_>) -> Result<(), Error> {
 }
 
 /// Usage counts: questions, warning signs, feedback per section (moderators only).
-#[poise::command(slash_command)]
+///
+/// Declared and checked like [`reload`].
+#[poise::command(
+    slash_command,
+    default_member_permissions = "MANAGE_GUILD",
+    check = "allowed"
+)]
 pub async fn stats(ctx: Context<'_>) -> Result<(), Error> {
-    if !allowed(ctx).await? {
-        return Ok(());
-    }
     let report = private(stats_message(&ctx.data().service.stats.snapshot().report()));
     send_with_retry("stats report", || ctx.send(report.clone())).await?;
     Ok(())
 }
 
-/// True for a moderator; anyone else is told no, ephemerally, and false is returned.
+/// The commands' check: true for a moderator; anyone else is told no, ephemerally, and false
+/// is returned (poise then runs nothing; `on_error` stays quiet about it).
 async fn allowed(ctx: Context<'_>) -> Result<bool, Error> {
     // The interaction's member carries the permissions Discord computed for this channel, so
     // no guild cache or extra request is needed. Only slash commands are registered.
