@@ -82,7 +82,7 @@ fn main() {
         if via == Via::WatchedChannel {
             black_box(service.check_red_flags(&text, via));
         } else {
-            black_box(service.answer(&text, via));
+            black_box(service.answer(&text, None, via));
         }
         let done = n + 1;
         if done % UPKEEP_EVERY == 0 {

@@ -142,6 +142,12 @@ pub struct AskArgs {
     /// Also show why: matched red-flag phrases, query terms, candidates and scores.
     #[arg(long)]
     pub explain: bool,
+    /// Ask as a follow-up on an answer from this section (its id, as `backcare index`
+    /// lists them), as when a member replies to the bot's answer in Discord:
+    /// `--after knee-to-chest "how long do I hold it?"`. At the interactive prompt each
+    /// question follows up on the previous answer.
+    #[arg(long, value_name = "SECTION_ID")]
+    pub after: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -187,9 +193,12 @@ pub fn ask(paths: &Paths, args: &AskArgs) -> ExitCode {
             Ok(engine) => engine,
             Err(code) => return code,
         };
+        if let Err(code) = check_after(&engine, args) {
+            return code;
+        }
         let mut out = io::stdout().lock();
-        return match print_answer(&mut out, &engine, &question, args) {
-            Ok(code) => code,
+        return match print_answer(&mut out, &engine, &question, args.after.as_deref(), args) {
+            Ok((code, _)) => code,
             Err(err) => fail(1, format!("cannot write the reply: {err}")),
         };
     }
@@ -197,6 +206,10 @@ pub fn ask(paths: &Paths, args: &AskArgs) -> ExitCode {
         Ok(engine) => engine,
         Err(code) => return code,
     };
+    if let Err(code) = check_after(&engine, args) {
+        return code;
+    }
+    let mut after = args.after.clone();
     let stdin = io::stdin();
     let interactive = stdin.is_terminal();
     if interactive {
@@ -232,9 +245,16 @@ pub fn ask(paths: &Paths, args: &AskArgs) -> ExitCode {
             }
             continue;
         }
-        match print_answer(&mut out, &engine, question, args) {
-            Ok(c) if c != ExitCode::SUCCESS => code = c,
-            Ok(_) => {}
+        match print_answer(&mut out, &engine, question, after.as_deref(), args) {
+            Ok((c, section)) => {
+                if c != ExitCode::SUCCESS {
+                    code = c;
+                }
+                // At the prompt, as in a chat, the next question follows up on this answer.
+                if interactive && section.is_some() {
+                    after = section;
+                }
+            }
             // A closed pipe (`| head`) ends the batch quietly.
             Err(err) if err.kind() == io::ErrorKind::BrokenPipe => break,
             Err(err) => return fail(1, format!("cannot write the reply: {err}")),
@@ -243,13 +263,38 @@ pub fn ask(paths: &Paths, args: &AskArgs) -> ExitCode {
     code
 }
 
+/// `--after` must name a section that exists.
+fn check_after(engine: &Engine, args: &AskArgs) -> Result<(), ExitCode> {
+    let Some(id) = &args.after else {
+        return Ok(());
+    };
+    if engine.knowledge().section(id).is_some() {
+        return Ok(());
+    }
+    let ids: Vec<&str> = engine
+        .knowledge()
+        .sections()
+        .map(|(_, s)| s.id.as_str())
+        .collect();
+    Err(fail(
+        BAD_INPUT,
+        format!("--after: no section `{id}`; use one of: {}", ids.join(", ")),
+    ))
+}
+
+/// Prints one answer; returns the exit code and the section it answered from, which the
+/// next question at the prompt follows up on.
 fn print_answer(
     out: &mut impl Write,
     engine: &Engine,
     question: &str,
+    after: Option<&str>,
     args: &AskArgs,
-) -> io::Result<ExitCode> {
-    let answer = engine.ask(question);
+) -> io::Result<(ExitCode, Option<String>)> {
+    let answer = match after {
+        Some(section) => engine.ask_in_context(question, section),
+        None => engine.ask(question),
+    };
     let text = answer.reply.text();
     if args.json {
         let mut value = answer_json(question, &answer, &text);
@@ -265,14 +310,20 @@ fn print_answer(
         writeln!(out)?;
     }
     out.flush()?;
+    let section = answer
+        .section
+        .as_ref()
+        .filter(|s| s.id != crate::engine::OVERVIEW_ID)
+        .map(|s| s.id.clone());
     let chars = question.chars().count();
     if chars > MAX_QUESTION_CHARS && !answer.triage.is_red_flag() {
-        return Ok(fail(
+        let code = fail(
             BAD_INPUT,
             format!("the question is {chars} characters long; it was checked for red flags in full but answered from its first {MAX_QUESTION_CHARS}"),
-        ));
+        );
+        return Ok((code, section));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok((ExitCode::SUCCESS, section))
 }
 
 /// The stable JSON contract of `backcare ask --json`.
@@ -428,6 +479,10 @@ fn write_explain(out: &mut impl Write, answer: &Answer, engine: &Engine) -> io::
             decision.min_example_share * 100.0
         ),
         Because::RedFlag => "red flags always win".to_owned(),
+        Because::Chosen => "chosen by name".to_owned(),
+        Because::FollowUp { after, asked, words } => format!(
+            "a follow-up (\"{words}\" = {asked}, words.toml [[follow_up]]) on the answer from `{after}`"
+        ),
     };
     writeln!(out, "decision: {why}")
 }

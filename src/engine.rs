@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::knowledge::{Guide, Kind, Knowledge, KnowledgeError, Section, Tier};
+use crate::knowledge::{FollowUpAnswer, Guide, Kind, Knowledge, KnowledgeError, Section, Tier};
 use crate::reading::{OutOfScope, Read, Reader};
 use crate::reply::{
     covers_text, Greeting, NoMatch, OutOfScopeNote, OverviewAnswer, Reply, SectionAnswer, SeekCare,
@@ -22,6 +22,14 @@ fn opens_or_ends(canonical: &str, small_talk: &[std::ops::Range<usize>]) -> bool
         first.is_some_and(|f| span.start <= f && f < span.end)
             || last.is_some_and(|l| span.start <= l && l < span.end)
     })
+}
+
+/// The part of a question that is searched (triage always reads all of it).
+fn searched_part(question: &str) -> &str {
+    match question.char_indices().nth(MAX_QUESTION_CHARS) {
+        Some((cut, _)) => &question[..cut],
+        None => question,
+    }
 }
 
 /// The id the overview answers under, in replies, JSON and regression questions.
@@ -75,6 +83,15 @@ pub enum Because {
     NoConfidentMatch,
     /// Triage found a warning sign; nothing else was read.
     RedFlag,
+    /// Chosen by name, from a menu or a button, not asked.
+    Chosen,
+    /// A follow-up on an earlier answer: `asked` (a `words.toml` follow-up, found as
+    /// `words`) about the section `after`.
+    FollowUp {
+        after: String,
+        asked: String,
+        words: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -294,6 +311,22 @@ impl Engine {
         Some((self.target_reply(target)?, self.target_ref(target)))
     }
 
+    /// The whole answer for a section (or the overview) chosen by id rather than asked.
+    pub fn choose(&self, id: &str) -> Option<Answer> {
+        let (reply, section) = self.open_answer(id)?;
+        Some(Answer {
+            triage: Triaged::default(),
+            reply,
+            section: Some(section),
+            score: None,
+            terms: Vec::new(),
+            unknown: Vec::new(),
+            candidates: Vec::new(),
+            example: None,
+            because: Because::Chosen,
+        })
+    }
+
     /// How much each field of the index gave the answer, for `--explain`.
     pub fn field_scores(&self, answer: &Answer) -> Vec<(&'static str, f32)> {
         let Some(section) = &answer.section else {
@@ -312,17 +345,95 @@ impl Engine {
             .unwrap_or_default()
     }
 
+    /// Answers a question asked in reply to an answer from `section` (its id): "how long do
+    /// I hold it?", "the other side?", "next one?" (the follow-ups of `words.toml`). Red flags
+    /// come first as always; a question with no follow-up words, or about a section that no
+    /// longer exists, is answered as if asked on its own. Pure: the context is the id alone.
+    pub fn ask_in_context(&self, question: &str, section: &str) -> Answer {
+        let answer = self.ask(question);
+        if answer.triage.is_red_flag() {
+            return answer;
+        }
+        let Some(mut context) = self.knowledge.sections().position(|(_, s)| s.id == section) else {
+            return answer;
+        };
+        let canonical = crate::text::canonical(searched_part(question));
+        let mut asks = self.reader.read(&canonical).follow_ups;
+        asks.sort_by_key(|(_, span)| span.start);
+        let Some((first, span)) = asks.first().cloned() else {
+            return answer;
+        };
+        // A technique named besides the follow-up words is the one it is about: "how long
+        // do I hold the bridge?" after the twist.
+        let rest: String = canonical
+            .char_indices()
+            .map(|(i, c)| {
+                let asked = asks.iter().any(|(_, span)| span.contains(&i));
+                if asked {
+                    ' '
+                } else {
+                    c
+                }
+            })
+            .collect();
+        let everyday = self.reader.read(&rest).everyday;
+        if let Some(hit) = self.search.search(&rest, &everyday, 1).hits.first() {
+            if let Target::Section(position) = hit.target {
+                let kind = self.section_at(position).1.kind;
+                if hit.score >= self.decision.min_score
+                    && matches!(kind, Kind::Technique | Kind::Warmup)
+                {
+                    context = position;
+                }
+            }
+        }
+        let follow_up = &self.knowledge.words.follow_ups[first];
+        let target = match &follow_up.answer {
+            FollowUpAnswer::Lines(_) => Some(context),
+            FollowUpAnswer::Opens(id) => self.knowledge.sections().position(|(_, s)| s.id == *id),
+            FollowUpAnswer::Next => self.next_technique(context),
+        };
+        let Some(target) = target else {
+            return answer;
+        };
+        let (guide, shown) = self.section_at(target);
+        let reply = match &follow_up.answer {
+            FollowUpAnswer::Lines(words) => {
+                SectionAnswer::follow_up(guide, shown, &follow_up.name, words)
+            }
+            _ => SectionAnswer::new(guide, shown),
+        };
+        Answer {
+            reply: Reply::Answer(reply),
+            section: Some(self.target_ref(Target::Section(target))),
+            score: None,
+            example: None,
+            because: Because::FollowUp {
+                after: self.section_at(context).1.id.clone(),
+                asked: follow_up.name.clone(),
+                words: canonical[span].to_owned(),
+            },
+            ..answer
+        }
+    }
+
+    /// The technique after the one at `position`, in guide order, going round; the first
+    /// technique when `position` is not one.
+    fn next_technique(&self, position: usize) -> Option<usize> {
+        let techniques: Vec<usize> = (0..self.positions.len())
+            .filter(|&p| self.section_at(p).1.kind == Kind::Technique)
+            .collect();
+        let next = techniques.iter().find(|&&p| p > position);
+        next.or(techniques.first()).copied()
+    }
+
     /// Answers one question. Red flags are checked on the whole text before anything else.
     pub fn ask(&self, question: &str) -> Answer {
         let triage = self.triage.check(question);
         if triage.is_red_flag() {
             return self.seek_care(triage);
         }
-        let searched = match question.char_indices().nth(MAX_QUESTION_CHARS) {
-            Some((cut, _)) => &question[..cut],
-            None => question,
-        };
-        let canonical = crate::text::canonical(searched);
+        let canonical = crate::text::canonical(searched_part(question));
         let read = self.reader.read(&canonical);
         // Read once: the reader and the search share the canonical text.
         let results = self.search.search(&canonical, &read.everyday, CANDIDATES);

@@ -25,6 +25,8 @@ enum Meaning {
     Condition(usize),
     /// Indexes [`crate::knowledge::Words::everyday`].
     Everyday(usize),
+    /// Indexes [`crate::knowledge::Words::follow_ups`].
+    FollowUp(usize),
 }
 
 /// Why a question is out of scope.
@@ -56,6 +58,9 @@ pub struct Read {
     pub small_talk: Vec<Range<usize>>,
     /// Everyday words found: (member's words, the guide words they stand for).
     pub everyday: Vec<(String, String)>,
+    /// Follow-up asks found, first in the text first: (index into `Words::follow_ups`,
+    /// where in the canonical text).
+    pub follow_ups: Vec<(usize, Range<usize>)>,
 }
 
 /// The compiled word lists of one knowledge load.
@@ -98,6 +103,9 @@ impl Reader {
         group(&mut phrases, Meaning::BroadAsk, &words.broad_asks);
         for (i, condition) in words.conditions.iter().enumerate() {
             group(&mut phrases, Meaning::Condition(i), &condition.words);
+        }
+        for (i, follow_up) in words.follow_ups.iter().enumerate() {
+            group(&mut phrases, Meaning::FollowUp(i), &follow_up.asks);
         }
         for (i, entry) in words.everyday.iter().enumerate() {
             group(
@@ -178,6 +186,7 @@ impl Reader {
                     read.condition = Some((i, words()));
                 }
                 Meaning::Everyday(i) => read.everyday.push((words(), self.everyday[i].clone())),
+                Meaning::FollowUp(i) => read.follow_ups.push((i, occurrence.span.clone())),
                 _ => {}
             }
         }

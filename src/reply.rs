@@ -55,6 +55,36 @@ pub struct SectionAnswer {
     /// (`words.toml`), as the reply names it; set on the when-to-see-a-professional answer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
+    /// Set when this answers a follow-up on an earlier answer ("how long do I hold it?"):
+    /// the lines above are then only those that answer it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<FollowUpNote>,
+}
+
+/// What a follow-up asked, and whether the section says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FollowUpNote {
+    /// As `words.toml` names it ("how long to hold it").
+    pub asked: String,
+    /// False when no line of the section answers it: the whole section follows.
+    pub found: bool,
+}
+
+impl FollowUpNote {
+    /// The sentence the answer opens with.
+    pub fn line(&self, title: &str) -> String {
+        if self.found {
+            let mut asked = self.asked.chars();
+            let first = asked.next().map(|c| c.to_uppercase().collect::<String>());
+            format!("{}{}:", first.unwrap_or_default(), asked.as_str())
+        } else {
+            format!(
+                "The guide doesn't say {} for the {}; here it is in full.",
+                self.asked,
+                title.to_lowercase()
+            )
+        }
+    }
 }
 
 /// The broad answer: a guide's chosen sections, each in brief, for "how do I crack my lower
@@ -182,6 +212,62 @@ impl SectionAnswer {
                 .then(|| guide.safety_line().map(str::to_owned))
                 .flatten(),
             condition: None,
+            follow_up: None,
+        }
+    }
+
+    /// The lines of `section` that answer a follow-up: those mentioning one of `words`
+    /// (the hold time as "Hold: ..."), as points; the whole section when none does.
+    pub fn follow_up(
+        guide: &Guide,
+        section: &Section,
+        asked: &str,
+        words: &[String],
+    ) -> SectionAnswer {
+        let mentions = |line: &str| {
+            let line = crate::text::canonical(line);
+            words.iter().any(|w| {
+                let w = crate::text::canonical(w);
+                line.match_indices(w.as_str()).any(|(i, _)| {
+                    let before = line[..i].chars().next_back();
+                    let after = line[i + w.len()..].chars().next();
+                    !before.is_some_and(char::is_alphanumeric)
+                        && !after.is_some_and(char::is_alphanumeric)
+                })
+            })
+        };
+        let whole = SectionAnswer::new(guide, section);
+        let hold = section
+            .hold
+            .clone()
+            .filter(|h| mentions(&format!("Hold: {h}")));
+        let points: Vec<String> = section
+            .steps
+            .iter()
+            .chain(&section.points)
+            .chain(&section.paragraphs)
+            .filter(|line| mentions(line))
+            .cloned()
+            .collect();
+        if points.is_empty() && hold.is_none() {
+            return SectionAnswer {
+                follow_up: Some(FollowUpNote {
+                    asked: asked.to_owned(),
+                    found: false,
+                }),
+                ..whole
+            };
+        }
+        SectionAnswer {
+            paragraphs: Vec::new(),
+            steps: Vec::new(),
+            points,
+            hold,
+            follow_up: Some(FollowUpNote {
+                asked: asked.to_owned(),
+                found: true,
+            }),
+            ..whole
         }
     }
 
@@ -349,6 +435,10 @@ fn answer_text(a: &SectionAnswer) -> String {
         out.push_str(&condition_line(condition));
         out.push('\n');
     }
+    if let Some(follow_up) = &a.follow_up {
+        out.push_str(&follow_up.line(&a.title));
+        out.push('\n');
+    }
     for paragraph in &a.paragraphs {
         out.push_str(&truncate_chars(paragraph, 500));
         out.push('\n');
@@ -461,6 +551,7 @@ mod tests {
             hold: Some("5 s".into()),
             safety: Some("be gentle".into()),
             condition: None,
+            follow_up: None,
         };
         let text = Reply::Answer(answer).text();
         assert!(text.chars().count() <= MAX_REPLY_CHARS);

@@ -34,6 +34,8 @@ pub enum Via {
     Mention,
     DirectMessage,
     WatchedChannel,
+    /// A menu entry or button under an earlier answer.
+    Component,
 }
 
 pub struct Service {
@@ -74,12 +76,26 @@ impl Service {
         self.live.current()
     }
 
-    /// Answers a question someone asked the bot.
-    pub fn answer(&self, question: &str, via: Via) -> Answer {
+    /// Answers a question someone asked the bot; `after` is the section of the answer it
+    /// replies to, if any ([`Engine::ask_in_context`]).
+    pub fn answer(&self, question: &str, after: Option<&str>, via: Via) -> Answer {
         let started = Instant::now();
-        let answer = self.engine().ask(question);
+        let engine = self.engine();
+        let answer = match after {
+            Some(section) => engine.ask_in_context(question, section),
+            None => engine.ask(question),
+        };
         self.record(question, &answer, via, started);
         answer
+    }
+
+    /// A section (or the overview) a member chose by name, a menu or a button; `None` when
+    /// a reload removed it. Counted like any answer.
+    pub fn choose(&self, id: &str, via: Via) -> Option<Answer> {
+        let started = Instant::now();
+        let answer = self.engine().choose(id)?;
+        self.record(id, &answer, via, started);
+        Some(answer)
     }
 
     /// Triage only: for watched channels, where only red flags get a reply and only strong

@@ -171,6 +171,58 @@ fn explain_shows_rules_groups_terms_and_candidates() {
 }
 
 #[test]
+fn after_answers_a_follow_up_from_the_section_it_names() {
+    let index = tempfile::tempdir().unwrap();
+    let hold = |after: &str| {
+        let out = backcare(
+            index.path(),
+            &["ask", "--json", "--after", after, "how long do I hold it"],
+            None,
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        json_lines(&out).remove(0)
+    };
+    let twist = hold("knee-to-chest");
+    assert_eq!(twist["section"]["id"], "knee-to-chest", "{twist:#}");
+    let text = twist["text"].as_str().unwrap();
+    assert!(text.contains("5-10 seconds"), "{text}");
+    assert!(
+        !text.contains("Lie flat"),
+        "only the lines that answer it: {text}"
+    );
+    let bridge = hold("bridge-release");
+    let text = bridge["text"].as_str().unwrap();
+    assert!(text.contains("a few breaths"), "{text}");
+
+    // The seated side bend gives no hold time: the guide says so rather than inventing one.
+    let seated = hold("seated-side-bend");
+    let text = seated["text"].as_str().unwrap();
+    assert!(text.contains("doesn't say how long"), "{text}");
+
+    let out = backcare(
+        index.path(),
+        &["ask", "--json"],
+        Some(b"how do I do the floor bridge\nhow long do I hold it\n"),
+    );
+    let lines = json_lines(&out);
+    // Piped lines (a batch, not a chat) are each asked on their own.
+    assert_eq!(
+        lines[0]["section"]["id"], "bridge-release",
+        "{:#}",
+        lines[0]
+    );
+    assert_ne!(
+        lines[1]["section"]["id"], "bridge-release",
+        "{:#}",
+        lines[1]
+    );
+
+    let out = backcare(index.path(), &["ask", "--after", "nope", "how long"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("knee-to-chest"), "{}", stderr(&out));
+}
+
+#[test]
 fn an_empty_question_is_a_one_line_error() {
     let index = tempfile::tempdir().unwrap();
     let out = backcare(index.path(), &["ask", "   "], None);

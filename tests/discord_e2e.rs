@@ -147,6 +147,66 @@ async fn the_headline_question_gets_the_overview_and_its_menu_opens_each_techniq
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_to_an_answer_is_a_follow_up_on_its_section_and_red_flags_still_win() {
+    let bot = Bot::start().await;
+    let fake = &bot.fake;
+    let from = fake.mark();
+    let id = fake
+        .send_message(
+            CHANNEL_ID,
+            Some(GUILD_ID),
+            &mention("how do I do the knee to chest twist"),
+        )
+        .await;
+    let answer = fake.wait_reply_to(from, id).await;
+    assert!(
+        embed_text(&answer.body).contains("Knee-to-chest twist"),
+        "{:#}",
+        answer.body
+    );
+
+    // A reply without a mention (the member turned the ping off) is still a follow-up.
+    let (id, message) = fake.reply_to(&answer, "how long do I hold it?");
+    fake.dispatch("MESSAGE_CREATE", message).await;
+    let hold = fake.wait_reply_to(from, id).await;
+    let text = embed_text(&hold.body);
+    assert!(text.contains("Knee-to-chest twist"), "{text}");
+    assert!(text.contains("How long to hold it"), "{text}");
+    assert!(text.contains("5-10 seconds"), "{text}");
+    // Only the lines that answer it, not the whole section again.
+    assert!(!text.contains("Lie flat on your back"), "{text}");
+    assert_no_pings(&hold.body);
+
+    // "next one?" is the next technique in the guide, and a reply to that follows on from it.
+    let (id, message) = fake.reply_to(&answer, "next one?");
+    fake.dispatch("MESSAGE_CREATE", message).await;
+    let next = fake.wait_reply_to(from, id).await;
+    assert!(
+        embed_text(&next.body).contains("Seated side bend"),
+        "{:#}",
+        next.body
+    );
+    let (id, message) = fake.reply_to(&next, "how do I do the other side");
+    fake.dispatch("MESSAGE_CREATE", message).await;
+    let side = fake.wait_reply_to(from, id).await;
+    let text = embed_text(&side.body);
+    assert!(text.contains("left hand on right thigh"), "{text}");
+
+    // Triage reads every follow-up first.
+    let (id, message) = fake.reply_to(&answer, "how long do I hold it? both my legs went numb");
+    fake.dispatch("MESSAGE_CREATE", message).await;
+    let care = fake.wait_reply_to(from, id).await;
+    assert_eq!(
+        care.body["embeds"][0]["color"],
+        json!(RED),
+        "{:#}",
+        care.body
+    );
+    assert!(!embed_text(&care.body).contains("5-10 seconds"));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_direct_message_without_a_mention_is_answered() {
     let bot = Bot::start().await;
     let fake = &bot.fake;

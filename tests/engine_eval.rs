@@ -420,3 +420,58 @@ fn the_answers_sets_keep_their_rates() {
         assert!(rate("on_topic") >= 0.75, "{name}: on-topic right first");
     }
 }
+
+/// Follow-ups (`words.toml` [[follow_up]]): each kind of answer, a technique named besides
+/// the follow-up words, and a reply with no follow-up words answered on its own.
+#[test]
+fn follow_ups_are_answered_from_the_section_they_follow() {
+    let engine = engine();
+    let section = |question: &str, after: &str| {
+        let answer = engine.ask_in_context(question, after);
+        let id = answer.section.map(|s| s.id).unwrap_or_default();
+        (id, answer.reply.text())
+    };
+    let (id, text) = section("how long do I hold it?", "knee-to-chest");
+    assert_eq!(id, "knee-to-chest");
+    assert!(
+        text.contains("5-10 seconds") && !text.contains("Lie flat"),
+        "{text}"
+    );
+    let (id, text) = section("how long do i hold the bridge", "knee-to-chest");
+    assert_eq!(id, "bridge-release", "{text}");
+    assert!(text.contains("a few breaths"), "{text}");
+    assert_eq!(
+        section("another one?", "knee-to-chest").0,
+        "seated-side-bend"
+    );
+    // The last technique goes round to the first.
+    assert_eq!(section("next", "bridge-release").0, "knee-to-chest");
+    assert_eq!(
+        section("and if it doesn't pop?", "bridge-release").0,
+        "precautions"
+    );
+    assert_eq!(
+        section("should I warm up first?", "seated-side-bend").0,
+        "warm-up"
+    );
+    let (_, text) = section("what about the other side", "seated-side-bend");
+    assert!(text.contains("left hand on right thigh"), "{text}");
+    // No follow-up words: asked on its own.
+    assert_eq!(
+        section("is it safe to crack my back every day?", "knee-to-chest").0,
+        engine
+            .ask("is it safe to crack my back every day?")
+            .section
+            .map(|s| s.id)
+            .unwrap_or_default()
+    );
+    // A red flag wins over any context.
+    let care = engine.ask_in_context("how long do I hold it? my leg went numb", "knee-to-chest");
+    assert!(care.triage.is_red_flag());
+    // A section removed by a reload: asked on its own, never a panic.
+    let gone = engine.ask_in_context("how long do I hold it?", "no-such-section");
+    assert_eq!(
+        gone.reply.kind(),
+        engine.ask("how long do I hold it?").reply.kind()
+    );
+}

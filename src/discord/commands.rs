@@ -8,11 +8,11 @@ use poise::serenity_prelude as serenity;
 use poise::CreateReply;
 
 use super::embeds::{self, no_mentions, EmbedParts};
-use super::rate_limit::{self, Asked, Verdict};
+use super::rate_limit::{self, Asked};
 use super::retry::send_with_retry;
 use super::{feedback, moderation, Context, Data, Error};
 use crate::knowledge::Kind;
-use crate::reply::{Reply, SectionAnswer};
+use crate::reply::Reply;
 use crate::service::Via;
 use crate::text::truncate_chars;
 
@@ -41,10 +41,12 @@ pub async fn ask(
         &data.limits,
         ctx.author().id,
         &question,
+        None,
         Via::Command,
     ) {
         Asked::Reply(reply) => send_reply(ctx, &reply, feedback::buttons(&reply)).await,
-        Asked::Wait { retry_in, .. } => send_notice(ctx, retry_in).await,
+        Asked::Wait { retry_in, .. } => send_private(ctx, &rate_limit::notice(retry_in)).await,
+        Asked::Restarting => send_private(ctx, rate_limit::RESTARTING).await,
     }
 }
 
@@ -63,32 +65,42 @@ pub async fn technique(
     #[autocomplete = "autocomplete_technique"]
     name: String,
 ) -> Result<(), Error> {
-    let reply = {
-        let engine = ctx.data().service.engine();
-        // A name can be free text too, so it is triaged like any other message.
-        let triaged = engine.triage(&name);
-        if triaged.is_red_flag() {
-            Ok(engine.ask(&name).reply)
-        } else {
-            let wanted = name.trim();
-            let found = engine.knowledge().sections().find(|(_, s)| {
-                is_technique(s.kind)
-                    && (s.title.eq_ignore_ascii_case(wanted) || s.id.eq_ignore_ascii_case(wanted))
-            });
-            match found {
-                Some((guide, section)) => Ok(Reply::Answer(SectionAnswer::new(guide, section))),
-                // Not an exact name: answer it as a question instead of giving up, within the
-                // member's rate limit like any question.
-                None => match ctx.data().limits.check(ctx.author().id) {
-                    Verdict::Answer => Ok(engine.ask(&name).reply),
-                    Verdict::Wait { retry_in, .. } => Err(retry_in),
-                },
-            }
+    let data = ctx.data();
+    let wanted = name.trim();
+    let exact = data
+        .service
+        .engine()
+        .knowledge()
+        .sections()
+        .find(|(_, s)| {
+            is_technique(s.kind)
+                && (s.title.eq_ignore_ascii_case(wanted) || s.id.eq_ignore_ascii_case(wanted))
+        })
+        .map(|(_, s)| s.id.clone());
+    // A name can be free text too, so it is triaged like any other message (a red flag
+    // wins, even during a shutdown); an exact name opens its section, counted like any
+    // answer; anything else is answered as a question, within the member's rate limit.
+    let opened = match &exact {
+        Some(id) if data.service.engine().triage(&name).hits.is_empty() => {
+            data.service.choose(id, Via::Command).map(|a| a.reply)
         }
+        _ => None,
     };
-    match reply {
-        Ok(reply) => send_reply(ctx, &reply, Vec::new()).await,
-        Err(retry_in) => send_notice(ctx, retry_in).await,
+    let asked = match opened {
+        Some(reply) => Asked::Reply(Box::new(reply)),
+        None => rate_limit::ask(
+            &data.service,
+            &data.limits,
+            ctx.author().id,
+            &name,
+            None,
+            Via::Command,
+        ),
+    };
+    match asked {
+        Asked::Reply(reply) => send_reply(ctx, &reply, feedback::buttons(&reply)).await,
+        Asked::Wait { retry_in, .. } => send_private(ctx, &rate_limit::notice(retry_in)).await,
+        Asked::Restarting => send_private(ctx, rate_limit::RESTARTING).await,
     }
 }
 
@@ -155,11 +167,12 @@ async fn send(ctx: Context<'_>, parts: EmbedParts) -> Result<(), Error> {
     Ok(())
 }
 
-/// Tells a member over the rate limit when to ask again, privately. Every command gets an
-/// answer (Discord shows "did not respond" otherwise); only its author sees this one.
-async fn send_notice(ctx: Context<'_>, retry_in: std::time::Duration) -> Result<(), Error> {
+/// Tells a member privately why there is no answer now (over the rate limit, or the bot is
+/// restarting). Every command gets a response (Discord shows "did not respond" otherwise);
+/// only its author sees this one.
+async fn send_private(ctx: Context<'_>, text: &str) -> Result<(), Error> {
     let notice = CreateReply::default()
-        .content(rate_limit::notice(retry_in))
+        .content(text)
         .ephemeral(true)
         .allowed_mentions(no_mentions());
     send_with_retry("rate-limit notice", || ctx.send(notice.clone())).await?;

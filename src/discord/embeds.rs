@@ -134,6 +134,9 @@ fn section_answer(answer: &SectionAnswer) -> EmbedParts {
     if let Some(condition) = &answer.condition {
         description.push_str(&format!("**{}**\n\n", condition_line(condition)));
     }
+    if let Some(follow_up) = &answer.follow_up {
+        description.push_str(&format!("{}\n\n", follow_up.line(&answer.title)));
+    }
     for paragraph in &answer.paragraphs {
         description.push_str(paragraph);
         description.push_str("\n\n");

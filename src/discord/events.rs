@@ -6,7 +6,9 @@
 //! says "not now", then logged, never a crash.
 
 use poise::serenity_prelude as serenity;
-use serenity::{CreateMessage, FullEvent, Interaction, Message, UserId};
+use serenity::{
+    ActionRowComponent, Button, ButtonKind, CreateMessage, FullEvent, Interaction, Message, UserId,
+};
 
 use super::embeds::{self, no_mentions, MAX_CONTENT};
 use super::rate_limit::{self, Asked};
@@ -51,7 +53,9 @@ async fn on_message(ctx: &serenity::Context, data: &Data, bot_id: UserId, msg: &
     if msg.author.bot || msg.author.id == bot_id {
         return;
     }
-    let addressed = if msg.guild_id.is_none() || msg.mentions_user_id(bot_id) {
+    // A reply to one of the bot's answers is a follow-up on it, pinged or not.
+    let after = follows_up_on(msg, bot_id);
+    let addressed = if msg.guild_id.is_none() || msg.mentions_user_id(bot_id) || after.is_some() {
         Addressed::Asked
     } else if data.watch_channels.contains(&msg.channel_id) {
         Addressed::Watched
@@ -67,12 +71,24 @@ async fn on_message(ctx: &serenity::Context, data: &Data, bot_id: UserId, msg: &
     // The whole message is triaged; only the search reads just its start (the engine's job).
     let reply = match addressed {
         Addressed::Asked => {
-            match rate_limit::ask(&data.service, &data.limits, msg.author.id, &question, via) {
+            let asked = rate_limit::ask(
+                &data.service,
+                &data.limits,
+                msg.author.id,
+                &question,
+                after.as_deref(),
+                via,
+            );
+            match asked {
                 Asked::Reply(reply) => *reply,
                 Asked::Wait { retry_in, notify } => {
                     if notify {
-                        send_notice(ctx, msg, retry_in).await;
+                        send_notice(ctx, msg, &rate_limit::notice(retry_in)).await;
                     }
+                    return;
+                }
+                Asked::Restarting => {
+                    send_notice(ctx, msg, rate_limit::RESTARTING).await;
                     return;
                 }
             }
@@ -120,10 +136,31 @@ async fn send_reply(ctx: &serenity::Context, msg: &Message, reply: &Reply) {
     }
 }
 
-/// Tells a member over the rate limit when to ask again: plain text, once per period.
-async fn send_notice(ctx: &serenity::Context, msg: &Message, retry_in: std::time::Duration) {
+/// The section of the bot's answer a message replies to, read from that answer's feedback
+/// buttons, so no conversation state has to survive a restart.
+fn follows_up_on(msg: &Message, bot_id: UserId) -> Option<String> {
+    let answer = msg.referenced_message.as_deref()?;
+    if answer.author.id != bot_id {
+        return None;
+    }
+    answer
+        .components
+        .iter()
+        .flat_map(|row| &row.components)
+        .find_map(|component| match component {
+            ActionRowComponent::Button(Button {
+                data: ButtonKind::NonLink { custom_id, .. },
+                ..
+            }) => feedback::parse(custom_id).map(|(section, _)| section.to_owned()),
+            _ => None,
+        })
+}
+
+/// Tells a member why there is no answer now (over the rate limit: once per period; or the
+/// bot is restarting): plain text.
+async fn send_notice(ctx: &serenity::Context, msg: &Message, text: &str) {
     let notice = CreateMessage::new()
-        .content(rate_limit::notice(retry_in))
+        .content(text)
         .reference_message(msg)
         .allowed_mentions(no_mentions());
     let sent = send_with_retry("rate-limit notice", || {

@@ -1,22 +1,19 @@
 //! Questions being answered, so a shutdown can let them finish: every message and interaction
-//! is tracked while its handler runs, and once a shutdown began new ones are turned away.
+//! is tracked while its handler runs.
 //!
 //! Wraps the poise framework rather than each handler, so no command or event can be
-//! forgotten. Other gateway events (READY, shard updates) pass through untouched.
+//! forgotten. Once a shutdown began, events are still handled (and tracked): the answering
+//! path then answers red flags only and declines ordinary questions
+//! ([`super::rate_limit::Asked::Restarting`]), because Discord never delivers a message again
+//! and a warning sign must not be lost to a restart. Other gateway events (READY, shard
+//! updates) pass through untouched.
 
 use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
-use serenity::{
-    CreateInteractionResponse, CreateInteractionResponseMessage, FullEvent, Interaction,
-};
+use serenity::FullEvent;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument as _;
-
-use super::embeds::no_mentions;
-
-/// Shown to a member whose slash command arrives while the bot is shutting down.
-const RESTARTING: &str = "The bot is restarting; please ask again in a minute.";
 
 /// A [`serenity::Framework`] that counts the questions its inner framework is answering.
 pub struct Tracked<F> {
@@ -40,13 +37,9 @@ impl<F: serenity::Framework> serenity::Framework for Tracked<F> {
         if !is_question(&event) {
             return self.inner.dispatch(ctx, event).await;
         }
-        // The token first, then the check: a shutdown that closes in between still waits.
+        // Held while the handler runs, so a shutdown waits for it (also for one that arrived
+        // after the shutdown began: its red-flag check and reply are quick).
         let token = self.in_flight.token();
-        if self.in_flight.is_closed() {
-            drop(token);
-            turn_away(&ctx, &event).await;
-            return;
-        }
         // Everything logged while handling it (the answer, a failed send) carries its ids.
         let span = tracing::info_span!(
             "event",
@@ -74,30 +67,6 @@ fn is_question(event: &FullEvent) -> bool {
         FullEvent::Message { .. } | FullEvent::InteractionCreate { .. }
     )
 }
-
-/// A slash command gets a short ephemeral note; a message is left for after the restart.
-async fn turn_away(ctx: &serenity::Context, event: &FullEvent) {
-    tracing::debug!(
-        event = event.snake_case_name(),
-        "shutting down; not taking it"
-    );
-    if let FullEvent::InteractionCreate {
-        interaction: Interaction::Command(command),
-    } = event
-    {
-        let note = CreateInteractionResponseMessage::new()
-            .content(RESTARTING)
-            .ephemeral(true)
-            .allowed_mentions(no_mentions());
-        if let Err(err) = command
-            .create_response(ctx, CreateInteractionResponse::Message(note))
-            .await
-        {
-            tracing::warn!(error = %err, "could not tell a member the bot is restarting");
-        }
-    }
-}
-
 /// Stops taking questions and waits up to `grace` for those in flight. Returns how many
 /// were still running when the wait gave up (0 when all finished).
 pub async fn drain(in_flight: &TaskTracker, grace: Duration) -> usize {

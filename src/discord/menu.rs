@@ -13,6 +13,7 @@ use super::feedback;
 use super::retry::send_with_retry;
 use super::Data;
 use crate::reply::OverviewAnswer;
+use crate::service::Via;
 use crate::text::truncate_chars;
 
 /// The custom id of the overview's menu.
@@ -49,14 +50,13 @@ pub async fn on_choose(ctx: &serenity::Context, data: &Data, click: &ComponentIn
         ComponentInteractionDataKind::StringSelect { values } => values.first().cloned(),
         _ => None,
     };
-    let engine = data.service.engine();
-    let message = match chosen.as_deref().and_then(|id| engine.open_answer(id)) {
-        Some((reply, section)) => {
-            tracing::info!(section = %section.id, "overview part opened");
-            CreateInteractionResponseMessage::new()
-                .embed(reply_embed(&reply))
-                .components(feedback::buttons(&reply))
-        }
+    let opened = chosen
+        .as_deref()
+        .and_then(|id| data.service.choose(id, Via::Component));
+    let message = match opened {
+        Some(answer) => CreateInteractionResponseMessage::new()
+            .embed(reply_embed(&answer.reply))
+            .components(feedback::buttons(&answer.reply)),
         // A reload removed the section since the overview was sent.
         None => CreateInteractionResponseMessage::new().content(
             "That part of the guide is no longer there; ask me again for the current list.",

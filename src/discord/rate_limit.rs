@@ -101,22 +101,34 @@ pub enum Asked {
         retry_in: Duration,
         notify: bool,
     },
+    /// The bot is shutting down: only warning signs are answered now; the member is told
+    /// to ask again ([`RESTARTING`]).
+    Restarting,
 }
 
+/// Shown to a member whose ordinary question arrives while the bot is shutting down.
+pub const RESTARTING: &str = "The bot is restarting; please ask again in a minute. Messages about warning signs are still answered.";
+
 /// Triage first, then the limit, then the search: a red-flag message always gets its
-/// seek-care reply however fast its author is asking, and does not count against the limit.
+/// seek-care reply however fast its author is asking, and does not count against the limit,
+/// even while the bot shuts down (triage takes microseconds); only ordinary questions wait.
 pub fn ask(
     service: &Service,
     limits: &QuestionLimits,
     member: UserId,
     question: &str,
+    after: Option<&str>,
     via: Via,
 ) -> Asked {
     if let Some(care) = service.check_red_flags(question, via) {
         return Asked::Reply(Box::new(care.reply));
     }
+    if service.health.is_draining() {
+        tracing::debug!(?via, "shutting down; an ordinary question is declined");
+        return Asked::Restarting;
+    }
     match limits.check(member) {
-        Verdict::Answer => Asked::Reply(Box::new(service.answer(question, via).reply)),
+        Verdict::Answer => Asked::Reply(Box::new(service.answer(question, after, via).reply)),
         Verdict::Wait { retry_in, notify } => {
             metrics::counter!(metric::QUESTIONS_LIMITED).increment(1);
             // Once per member and period at info: a flood must not become a log flood.

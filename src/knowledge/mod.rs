@@ -18,7 +18,7 @@ pub use problem::{KnowledgeError, Problem};
 pub use red_flags::{
     Example, Figurative, Flag, Group, RedFlags, Rule, Tier, TierText, DEFAULT_WITHIN, MAX_WITHIN,
 };
-pub use words::{Condition, Everyday, Scope, Words, WORDS_FILE};
+pub use words::{Condition, Everyday, FollowUp, FollowUpAnswer, Scope, Words, WORDS_FILE};
 
 /// The red-flag file's name inside the knowledge folder.
 pub const RED_FLAGS_FILE: &str = "red-flags.toml";
@@ -126,6 +126,7 @@ impl Knowledge {
             ));
         }
         check_unique_ids(&guides, &mut problems);
+        check_follow_ups(&words, &guides, &mut problems);
 
         if !problems.is_empty() {
             return Err(KnowledgeError::Invalid(problems));
@@ -167,6 +168,31 @@ fn check_unique_ids(guides: &[Guide], problems: &mut Vec<Problem>) {
                     ),
                 ));
             }
+        }
+    }
+}
+
+/// A follow-up may only open a section that exists.
+fn check_follow_ups(words: &Words, guides: &[Guide], problems: &mut Vec<Problem>) {
+    for follow_up in &words.follow_ups {
+        let FollowUpAnswer::Opens(id) = &follow_up.answer else {
+            continue;
+        };
+        let known = guides.iter().flat_map(|g| &g.sections).any(|s| &s.id == id);
+        if !known {
+            let ids: Vec<&str> = guides
+                .iter()
+                .flat_map(|g| g.sections.iter().map(|s| s.id.as_str()))
+                .collect();
+            problems.push(Problem::new(
+                WORDS_FILE,
+                follow_up.line,
+                format!(
+                    "the follow-up \"{}\" opens `{id}`, which no guide has; use one of: {}, or \"next\"",
+                    follow_up.name,
+                    ids.join(", ")
+                ),
+            ));
         }
     }
 }

@@ -25,7 +25,34 @@ pub struct Words {
     /// How members ask for a method in general ("how do I", "teach me"): with only broad
     /// words besides, the overview answers even when one section scores well.
     pub broad_asks: Vec<String>,
+    /// How members follow up on an answer ("how long do I hold it?"), and what answers it.
+    pub follow_ups: Vec<FollowUp>,
 }
+
+/// A follow-up question about the answer a member replied to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowUp {
+    /// What the member asked about, as the reply names it ("how long to hold it").
+    pub name: String,
+    /// How members put it ("how long", "hold it").
+    pub asks: Vec<String>,
+    pub answer: FollowUpAnswer,
+    pub line: usize,
+}
+
+/// What a follow-up gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FollowUpAnswer {
+    /// The lines of the answer's own section that mention one of these words.
+    Lines(Vec<String>),
+    /// A whole section, by id.
+    Opens(String),
+    /// The next technique in the guide after the answer's section.
+    Next,
+}
+
+/// The `opens` value that means the next technique.
+pub const OPENS_NEXT: &str = "next";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Everyday {
@@ -76,6 +103,19 @@ struct File {
     small_talk: SmallTalkTable,
     #[serde(default)]
     broad: BroadTable,
+    #[serde(default)]
+    follow_up: Vec<FollowUpTable>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FollowUpTable {
+    name: Spanned<String>,
+    asks: Vec<String>,
+    #[serde(default)]
+    lines: Vec<String>,
+    #[serde(default)]
+    opens: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -168,6 +208,33 @@ pub fn parse(name: &str, text: &str) -> Result<Words, Vec<Problem>> {
             line,
         });
     }
+    let mut follow_ups = Vec::new();
+    for table in file.follow_up {
+        let line = lines.of(table.name.span().start);
+        let follow_name = table.name.get_ref().trim().to_owned();
+        let answer = match (table.lines.is_empty(), table.opens) {
+            (false, None) => Some(FollowUpAnswer::Lines(table.lines)),
+            (true, Some(opens)) if opens.trim() == OPENS_NEXT => Some(FollowUpAnswer::Next),
+            (true, Some(opens)) if !opens.trim().is_empty() => {
+                Some(FollowUpAnswer::Opens(opens.trim().to_owned()))
+            }
+            _ => None,
+        };
+        let asks_ok = table.asks.iter().any(|w| has_content(w));
+        match answer {
+            Some(answer) if asks_ok && !follow_name.is_empty() => follow_ups.push(FollowUp {
+                name: follow_name,
+                asks: table.asks,
+                answer,
+                line,
+            }),
+            _ => problems.push(Problem::new(
+                name,
+                line,
+                "a [[follow_up]] needs a `name`, `asks` (how members put it) and either `lines` (words that pick the answer's own lines) or `opens` (a section id, or \"next\")",
+            )),
+        }
+    }
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -184,6 +251,7 @@ pub fn parse(name: &str, text: &str) -> Result<Words, Vec<Problem>> {
         conditions,
         small_talk: file.small_talk.words,
         broad_asks: file.broad.asks,
+        follow_ups,
     })
 }
 
@@ -214,6 +282,13 @@ mod tests {
         let found = parse("w.toml", "[everyday]\nsofa = \"\"\n").unwrap_err();
         assert_eq!(found[0].line, 2, "{found:?}");
         assert!(found[0].message.contains("guide's words"), "{found:?}");
+        let found = parse(
+            "w.toml",
+            "[[follow_up]]\nname = \"hold\"\nasks = [\"how long\"]\n",
+        )
+        .unwrap_err();
+        assert_eq!(found[0].line, 2, "{found:?}");
+        assert!(found[0].message.contains("`opens`"), "{found:?}");
         let found = parse("w.toml", "[scope]\nbak = [\"x\"]\n").unwrap_err();
         assert!(found[0].to_string().starts_with("w.toml:2:"), "{found:?}");
     }

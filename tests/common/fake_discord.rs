@@ -518,6 +518,28 @@ impl FakeDiscord {
         (id, message)
     }
 
+    /// A member's message replying to one the bot sent (`sent`, its recorded request), as
+    /// Discord delivers it: type 19, with the message it answers in `referenced_message`.
+    /// Without a mention of the bot, as when a member turns the reply ping off.
+    pub fn reply_to(&self, sent: &Recorded, content: &str) -> (u64, Value) {
+        let channel = sent
+            .path
+            .strip_prefix("/api/v10/channels/")
+            .and_then(|rest| rest.split('/').next())
+            .map_or_else(|| CHANNEL_ID.to_string(), str::to_owned);
+        let answered = sent_message(&self.shared, &channel, &sent.body);
+        let (id, mut message) = self.message(CHANNEL_ID, Some(GUILD_ID), content);
+        message["channel_id"] = json!(channel);
+        message["type"] = json!(19);
+        message["message_reference"] = json!({
+            "message_id": answered["id"],
+            "channel_id": channel,
+            "guild_id": GUILD_ID.to_string(),
+        });
+        message["referenced_message"] = answered;
+        (id, message)
+    }
+
     /// An INTERACTION_CREATE payload for a slash command used in the guild.
     pub fn slash_command(&self, name: &str, options: Value) -> (u64, Value) {
         self.interaction(2, name, options)
