@@ -19,6 +19,12 @@ use serde::Deserialize;
 struct TriageSet {
     red_flag: Vec<RedFlagCase>,
     benign: Vec<Text>,
+    /// Messages that name a warning sign while denying it, as past or of someone else: the
+    /// bot may escalate them (a mention gets the seek-care reply by design), so they count
+    /// neither way; kept so a set stays whole.
+    #[serde(default)]
+    #[allow(dead_code)]
+    mention: Vec<Text>,
 }
 
 #[derive(Deserialize)]

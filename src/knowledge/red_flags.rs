@@ -159,7 +159,8 @@ pub struct Flag {
 
 /// A figurative use: a word of the `quiets` group does not count where one of the `near`
 /// words, or a word of one of the `near_groups`, stands within `within` words of it
-/// ("mind-numbing", "fever pitch", a child who fell).
+/// ("mind-numbing", "fever pitch", a child who fell). With `within` 0 only a `near` phrase
+/// that includes the word itself counts (a denial: "no numbness").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Figurative {
     pub quiets: String,
@@ -534,11 +535,11 @@ fn parse_file(name: &str, text: &str, base: &RedFlags) -> Result<Parsed, Vec<Pro
             }
         }
         let within = match &raw.within {
-            Some(within) if !(1..=MAX_WITHIN).contains(within.get_ref()) => {
+            Some(within) if !(0..=MAX_WITHIN).contains(within.get_ref()) => {
                 problems.push(Problem::new(
                     name,
                     at(within.span().start),
-                    format!("`within {}` is outside 1 to {MAX_WITHIN}", within.get_ref()),
+                    format!("`within {}` is outside 0 to {MAX_WITHIN} (0: only where a `near` phrase includes the word itself, as \"no numbness\")", within.get_ref()),
                 ));
                 DEFAULT_WITHIN
             }
@@ -1110,5 +1111,18 @@ mod tests {
         ] {
             assert!(triage.check(injury).is_red_flag(), "{injury}");
         }
+    }
+
+    #[test]
+    fn a_figurative_window_of_0_quiets_only_inside_its_own_phrase() {
+        let triage = crate::triage::Triage::new(&RedFlags::floor());
+        // The shipped `intense` entry: "worst part" takes in "worst"...
+        let quiet = "ripping the tape off my back is honestly the worst part of my week";
+        assert!(!triage.check(quiet).is_red_flag(), "{quiet}");
+        // ...but elsewhere "worst" still counts.
+        let severe = "my back is the worst it has ever been, the best part is i can still sit";
+        assert!(triage.check(severe).is_red_flag(), "{severe}");
+        let p = problems("\n[[figurative]]\nquiets = \"fever\"\nnear = [\"x\"]\nwithin = 13\n");
+        assert!(p[0].contains("outside 0 to 12"), "{p:?}");
     }
 }

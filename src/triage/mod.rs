@@ -353,9 +353,15 @@ impl Triage {
                 if occurrence.group != figurative.quiets || occurrence.quiet {
                     continue;
                 }
+                // `within 0`: only where the near phrase takes in the word itself ("no
+                // numbness"), never a neighbour ("my legs are numb, no tingling though").
                 let close = occurrences.iter().find(|near| {
                     near.group == figurative.near
-                        && gap(near.first, near.last, occurrence) <= figurative.within
+                        && if figurative.within == 0 {
+                            near.first <= occurrence.first && occurrence.last <= near.last
+                        } else {
+                            gap(near.first, near.last, occurrence) <= figurative.within
+                        }
                 });
                 if let Some(near) = close {
                     let span = near.span.clone();
