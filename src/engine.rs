@@ -41,6 +41,12 @@ pub const MAX_QUESTION_CHARS: usize = 4000;
 /// A section whose score is this many times the next one's answers even a broad question.
 const CLEAR_LEAD: f32 = 1.5;
 
+/// An [[ask]]'s section answers when its score is at least this share of the best one's.
+const ASK_SHARE: f32 = 0.4;
+
+/// Next-step buttons under an answer at most.
+const MAX_NEXT_STEPS: usize = 3;
+
 /// Candidates kept for `--explain`.
 const CANDIDATES: usize = 5;
 
@@ -85,6 +91,9 @@ pub enum Because {
     RedFlag,
     /// Chosen by name, from a menu or a button, not asked.
     Chosen,
+    /// The question asks for a kind of answer (`words.toml` [[ask]] `name`, found as
+    /// `words`) and that section was among the candidates.
+    Ask { name: String, words: String },
     /// A follow-up on an earlier answer: `asked` (a `words.toml` follow-up, found as
     /// `words`) about the section `after`.
     FollowUp {
@@ -273,7 +282,8 @@ impl Engine {
         match target {
             Target::Section(position) => {
                 let (guide, section) = self.section_at(position);
-                Some(Reply::Answer(SectionAnswer::new(guide, section)))
+                let answer = SectionAnswer::new(guide, section);
+                Some(Reply::Answer(self.with_next_steps(answer, position)))
             }
             Target::Overview(g) => {
                 OverviewAnswer::new(&self.knowledge.guides[g]).map(Reply::Overview)
@@ -403,6 +413,7 @@ impl Engine {
             }
             _ => SectionAnswer::new(guide, shown),
         };
+        let reply = self.with_next_steps(reply, target);
         Answer {
             reply: Reply::Answer(reply),
             section: Some(self.target_ref(Target::Section(target))),
@@ -415,6 +426,42 @@ impl Engine {
             },
             ..answer
         }
+    }
+
+    /// Up to three next steps for the answer from the section at `position`: the warm-up,
+    /// another technique, the precautions, when to see someone, each if the guides have one
+    /// and it is not this section.
+    fn with_next_steps(&self, mut answer: SectionAnswer, position: usize) -> SectionAnswer {
+        let first =
+            |kind: Kind| (0..self.positions.len()).find(|&p| self.section_at(p).1.kind == kind);
+        let here = self.section_at(position).1.kind;
+        let another = match here {
+            Kind::Technique | Kind::Warmup => self.next_technique(position),
+            _ => None,
+        };
+        let candidates = [
+            (
+                "Warm up first",
+                (here == Kind::Technique)
+                    .then(|| first(Kind::Warmup))
+                    .flatten(),
+            ),
+            ("Another technique", another),
+            ("Precautions", first(Kind::Precaution)),
+            ("When to see someone", first(Kind::SeekHelp)),
+        ];
+        answer.next = candidates
+            .into_iter()
+            .filter_map(|(label, target)| {
+                let target = target.filter(|&t| t != position)?;
+                Some(crate::reply::NextStep {
+                    label: label.to_owned(),
+                    section: self.section_at(target).1.id.clone(),
+                })
+            })
+            .take(MAX_NEXT_STEPS)
+            .collect();
+        answer
     }
 
     /// The technique after the one at `position`, in guide order, going round; the first
@@ -528,6 +575,13 @@ impl Engine {
             (Some(_), None) => true,
             _ => false,
         };
+        // The kind of answer asked for ("is that ok?", "what causes it?") picks among the
+        // candidates, unless the question names a technique ("is the knee twist safe?").
+        if !read.names_technique {
+            if let Some(found) = self.asked_for(read, hits) {
+                return found;
+            }
+        }
         // Words the guides never use do not make a "how do I ..." ask specific: "teach me how
         // to pop my back" asks for the whole topic.
         let unknown = if read.broad_ask { &[][..] } else { unknown };
@@ -552,6 +606,26 @@ impl Engine {
             },
             (None, None) => (None, Because::NoConfidentMatch),
         }
+    }
+
+    /// The first [[ask]] of the question whose section is a candidate close enough to the
+    /// best one.
+    fn asked_for(&self, read: &Read, hits: &[Hit]) -> Option<(Option<Target>, Because)> {
+        let best = hits.first()?.score;
+        read.asks.iter().find_map(|(i, words)| {
+            let ask = &self.knowledge.words.asks[*i];
+            let hit = hits.iter().find(|h| match h.target {
+                Target::Section(p) => self.section_at(p).1.id == ask.answers,
+                Target::Overview(_) => false,
+            })?;
+            (hit.score >= ASK_SHARE * best).then(|| {
+                let because = Because::Ask {
+                    name: ask.name.clone(),
+                    words: words.clone(),
+                };
+                (Some(hit.target), because)
+            })
+        })
     }
 
     fn no_match_reply(&self, because: &Because) -> Reply {

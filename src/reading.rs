@@ -27,6 +27,8 @@ enum Meaning {
     Everyday(usize),
     /// Indexes [`crate::knowledge::Words::follow_ups`].
     FollowUp(usize),
+    /// Indexes [`crate::knowledge::Words::asks`].
+    Ask(usize),
 }
 
 /// Why a question is out of scope.
@@ -61,6 +63,12 @@ pub struct Read {
     /// Follow-up asks found, first in the text first: (index into `Words::follow_ups`,
     /// where in the canonical text).
     pub follow_ups: Vec<(usize, Range<usize>)>,
+    /// The kinds of answer asked for (indexes into `Words::asks`), first in the text first,
+    /// with the member's words.
+    pub asks: Vec<(usize, String)>,
+    /// The question names a technique ("the knee twist"), so it is about that technique
+    /// whatever kind of answer it asks for.
+    pub names_technique: bool,
 }
 
 /// The compiled word lists of one knowledge load.
@@ -106,6 +114,9 @@ impl Reader {
         }
         for (i, follow_up) in words.follow_ups.iter().enumerate() {
             group(&mut phrases, Meaning::FollowUp(i), &follow_up.asks);
+        }
+        for (i, ask) in words.asks.iter().enumerate() {
+            group(&mut phrases, Meaning::Ask(i), &ask.words);
         }
         for (i, entry) in words.everyday.iter().enumerate() {
             group(
@@ -165,6 +176,7 @@ impl Reader {
             topic: topic.map(|s| canonical[s].to_owned()),
             small_talk: spans(Meaning::SmallTalk).collect(),
             broad_ask: spans(Meaning::BroadAsk).next().is_some(),
+            names_technique: !technique.is_empty(),
             ..Read::default()
         };
         // A question naming the back or a technique is in scope whatever else it names, so
@@ -187,6 +199,7 @@ impl Reader {
                 }
                 Meaning::Everyday(i) => read.everyday.push((words(), self.everyday[i].clone())),
                 Meaning::FollowUp(i) => read.follow_ups.push((i, occurrence.span.clone())),
+                Meaning::Ask(i) => read.asks.push((i, words())),
                 _ => {}
             }
         }

@@ -59,6 +59,18 @@ pub struct SectionAnswer {
     /// the lines above are then only those that answer it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_up: Option<FollowUpNote>,
+    /// Where a member may want to go next, at most three, chosen from the guide: front ends
+    /// offer them as buttons.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub next: Vec<NextStep>,
+}
+
+/// A next step under an answer ("Warm up first"), opening another section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NextStep {
+    pub label: String,
+    /// The section it opens.
+    pub section: String,
 }
 
 /// What a follow-up asked, and whether the section says.
@@ -213,6 +225,7 @@ impl SectionAnswer {
                 .flatten(),
             condition: None,
             follow_up: None,
+            next: Vec::new(),
         }
     }
 
@@ -552,6 +565,7 @@ mod tests {
             safety: Some("be gentle".into()),
             condition: None,
             follow_up: None,
+            next: Vec::new(),
         };
         let text = Reply::Answer(answer).text();
         assert!(text.chars().count() <= MAX_REPLY_CHARS);

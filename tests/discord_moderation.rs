@@ -244,7 +244,13 @@ async fn clicking_helpful_counts_for_the_section_is_acknowledged_and_reaches_the
     let reply = fake.wait_reply_to(from, asked).await;
     assert_eq!(
         button_ids(&reply.body),
-        ["feedback:yes:knee-to-chest", "feedback:no:knee-to-chest"]
+        [
+            "feedback:yes:knee-to-chest",
+            "feedback:no:knee-to-chest",
+            "next:warm-up",
+            "next:seated-side-bend",
+            "next:precautions"
+        ]
     );
 
     let (click, interaction) = fake.component("feedback:yes:knee-to-chest", &reply);
@@ -253,6 +259,28 @@ async fn clicking_helpful_counts_for_the_section_is_acknowledged_and_reaches_the
     assert_eq!(thanks.body["type"], json!(4), "{:#}", thanks.body);
     assert_eq!(thanks.body["data"]["flags"], json!(EPHEMERAL));
     assert!(content(&thanks.body).starts_with("Thanks for the feedback"));
+
+    // "Another technique" answers in place, publicly under a message's answer, counted like
+    // any answer; the new answer has its own buttons.
+    let (click, interaction) = fake.component("next:seated-side-bend", &reply);
+    fake.dispatch("INTERACTION_CREATE", interaction).await;
+    let next = fake.wait_interaction_response(from, click).await;
+    assert_eq!(next.body["type"], json!(4), "{:#}", next.body);
+    assert!(
+        next.body["data"]["flags"].as_u64().unwrap_or(0) & EPHEMERAL == 0,
+        "{:#}",
+        next.body
+    );
+    assert!(
+        embed_text(&next.body).contains("Seated side bend"),
+        "{:#}",
+        next.body
+    );
+    assert!(button_ids(&next.body).contains(&"next:bridge-release".to_owned()));
+    assert_eq!(
+        bot.service.stats.snapshot().sections["seated-side-bend"].answered,
+        1
+    );
 
     let counts = bot.service.stats.snapshot().sections["knee-to-chest"].clone();
     assert_eq!(
@@ -280,7 +308,28 @@ async fn answers_carry_feedback_buttons_and_seek_care_replies_do_not() {
     let response = fake.wait_interaction_response(from, ask).await;
     assert_eq!(
         button_ids(&response.body),
-        ["feedback:yes:warm-up", "feedback:no:warm-up"]
+        [
+            "feedback:yes:warm-up",
+            "feedback:no:warm-up",
+            "next:knee-to-chest",
+            "next:precautions",
+            "next:seek-help"
+        ]
+    );
+    // Under a slash command's answer a next step answers privately.
+    let (click, interaction) = fake.component("next:precautions", &response);
+    fake.dispatch("INTERACTION_CREATE", interaction).await;
+    let next = fake.wait_interaction_response(from, click).await;
+    assert_eq!(
+        next.body["data"]["flags"],
+        json!(EPHEMERAL),
+        "{:#}",
+        next.body
+    );
+    assert!(
+        embed_text(&next.body).contains("Precautions"),
+        "{:#}",
+        next.body
     );
     // The same buttons work under an /ask response.
     let (click, interaction) = fake.component("feedback:no:warm-up", &response);
@@ -296,7 +345,7 @@ async fn answers_carry_feedback_buttons_and_seek_care_replies_do_not() {
         .await;
     let reply = fake.wait_reply_to(from, dm).await;
     assert_eq!(
-        button_ids(&reply.body),
+        button_ids(&reply.body)[..2],
         ["feedback:yes:bridge-release", "feedback:no:bridge-release"]
     );
 

@@ -481,3 +481,31 @@ fn follow_ups_are_answered_from_the_section_they_follow() {
         engine.ask("how long do I hold it?").reply.kind()
     );
 }
+
+/// `[[ask]]` in words.toml: the kind of answer asked for picks its section among the
+/// candidates, unless the question names a technique.
+#[test]
+fn the_kind_of_answer_asked_for_picks_the_section() {
+    let engine = engine();
+    let id = |question: &str| {
+        engine
+            .ask(question)
+            .section
+            .map(|s| s.id)
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        id("my husband offered to pop my back by lifting me from behind, is that ok"),
+        "precautions"
+    );
+    assert_eq!(
+        id("how often should i take sitting breaks so my lower back doesnt get tight"),
+        "long-term-habits"
+    );
+    assert_eq!(
+        id("my lower back has needed cracking every day for months now, should i get it looked at"),
+        "seek-help"
+    );
+    // Naming a technique keeps the question with it.
+    assert_eq!(id("is the knee to chest twist safe?"), "knee-to-chest");
+}

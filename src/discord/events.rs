@@ -31,8 +31,13 @@ pub async fn handle(
         }
         FullEvent::InteractionCreate {
             interaction: Interaction::Component(click),
-        } if !menu::on_choose(ctx, framework.user_data, click).await => {
-            feedback::on_click(ctx, framework.user_data, click).await;
+        } => {
+            let data = framework.user_data;
+            if !menu::on_choose(ctx, data, click).await
+                && !feedback::on_next_step(ctx, data, click).await
+            {
+                feedback::on_click(ctx, data, click).await;
+            }
         }
         _ => {}
     }

@@ -1,22 +1,27 @@
-//! The "Helpful" / "Not helpful" buttons under answers, and counting the clicks.
-//!
-//! A click counts for the guide section the answer came from, in the usage stats. Who clicked
-//! is never stored or logged.
+//! The buttons under answers: "Helpful" / "Not helpful" (a click counts for the guide
+//! section the answer came from, in the usage stats), and up to three next steps chosen by the
+//! engine ("Warm up first", "Another technique", ...), which answer in place through the
+//! service like any question. Who clicked is never stored or logged.
 
 use poise::serenity_prelude as serenity;
 use serenity::{
     ButtonStyle, ComponentInteraction, CreateActionRow, CreateButton, CreateInteractionResponse,
-    CreateInteractionResponseMessage,
+    CreateInteractionResponseMessage, MessageFlags,
 };
 
-use super::embeds::no_mentions;
+use super::embeds::{no_mentions, reply_embed};
 use super::retry::send_with_retry;
 use super::Data;
 use crate::reply::Reply;
+use crate::service::Via;
+use crate::text::truncate_chars;
 
 const PREFIX: &str = "feedback";
-/// Discord's limit on a component's custom id.
+/// `next:<section-id>`: a next-step button opening that section.
+const NEXT_PREFIX: &str = "next:";
+/// Discord's limits on a component's custom id and a button's label.
 const MAX_CUSTOM_ID: usize = 100;
+const MAX_LABEL: usize = 80;
 
 pub const THANKS: &str = "Thanks for the feedback!";
 
@@ -32,14 +37,64 @@ pub fn buttons(reply: &Reply) -> Vec<CreateActionRow> {
         tracing::warn!(section = %answer.id, "section id too long for feedback buttons");
         return Vec::new();
     };
-    vec![CreateActionRow::Buttons(vec![
+    let mut rows = vec![CreateActionRow::Buttons(vec![
         CreateButton::new(yes)
             .label("Helpful")
             .style(ButtonStyle::Success),
         CreateButton::new(no)
             .label("Not helpful")
             .style(ButtonStyle::Secondary),
-    ])]
+    ])];
+    let next: Vec<CreateButton> = answer
+        .next
+        .iter()
+        .filter_map(|step| {
+            let id = format!("{NEXT_PREFIX}{}", step.section);
+            (id.len() <= MAX_CUSTOM_ID).then(|| {
+                CreateButton::new(id)
+                    .label(truncate_chars(&step.label, MAX_LABEL))
+                    .style(ButtonStyle::Primary)
+            })
+        })
+        .collect();
+    if !next.is_empty() {
+        rows.push(CreateActionRow::Buttons(next));
+    }
+    rows
+}
+
+/// Handles a click on a next-step button; returns false for any other component. The answer
+/// is private when the answer clicked under was (a slash command's), public otherwise, as a
+/// question in the channel would be.
+pub async fn on_next_step(
+    ctx: &serenity::Context,
+    data: &Data,
+    click: &ComponentInteraction,
+) -> bool {
+    let Some(section) = click.data.custom_id.strip_prefix(NEXT_PREFIX) else {
+        return false;
+    };
+    let private = click.message.interaction_metadata.is_some()
+        || click
+            .message
+            .flags
+            .is_some_and(|f| f.contains(MessageFlags::EPHEMERAL));
+    let message = match data.service.choose(section, Via::Component) {
+        Some(answer) => CreateInteractionResponseMessage::new()
+            .embed(reply_embed(&answer.reply))
+            .components(buttons(&answer.reply)),
+        // A reload removed the section since the answer was sent.
+        None => CreateInteractionResponseMessage::new()
+            .content("That part of the guide is no longer there; ask me again."),
+    };
+    let response = CreateInteractionResponse::Message(
+        message.ephemeral(private).allowed_mentions(no_mentions()),
+    );
+    let sent = send_with_retry("next step", || click.create_response(ctx, response.clone())).await;
+    if let Err(err) = sent {
+        tracing::error!(error = %err, "could not answer a next-step button");
+    }
+    true
 }
 
 /// `feedback:yes:<section-id>` or `feedback:no:<section-id>`, if it fits Discord's limit.

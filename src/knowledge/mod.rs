@@ -18,7 +18,7 @@ pub use problem::{KnowledgeError, Problem};
 pub use red_flags::{
     Example, Figurative, Flag, Group, RedFlags, Rule, Tier, TierText, DEFAULT_WITHIN, MAX_WITHIN,
 };
-pub use words::{Condition, Everyday, FollowUp, FollowUpAnswer, Scope, Words, WORDS_FILE};
+pub use words::{Ask, Condition, Everyday, FollowUp, FollowUpAnswer, Scope, Words, WORDS_FILE};
 
 /// The red-flag file's name inside the knowledge folder.
 pub const RED_FLAGS_FILE: &str = "red-flags.toml";
@@ -172,12 +172,17 @@ fn check_unique_ids(guides: &[Guide], problems: &mut Vec<Problem>) {
     }
 }
 
-/// A follow-up may only open a section that exists.
+/// A follow-up or an ask may only name a section that exists.
 fn check_follow_ups(words: &Words, guides: &[Guide], problems: &mut Vec<Problem>) {
-    for follow_up in &words.follow_ups {
-        let FollowUpAnswer::Opens(id) = &follow_up.answer else {
-            continue;
-        };
+    let opened = words.follow_ups.iter().filter_map(|f| match &f.answer {
+        FollowUpAnswer::Opens(id) => Some((&f.name, id, f.line, "opens")),
+        _ => None,
+    });
+    let asked = words
+        .asks
+        .iter()
+        .map(|a| (&a.name, &a.answers, a.line, "answers with"));
+    for (name, id, line, verb) in opened.chain(asked) {
         let known = guides.iter().flat_map(|g| &g.sections).any(|s| &s.id == id);
         if !known {
             let ids: Vec<&str> = guides
@@ -186,10 +191,9 @@ fn check_follow_ups(words: &Words, guides: &[Guide], problems: &mut Vec<Problem>
                 .collect();
             problems.push(Problem::new(
                 WORDS_FILE,
-                follow_up.line,
+                line,
                 format!(
-                    "the follow-up \"{}\" opens `{id}`, which no guide has; use one of: {}, or \"next\"",
-                    follow_up.name,
+                    "\"{name}\" {verb} `{id}`, which no guide has; use one of: {}",
                     ids.join(", ")
                 ),
             ));

@@ -27,6 +27,20 @@ pub struct Words {
     pub broad_asks: Vec<String>,
     /// How members follow up on an answer ("how long do I hold it?"), and what answers it.
     pub follow_ups: Vec<FollowUp>,
+    /// What kind of answer a question asks for ("is that ok?" asks whether it is safe),
+    /// and the section that gives it.
+    pub asks: Vec<Ask>,
+}
+
+/// A kind of question and the section that answers it, whatever its topic words say: "my
+/// husband offered to pop my back, is that ok?" asks about safety, not about popping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ask {
+    pub name: String,
+    /// The section id that answers it.
+    pub answers: String,
+    pub words: Vec<String>,
+    pub line: usize,
 }
 
 /// A follow-up question about the answer a member replied to.
@@ -105,6 +119,16 @@ struct File {
     broad: BroadTable,
     #[serde(default)]
     follow_up: Vec<FollowUpTable>,
+    #[serde(default)]
+    ask: Vec<AskTable>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AskTable {
+    name: Spanned<String>,
+    answers: String,
+    words: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -235,6 +259,28 @@ pub fn parse(name: &str, text: &str) -> Result<Words, Vec<Problem>> {
             )),
         }
     }
+    let mut asks = Vec::new();
+    for table in file.ask {
+        let line = lines.of(table.name.span().start);
+        let ask_name = table.name.get_ref().trim().to_owned();
+        if ask_name.is_empty()
+            || table.answers.trim().is_empty()
+            || !table.words.iter().any(|w| has_content(w))
+        {
+            problems.push(Problem::new(
+                name,
+                line,
+                "an [[ask]] needs a `name`, `answers` (the section id that answers it) and `words` (how members ask it)",
+            ));
+            continue;
+        }
+        asks.push(Ask {
+            name: ask_name,
+            answers: table.answers.trim().to_owned(),
+            words: table.words,
+            line,
+        });
+    }
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -252,6 +298,7 @@ pub fn parse(name: &str, text: &str) -> Result<Words, Vec<Problem>> {
         small_talk: file.small_talk.words,
         broad_asks: file.broad.asks,
         follow_ups,
+        asks,
     })
 }
 

@@ -566,6 +566,15 @@ impl FakeDiscord {
             .map_or_else(|| CHANNEL_ID.to_string(), str::to_owned);
         let mut message = sent_message(&self.shared, &channel, body);
         message["guild_id"] = json!(GUILD_ID.to_string());
+        if sent.path.starts_with("/api/v10/interactions/") {
+            // The response to a slash command: Discord says which command it answered.
+            message["interaction_metadata"] = json!({
+                "id": self.id().to_string(),
+                "type": 2,
+                "user": member_user(),
+                "authorizing_integration_owners": {},
+            });
+        }
         let (id, mut interaction) = self.interaction(3, "", json!([]));
         interaction["channel_id"] = json!(channel);
         interaction["message"] = message;
