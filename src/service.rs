@@ -36,6 +36,8 @@ pub enum Via {
     WatchedChannel,
     /// A menu entry or button under an earlier answer.
     Component,
+    /// A moderator checked someone's message ("Check for red flags").
+    Moderator,
 }
 
 pub struct Service {

@@ -383,3 +383,84 @@ async fn stats_shows_moderators_the_counts_privately() {
     assert_no_pings(&response.body["data"]);
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moderator_checks_a_message_for_red_flags_and_posts_the_reply_to_its_author() {
+    let (bot, _knowledge, _dir) = moderated_bot().await;
+    let fake = &bot.fake;
+    let from = fake.mark();
+    // Nobody asked the bot and the channel is not watched: no reply by itself.
+    let (worrying, message) = fake.message(
+        CHANNEL_ID,
+        Some(GUILD_ID),
+        "back's been grim all week and now i can't feel the loo roll when i wipe",
+    );
+    fake.dispatch("MESSAGE_CREATE", message.clone()).await;
+
+    // A member without the permission is refused (Discord also hides it from them).
+    let (id, mut interaction) = fake.message_command("Check for red flags", &message);
+    plain_member(&mut interaction);
+    fake.dispatch("INTERACTION_CREATE", interaction).await;
+    assert_refused(&fake.wait_interaction_response(from, id).await);
+
+    let (id, mut interaction) = fake.message_command("Check for red flags", &message);
+    as_member(&mut interaction, SEND_MESSAGES, &[MODERATOR_ROLE_ID]);
+    fake.dispatch("INTERACTION_CREATE", interaction).await;
+    let preview = fake.wait_interaction_response(from, id).await;
+    assert_eq!(
+        preview.body["data"]["flags"],
+        json!(EPHEMERAL),
+        "{:#}",
+        preview.body
+    );
+    assert!(
+        content(&preview.body).contains("warning sign"),
+        "{:#}",
+        preview.body
+    );
+    assert!(
+        embed_text(&preview.body).contains("emergency"),
+        "{:#}",
+        preview.body
+    );
+    let post = format!("post-care:{id}");
+    assert_eq!(button_ids(&preview.body), std::slice::from_ref(&post));
+    assert!(
+        fake.since(from)
+            .iter()
+            .all(|r| !common::fake_discord::is_reply_to(r, worrying)),
+        "nothing posted before the moderator chose to"
+    );
+
+    let (click, interaction) = fake.component(&post, &preview);
+    fake.dispatch("INTERACTION_CREATE", interaction).await;
+    let posted = fake.wait_reply_to(from, worrying).await;
+    assert!(
+        embed_text(&posted.body).contains("emergency"),
+        "{:#}",
+        posted.body
+    );
+    assert_no_pings(&posted.body);
+    let done = fake.wait_interaction_response(from, click).await;
+    assert_eq!(
+        done.body["type"],
+        json!(7),
+        "updates the preview: {:#}",
+        done.body
+    );
+    assert!(content(&done.body).contains("Posted"), "{:#}", done.body);
+
+    // A harmless message: said so, nothing to post.
+    let (_, harmless) = fake.message(CHANNEL_ID, Some(GUILD_ID), "anyone up for a raid tonight?");
+    let (id, mut interaction) = fake.message_command("Check for red flags", &harmless);
+    as_member(&mut interaction, SEND_MESSAGES, &[MODERATOR_ROLE_ID]);
+    fake.dispatch("INTERACTION_CREATE", interaction).await;
+    let checked = fake.wait_interaction_response(from, id).await;
+    assert!(
+        content(&checked.body).contains("No warning signs"),
+        "{:#}",
+        checked.body
+    );
+    assert!(button_ids(&checked.body).is_empty());
+    bot.stop().await;
+}

@@ -25,6 +25,7 @@ pub fn all() -> Vec<poise::Command<Data, Error>> {
         redflags(),
         moderation::reload(),
         moderation::stats(),
+        moderation::check_message(),
     ]
 }
 

@@ -1,5 +1,6 @@
-//! Moderator tools on Discord: `/reload` and `/stats`, who counts as a moderator, and the
-//! moderators' log channel where reload results are posted.
+//! Moderator tools on Discord: `/reload`, `/stats` and the "Check for red flags" message
+//! menu, who counts as a moderator, and the moderators' log channel where reload results are
+//! posted.
 //!
 //! Reloading and counting belong to the [`Service`]; this module decides who may ask, and
 //! words the results for moderators within Discord's limits. Members who are not moderators
@@ -7,16 +8,21 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
 use poise::CreateReply;
-use serenity::{ChannelId, CreateMessage, Http, Member, Permissions, RoleId};
+use serenity::{
+    ButtonStyle, ChannelId, ComponentInteractionCollector, CreateActionRow, CreateButton,
+    CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage, Http, Member,
+    Permissions, RoleId,
+};
 
-use super::embeds::{no_mentions, MAX_CONTENT};
+use super::embeds::{no_mentions, reply_embed, MAX_CONTENT};
 use super::retry::send_with_retry;
 use super::{Context, Error};
 use crate::live::{ReloadError, Reloaded};
-use crate::service::Service;
+use crate::service::{Service, Via};
 use crate::text::truncate_chars;
 
 const REFUSAL: &str = "Sorry, only moderators can use this command (it needs the Manage Server \
@@ -58,6 +64,82 @@ pub async fn stats(ctx: Context<'_>) -> Result<(), Error> {
     send_with_retry("stats report", || ctx.send(report.clone())).await?;
     Ok(())
 }
+
+/// How long the "Post this reply" button under a check stays live.
+const POST_WAIT: Duration = Duration::from_secs(300);
+
+/// Check for red flags: triage any message (right-click it, Apps), privately to the
+/// moderator, with a button that posts the seek-care reply to its author.
+///
+/// For messages nobody addressed to the bot, in channels it does not watch. Any evidence
+/// counts, as for a question asked of the bot. Declared and checked like [`reload`].
+#[poise::command(
+    context_menu_command = "Check for red flags",
+    default_member_permissions = "MANAGE_GUILD",
+    check = "allowed",
+    guild_only
+)]
+pub async fn check_message(ctx: Context<'_>, message: serenity::Message) -> Result<(), Error> {
+    let service = &ctx.data().service;
+    let Some(answer) = service.check_red_flags(&message.content, Via::Moderator) else {
+        let none = private(NO_RED_FLAGS.to_owned());
+        send_with_retry("red-flag check", || ctx.send(none.clone())).await?;
+        return Ok(());
+    };
+    let post_id = format!("post-care:{}", ctx.id());
+    let preview = CreateReply::default()
+        .content(FOUND_RED_FLAGS)
+        .embed(reply_embed(&answer.reply))
+        .components(vec![CreateActionRow::Buttons(vec![CreateButton::new(
+            &post_id,
+        )
+        .label("Post this reply to the author")
+        .style(ButtonStyle::Danger)])])
+        .ephemeral(true)
+        .allowed_mentions(no_mentions());
+    send_with_retry("red-flag check", || ctx.send(preview.clone())).await?;
+
+    // Only this moderator's click on this preview posts it; after a while the offer lapses.
+    let moderator = ctx.author().id;
+    let click = ComponentInteractionCollector::new(ctx.serenity_context())
+        .filter(move |c| c.data.custom_id == post_id && c.user.id == moderator)
+        .timeout(POST_WAIT)
+        .await;
+    let Some(click) = click else {
+        return Ok(());
+    };
+    let reply = CreateMessage::new()
+        .embed(reply_embed(&answer.reply))
+        .reference_message(&message)
+        .allowed_mentions(no_mentions());
+    let posted = send_with_retry("seek-care reply from a moderator", || {
+        message.channel_id.send_message(ctx, reply.clone())
+    })
+    .await;
+    let outcome = match posted {
+        Ok(_) => {
+            tracing::info!(message = %message.id, "a moderator posted the seek-care reply");
+            "Posted the reply to the author's message."
+        }
+        Err(err) => {
+            tracing::error!(message = %message.id, error = %err, "could not post a seek-care reply");
+            "Could not post the reply (does the bot have Send Messages in that channel?)."
+        }
+    };
+    let done = CreateInteractionResponseMessage::new()
+        .content(outcome)
+        .components(Vec::new());
+    click
+        .create_response(ctx, CreateInteractionResponse::UpdateMessage(done))
+        .await?;
+    Ok(())
+}
+
+/// What a moderator sees when a checked message has no warning sign.
+const NO_RED_FLAGS: &str =
+    "No warning signs found in that message. (Only its text is read; images are not.)";
+/// Above the preview of the seek-care reply.
+const FOUND_RED_FLAGS: &str = "That message mentions a warning sign. This is the reply the bot would post (nobody is pinged); only you can see this.";
 
 /// The commands' check: true for a moderator; anyone else is told no, ephemerally, and false
 /// is returned (poise then runs nothing; `on_error` stays quiet about it).

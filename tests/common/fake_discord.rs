@@ -540,6 +540,26 @@ impl FakeDiscord {
         (id, message)
     }
 
+    /// An INTERACTION_CREATE payload for a message context-menu command (Apps → `name`) used
+    /// on `target`, a MESSAGE_CREATE payload from [`FakeDiscord::message`].
+    pub fn message_command(&self, name: &str, target: &Value) -> (u64, Value) {
+        let (id, mut interaction) = self.interaction(2, name, json!([]));
+        let target_id = target["id"].clone();
+        let mut resolved = serde_json::Map::new();
+        resolved.insert(
+            target_id.as_str().unwrap_or_default().to_owned(),
+            target.clone(),
+        );
+        interaction["data"] = json!({
+            "id": self.id().to_string(),
+            "name": name,
+            "type": 3,
+            "target_id": target_id,
+            "resolved": {"messages": resolved},
+        });
+        (id, interaction)
+    }
+
     /// An INTERACTION_CREATE payload for a slash command used in the guild.
     pub fn slash_command(&self, name: &str, options: Value) -> (u64, Value) {
         self.interaction(2, name, options)
