@@ -585,7 +585,12 @@ impl Engine {
         // Words the guides never use do not make a "how do I ..." ask specific: "teach me how
         // to pop my back" asks for the whole topic.
         let unknown = if read.broad_ask { &[][..] } else { unknown };
-        if (!clear_winner || read.broad_ask) && self.search.is_broad(terms, unknown) {
+        let topic_terms: Vec<QueryTerm> = terms
+            .iter()
+            .filter(|t| !read.ask_words.contains(&t.word))
+            .cloned()
+            .collect();
+        if (!clear_winner || read.broad_ask) && self.search.is_broad(&topic_terms, unknown) {
             if let Some(overview) = self.any_overview() {
                 return (Some(overview), Because::Broad);
             }

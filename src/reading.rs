@@ -56,6 +56,9 @@ pub struct Read {
     pub condition: Option<(usize, String)>,
     /// The question asks for a method in general ("how do I ...").
     pub broad_ask: bool,
+    /// The words of those asks ("best", "way", "own" in "best way to ... on my own"): they say
+    /// how the question is asked, not what about, so they never make it specific.
+    pub ask_words: Vec<String>,
     /// Where the greetings and thanks are, in the canonical text.
     pub small_talk: Vec<Range<usize>>,
     /// Everyday words found: (member's words, the guide words they stand for).
@@ -176,6 +179,15 @@ impl Reader {
             topic: topic.map(|s| canonical[s].to_owned()),
             small_talk: spans(Meaning::SmallTalk).collect(),
             broad_ask: spans(Meaning::BroadAsk).next().is_some(),
+            ask_words: spans(Meaning::BroadAsk)
+                .flat_map(|s| {
+                    canonical[s]
+                        .split(|c: char| !c.is_alphanumeric())
+                        .filter(|w| !w.is_empty())
+                        .map(str::to_owned)
+                        .collect::<Vec<_>>()
+                })
+                .collect(),
             names_technique: !technique.is_empty(),
             ..Read::default()
         };
