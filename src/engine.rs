@@ -590,7 +590,13 @@ impl Engine {
             .filter(|t| !read.ask_words.contains(&t.word))
             .cloned()
             .collect();
-        if (!clear_winner || read.broad_ask) && self.search.is_broad(&topic_terms, unknown) {
+        // Nothing left but the ask itself ("what stretches help?"): as broad as it gets.
+        let broad = if topic_terms.is_empty() {
+            read.broad_ask
+        } else {
+            self.search.is_broad(&topic_terms, unknown)
+        };
+        if (!clear_winner || read.broad_ask) && broad {
             if let Some(overview) = self.any_overview() {
                 return (Some(overview), Because::Broad);
             }
