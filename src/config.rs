@@ -159,6 +159,9 @@ pub struct Config {
     pub index_dir: PathBuf,
     /// Usage statistics and feedback counts.
     pub data_dir: PathBuf,
+    /// How long one second of the guided warm-up (`/warmup`) lasts: a second. Not a setting;
+    /// tests shorten it so a walk takes milliseconds.
+    pub warmup_pace: Duration,
 }
 
 /// Every problem found in the configuration, one line each.
@@ -329,6 +332,7 @@ impl Config {
                 knowledge_dir: paths.knowledge.clone(),
                 index_dir: paths.index.clone(),
                 data_dir: paths.data.clone(),
+                warmup_pace: Duration::from_secs(1),
             },
             problems,
         }

@@ -25,6 +25,7 @@ pub mod stats;
 pub mod text;
 pub mod triage;
 pub mod vocab;
+pub mod warmup;
 pub mod watch;
 
 pub use engine::{Answer, Engine, EngineError};

@@ -453,7 +453,8 @@ async fn commands_are_registered_in_the_guild_and_intents_are_minimal() {
             "reload",
             "stats",
             "technique",
-            "techniques"
+            "techniques",
+            "warmup"
         ]
     );
     // Moderator commands are declared with Manage Server (bit 5 = 32), so members do not see
@@ -708,6 +709,145 @@ async fn without_a_guild_id_commands_are_registered_globally() {
             common::fake_discord::APP_ID
         )
     );
-    assert_eq!(registration.body.as_array().map(Vec::len), Some(7));
+    assert_eq!(registration.body.as_array().map(Vec::len), Some(8));
     bot.stop().await;
+}
+
+/// The owner's click on a warm-up button (`action`: pause, next, stop) and the response.
+async fn press(
+    fake: &FakeDiscord,
+    from: usize,
+    sent: &common::fake_discord::Recorded,
+    key: u64,
+    action: &str,
+) -> Value {
+    let (click, interaction) = fake.component(&format!("warmup:{key}:{action}"), sent);
+    fake.dispatch("INTERACTION_CREATE", interaction).await;
+    fake.wait_interaction_response(from, click).await.body
+}
+
+fn is_countdown_edit(r: &common::fake_discord::Recorded) -> bool {
+    r.method == "PATCH" && r.path.ends_with("/messages/@original")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warmup_walks_the_steps_in_one_message_and_only_its_owner_controls_it() {
+    // A second of the walk lasts 20 ms here, so 30 s of cat-cow take 0.6 s.
+    let bot = Bot::start_custom(common::BotOptions {
+        warmup_pace: Some(Duration::from_millis(20)),
+        ..common::BotOptions::default()
+    })
+    .await;
+    let fake = &bot.fake;
+    let from = fake.mark();
+    let (key, interaction) = fake.slash_command("warmup", json!([]));
+    fake.dispatch("INTERACTION_CREATE", interaction).await;
+    let first = fake.wait_interaction_response(from, key).await;
+    let text = embed_text(&first.body);
+    assert!(text.contains("step 1 of 3"), "{text}");
+    assert!(
+        text.contains("cat-cow") && text.contains("30 s left"),
+        "{text}"
+    );
+    assert_eq!(
+        button_ids(&first.body),
+        [
+            format!("warmup:{key}:pause"),
+            format!("warmup:{key}:next"),
+            format!("warmup:{key}:stop")
+        ]
+    );
+    assert_no_pings(&first.body["data"]);
+
+    // The same message counts down, every five seconds of the walk.
+    let edit = fake
+        .wait_for(from, "a countdown edit", |r| {
+            is_countdown_edit(r) && embed_text(&r.body).contains("25 s left")
+        })
+        .await;
+    assert!(embed_text(&edit.body).contains("step 1 of 3"));
+
+    // Someone else's click is refused privately and changes nothing.
+    let (click, mut interaction) = fake.component(&format!("warmup:{key}:stop"), &first);
+    common::fake_discord::from_someone_else(&mut interaction);
+    fake.dispatch("INTERACTION_CREATE", interaction).await;
+    let refused = fake.wait_interaction_response(from, click).await;
+    assert_eq!(
+        refused.body["data"]["flags"],
+        json!(64),
+        "{:#}",
+        refused.body
+    );
+    assert!(refused.body["data"]["content"]
+        .as_str()
+        .is_some_and(|c| c.contains("Only the member who started")));
+
+    // Paused: redrawn at once, and the countdown stops.
+    let paused = press(fake, from, &first, key, "pause").await;
+    assert_eq!(paused["type"], json!(7), "updates the message: {paused:#}");
+    assert!(embed_text(&paused).contains("Paused"), "{paused:#}");
+    let still = fake.mark();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(
+        fake.since(still).iter().all(|r| !is_countdown_edit(r)),
+        "no countdown while paused"
+    );
+    let resumed = press(fake, from, &first, key, "pause").await;
+    assert!(embed_text(&resumed).contains("s left"), "{resumed:#}");
+
+    // The timed step runs out by itself; the next has no time and waits for Next.
+    let second = fake
+        .wait_for(from, "step 2", |r| {
+            is_countdown_edit(r) && embed_text(&r.body).contains("step 2 of 3")
+        })
+        .await;
+    assert!(embed_text(&second.body).contains("press **Next**"));
+    let third = press(fake, from, &first, key, "next").await;
+    assert!(embed_text(&third).contains("step 3 of 3"), "{third:#}");
+    let done = press(fake, from, &first, key, "next").await;
+    let text = embed_text(&done);
+    assert!(
+        text.contains("done") && text.contains("never force"),
+        "{text}"
+    );
+    assert!(
+        button_ids(&done).is_empty(),
+        "no buttons once done: {done:#}"
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warmup_is_stopped_by_its_owner_or_by_a_shutdown() {
+    let mut bot = Bot::start_custom(common::BotOptions {
+        warmup_pace: Some(Duration::from_millis(20)),
+        ..common::BotOptions::default()
+    })
+    .await;
+    let from = bot.fake.mark();
+    let (key, interaction) = bot.fake.slash_command("warmup", json!([]));
+    bot.fake.dispatch("INTERACTION_CREATE", interaction).await;
+    let first = bot.fake.wait_interaction_response(from, key).await;
+    let stopped = press(&bot.fake, from, &first, key, "stop").await;
+    assert!(embed_text(&stopped).contains("stopped"), "{stopped:#}");
+    assert!(button_ids(&stopped).is_empty());
+
+    // A walk still running at shutdown is marked stopped, and the shutdown does not wait
+    // for it to finish.
+    let (key, interaction) = bot.fake.slash_command("warmup", json!([]));
+    bot.fake.dispatch("INTERACTION_CREATE", interaction).await;
+    bot.fake.wait_interaction_response(from, key).await;
+    let at_stop = bot.fake.mark();
+    bot.shut_down().await;
+    let last = bot
+        .fake
+        .since(at_stop)
+        .into_iter()
+        .find(is_countdown_edit)
+        .expect("the walk was marked stopped");
+    assert!(
+        embed_text(&last.body).contains("restarting"),
+        "{:#}",
+        last.body
+    );
 }

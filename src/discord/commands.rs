@@ -26,6 +26,7 @@ pub fn all() -> Vec<poise::Command<Data, Error>> {
         moderation::reload(),
         moderation::stats(),
         moderation::check_message(),
+        super::warmup::warmup(),
     ]
 }
 

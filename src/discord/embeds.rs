@@ -22,7 +22,7 @@ pub const MAX_FOOTER: usize = 2048;
 pub const MAX_EMBED_TOTAL: usize = 6000;
 pub const MAX_CONTENT: usize = 2000;
 
-const ANSWER_COLOUR: Colour = Colour::from_rgb(0x3b, 0xa5, 0x5d);
+pub const ANSWER_COLOUR: Colour = Colour::from_rgb(0x3b, 0xa5, 0x5d);
 const INFO_COLOUR: Colour = Colour::BLURPLE;
 
 /// Mentions allowed in every message the bot sends: none, not even the member it replies to.

@@ -15,6 +15,7 @@ pub mod rate_limit;
 pub mod retry;
 pub mod shards;
 pub mod shutdown;
+pub mod warmup;
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -24,6 +25,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use poise::serenity_prelude as serenity;
 use serenity::{ChannelId, ClientBuilder, GatewayIntents, GuildId, HttpBuilder, RoleId};
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, DEFAULT_API_URL};
@@ -43,6 +45,10 @@ pub struct Data {
     pub moderator_roles: HashSet<RoleId>,
     /// Questions per member (red flags are never held back).
     pub limits: Arc<rate_limit::QuestionLimits>,
+    /// Cancelled when a shutdown begins, so long-running walks (`/warmup`) stop cleanly.
+    pub shutdown: CancellationToken,
+    /// How long a second of `/warmup` lasts ([`Config::warmup_pace`]).
+    pub warmup_pace: Duration,
 }
 
 /// Discord refused the bot's settings for good: trying again changes nothing until someone
@@ -118,7 +124,10 @@ pub async fn run(
     }
 
     let limits = Arc::new(rate_limit::QuestionLimits::new(config.rate_limit));
+    let stopping = CancellationToken::new();
     let data = Data {
+        shutdown: stopping.clone(),
+        warmup_pace: config.warmup_pace,
         service: Arc::clone(&service),
         limits: Arc::clone(&limits),
         watch_channels: config
@@ -183,6 +192,7 @@ pub async fn run(
         () = shutdown => {
             tracing::info!("shutting down: no new questions, finishing those in flight");
             service.health.start_draining();
+            stopping.cancel();
             let unfinished = in_flight::drain(&in_flight, DRAIN_GRACE).await;
             if unfinished > 0 {
                 tracing::warn!(unfinished, "questions still unanswered after {DRAIN_GRACE:?}; closing anyway");

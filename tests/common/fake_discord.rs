@@ -714,6 +714,14 @@ pub fn bot_user() -> Value {
     })
 }
 
+/// Makes an interaction come from another member (id `MEMBER_ID + 1`).
+pub fn from_someone_else(interaction: &mut Value) {
+    let mut user = member_user();
+    user["id"] = json!((MEMBER_ID + 1).to_string());
+    user["username"] = json!("someone-else");
+    interaction["member"]["user"] = user;
+}
+
 fn member_user() -> Value {
     json!({
         "id": MEMBER_ID.to_string(),
@@ -997,6 +1005,10 @@ async fn rest(
                 .into_response()
         }
         ("POST", ["interactions", _, _, "callback"]) => StatusCode::NO_CONTENT.into_response(),
+        // An edit of the original response to a slash command (a countdown redrawn).
+        ("PATCH", ["webhooks", _, _, "messages", "@original"]) => {
+            Json(sent_message(&shared, &CHANNEL_ID.to_string(), &body)).into_response()
+        }
         // A follow-up after a deferred response answers like a channel message.
         ("POST", ["webhooks", _, _]) => {
             Json(sent_message(&shared, &CHANNEL_ID.to_string(), &body)).into_response()

@@ -76,6 +76,8 @@ pub struct BotOptions {
     pub knowledge: Option<PathBuf>,
     /// More environment variables for the configuration.
     pub vars: Vec<(&'static str, String)>,
+    /// How long a second of `/warmup` lasts (a second unless set).
+    pub warmup_pace: Option<std::time::Duration>,
 }
 
 impl Default for BotOptions {
@@ -84,6 +86,7 @@ impl Default for BotOptions {
             guild: Some(GUILD_ID),
             knowledge: None,
             vars: Vec::new(),
+            warmup_pace: None,
         }
     }
 }
@@ -139,7 +142,7 @@ impl Bot {
         // Tests ask many questions from one member; the rate limit tests set their own.
         vars.push(("BACKCARE_RATE_LIMIT", "10000/1s".to_owned()));
         vars.extend(options.vars);
-        let config = Config::from_lookup(&paths, |name| {
+        let mut config = Config::from_lookup(&paths, |name| {
             // The last value wins, so options override the defaults above.
             vars.iter()
                 .rev()
@@ -147,6 +150,9 @@ impl Bot {
                 .map(|(_, v)| v.clone())
         })
         .expect("valid test configuration");
+        if let Some(pace) = options.warmup_pace {
+            config.warmup_pace = pace;
+        }
         let service = Service::open(&config.knowledge_dir, &config.index_dir, &config.data_dir)
             .expect("open the engine");
         let (stop, stopped) = oneshot::channel::<()>();
