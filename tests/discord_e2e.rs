@@ -523,6 +523,12 @@ async fn technique_autocompletes_titles_and_shows_the_chosen_one() {
     assert!(text.contains("Seated side bend"), "{text}");
     assert!(!text.contains("(technique)"), "{text}");
     assert_no_pings(&response.body["data"]);
+    // Counted like any answer (it goes through the service), with its buttons.
+    assert_eq!(
+        bot.service.stats.snapshot().sections["seated-side-bend"].answered,
+        1
+    );
+    assert!(button_ids(&response.body).contains(&"feedback:yes:seated-side-bend".to_owned()));
 
     // Whatever is typed as a name is triaged first.
     let (id, interaction) = fake.slash_command(
@@ -532,6 +538,11 @@ async fn technique_autocompletes_titles_and_shows_the_chosen_one() {
     fake.dispatch("INTERACTION_CREATE", interaction).await;
     let response = fake.wait_interaction_response(from, id).await;
     assert_eq!(response.body["data"]["embeds"][0]["color"], json!(RED));
+    assert_eq!(
+        bot.service.stats.snapshot().escalations.get("emergency"),
+        Some(&1),
+        "counted too"
+    );
     bot.stop().await;
 }
 
