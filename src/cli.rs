@@ -15,6 +15,7 @@ use crate::engine::{Answer, Because, Engine, MAX_QUESTION_CHARS};
 use crate::knowledge::{Knowledge, Problem};
 use crate::reading::OutOfScope;
 use crate::regression;
+use crate::reply::Reply;
 use crate::search::{Opened, Search};
 use crate::triage::Confidence;
 
@@ -199,6 +200,8 @@ pub fn ask(paths: &Paths, args: &AskArgs) -> ExitCode {
         let mut out = io::stdout().lock();
         return match print_answer(&mut out, &engine, &question, args.after.as_deref(), args) {
             Ok((code, _)) => code,
+            // A closed pipe (`| head -3`) is the reader's choice, not an error.
+            Err(err) if err.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
             Err(err) => fail(1, format!("cannot write the reply: {err}")),
         };
     }
@@ -337,6 +340,12 @@ pub fn answer_json(question: &str, answer: &Answer, text: &str) -> serde_json::V
         "section": answer.section,
         "score": answer.score,
         "text": text,
+        // Where a member may go next (the Discord layer's buttons); empty but for answers
+        // from a section.
+        "next": match &answer.reply {
+            Reply::Answer(section) => section.next.as_slice(),
+            _ => &[],
+        },
     })
 }
 

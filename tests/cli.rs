@@ -184,6 +184,18 @@ fn after_answers_a_follow_up_from_the_section_it_names() {
     };
     let twist = hold("knee-to-chest");
     assert_eq!(twist["section"]["id"], "knee-to-chest", "{twist:#}");
+    // The next steps the bot offers as buttons are in the contract too.
+    let next: Vec<&str> = twist["next"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["section"].as_str())
+        .collect();
+    assert_eq!(
+        next,
+        ["warm-up", "seated-side-bend", "precautions"],
+        "{twist:#}"
+    );
     let text = twist["text"].as_str().unwrap();
     assert!(text.contains("5-10 seconds"), "{text}");
     assert!(

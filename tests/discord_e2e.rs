@@ -843,6 +843,28 @@ async fn a_warmup_is_stopped_by_its_owner_or_by_a_shutdown() {
     assert!(embed_text(&stopped).contains("stopped"), "{stopped:#}");
     assert!(button_ids(&stopped).is_empty());
 
+    // "Warm up first" under a technique starts the same walk, for whoever clicked it.
+    let asked = bot
+        .fake
+        .send_message(
+            CHANNEL_ID,
+            Some(GUILD_ID),
+            &mention("how do I do the knee to chest twist"),
+        )
+        .await;
+    let answer = bot.fake.wait_reply_to(from, asked).await;
+    let (click, interaction) = bot.fake.component("next:warm-up", &answer);
+    bot.fake.dispatch("INTERACTION_CREATE", interaction).await;
+    let walk = bot.fake.wait_interaction_response(from, click).await;
+    assert!(
+        embed_text(&walk.body).contains("step 1 of 3"),
+        "{:#}",
+        walk.body
+    );
+    assert_eq!(button_ids(&walk.body)[2], format!("warmup:{click}:stop"));
+    let stopped = press(&bot.fake, from, &walk, click, "stop").await;
+    assert!(embed_text(&stopped).contains("stopped"), "{stopped:#}");
+
     // A walk still running at shutdown is marked stopped, and the shutdown does not wait
     // for it to finish.
     let (key, interaction) = bot.fake.slash_command("warmup", json!([]));

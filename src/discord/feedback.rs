@@ -79,6 +79,20 @@ pub async fn on_next_step(
             .message
             .flags
             .is_some_and(|f| f.contains(MessageFlags::EPHEMERAL));
+    // "Warm up first" under a technique starts the guided warm-up for whoever clicked.
+    let warm_up = data
+        .service
+        .engine()
+        .knowledge()
+        .section(section)
+        .is_some_and(|(_, s)| s.kind == crate::knowledge::Kind::Warmup);
+    if warm_up {
+        let origin = super::warmup::Origin::Button(click);
+        if let Err(err) = super::warmup::walk(ctx, data, origin, private).await {
+            tracing::error!(error = %err, "could not start a guided warm-up");
+        }
+        return true;
+    }
     let message = match data.service.choose(section, Via::Component) {
         Some(answer) => CreateInteractionResponseMessage::new()
             .embed(reply_embed(&answer.reply))

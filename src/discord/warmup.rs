@@ -8,17 +8,16 @@
 //! shutdown stops every walk with a last edit saying so.
 
 use poise::serenity_prelude as serenity;
-use poise::CreateReply;
 use serenity::futures::StreamExt as _;
 use serenity::{
-    ButtonStyle, ComponentInteraction, ComponentInteractionCollector, CreateActionRow,
-    CreateButton, CreateEmbed, CreateEmbedFooter, CreateInteractionResponse,
-    CreateInteractionResponseMessage,
+    ButtonStyle, CommandInteraction, ComponentInteraction, ComponentInteractionCollector,
+    CreateActionRow, CreateButton, CreateEmbed, CreateEmbedFooter, CreateInteractionResponse,
+    CreateInteractionResponseMessage, EditInteractionResponse, Http, Message, UserId,
 };
 
 use super::embeds::{no_mentions, ANSWER_COLOUR};
 use super::retry::send_with_retry;
-use super::{Context, Error};
+use super::{Context, Data, Error};
 use crate::reply::NOT_MEDICAL_ADVICE;
 use crate::service::Via;
 use crate::warmup::WarmupPlan;
@@ -35,38 +34,103 @@ const RESTARTING: &str = "Stopped: the bot is restarting. Run /warmup again in a
 /// Walk through the warm-up step by step, with a countdown (only you can press its buttons).
 #[poise::command(slash_command)]
 pub async fn warmup(ctx: Context<'_>) -> Result<(), Error> {
-    let data = ctx.data();
-    let plan = WarmupPlan::from_knowledge(data.service.engine().knowledge());
-    let Some(plan) = plan else {
-        let none = CreateReply::default()
-            .content("The guides have no warm-up to walk through.")
-            .ephemeral(true);
-        send_with_retry("warm-up", || ctx.send(none.clone())).await?;
+    let poise::Context::Application(app) = ctx else {
         return Ok(());
     };
-    // Counted like the warm-up answer it walks through.
-    data.service.choose(&plan.id, Via::Command);
-    let key = ctx.id();
-    let owner = ctx.author().id;
+    let origin = Origin::Command(app.interaction);
+    walk(ctx.serenity_context(), ctx.data(), origin, false).await?;
+    Ok(())
+}
+
+/// The interaction a walk answers: the `/warmup` command, or a "Warm up first" button under
+/// a technique.
+#[derive(Clone, Copy)]
+pub enum Origin<'a> {
+    Command(&'a CommandInteraction),
+    Button(&'a ComponentInteraction),
+}
+
+impl Origin<'_> {
+    fn id(&self) -> u64 {
+        match self {
+            Origin::Command(i) => i.id.get(),
+            Origin::Button(i) => i.id.get(),
+        }
+    }
+
+    fn owner(&self) -> UserId {
+        match self {
+            Origin::Command(i) => i.user.id,
+            Origin::Button(i) => i.user.id,
+        }
+    }
+
+    async fn respond(
+        &self,
+        http: &Http,
+        response: CreateInteractionResponse,
+    ) -> serenity::Result<()> {
+        match self {
+            Origin::Command(i) => i.create_response(http, response).await,
+            Origin::Button(i) => i.create_response(http, response).await,
+        }
+    }
+
+    async fn edit(&self, http: &Http, edit: EditInteractionResponse) -> serenity::Result<Message> {
+        match self {
+            Origin::Command(i) => i.edit_response(http, edit).await,
+            Origin::Button(i) => i.edit_response(http, edit).await,
+        }
+    }
+}
+
+/// Walks the guide's warm-up in the response to `origin`, for the member who asked, until it
+/// is done, stopped, idle too long, or the bot shuts down; `private` for a walk under a
+/// private answer. Counted like the warm-up answer it walks through.
+pub async fn walk(
+    ctx: &serenity::Context,
+    data: &Data,
+    origin: Origin<'_>,
+    private: bool,
+) -> serenity::Result<()> {
+    let plan = WarmupPlan::from_knowledge(data.service.engine().knowledge());
+    let Some(plan) = plan else {
+        let none = CreateInteractionResponseMessage::new()
+            .content("The guides have no warm-up to walk through.")
+            .ephemeral(true);
+        return origin
+            .respond(&ctx.http, CreateInteractionResponse::Message(none))
+            .await;
+    };
+    let via = match origin {
+        Origin::Command(_) => Via::Command,
+        Origin::Button(_) => Via::Component,
+    };
+    data.service.choose(&plan.id, via);
+    let key = origin.id();
+    let owner = origin.owner();
     let mut walk = Walk::new(plan);
     // Listening before the message exists, so no click can come before the listener.
     let prefix = format!("warmup:{key}:");
-    let mut clicks = ComponentInteractionCollector::new(ctx.serenity_context())
+    let mut clicks = ComponentInteractionCollector::new(ctx)
         .filter(move |c| c.data.custom_id.starts_with(&prefix))
         .stream();
-    let first = CreateReply::default()
-        .embed(walk.embed())
-        .components(walk.buttons(key))
-        .allowed_mentions(no_mentions());
-    let handle = send_with_retry("warm-up", || ctx.send(first.clone())).await?;
+    let first = CreateInteractionResponse::Message(
+        CreateInteractionResponseMessage::new()
+            .embed(walk.embed())
+            .components(walk.buttons(key))
+            .ephemeral(private)
+            .allowed_mentions(no_mentions()),
+    );
+    send_with_retry("warm-up", || origin.respond(&ctx.http, first.clone())).await?;
     let pace = data.warmup_pace;
     let mut next_tick = tokio::time::Instant::now() + pace;
     while walk.end.is_none() {
         tokio::select! {
             () = data.shutdown.cancelled() => {
                 walk.end = Some(End::Stopped(RESTARTING));
-                let last = CreateReply::default().embed(walk.embed()).components(Vec::new());
-                if let Err(err) = handle.edit(ctx, last).await {
+                let last = EditInteractionResponse::new().embed(walk.embed()).components(Vec::new());
+                if let Err(err) = origin.edit(&ctx.http, last).await {
                     tracing::warn!(error = %err, "could not mark a warm-up stopped at shutdown");
                 }
             }
@@ -77,11 +141,11 @@ pub async fn warmup(ctx: Context<'_>) -> Result<(), Error> {
             () = tokio::time::sleep_until(next_tick) => {
                 next_tick += pace;
                 if walk.tick() {
-                    let redraw = CreateReply::default()
+                    let redraw = EditInteractionResponse::new()
                         .embed(walk.embed())
                         .components(walk.buttons(key));
                     // A failed redraw (Discord busy) is retried by the next one.
-                    if let Err(err) = send_with_retry("warm-up countdown", || handle.edit(ctx, redraw.clone())).await {
+                    if let Err(err) = send_with_retry("warm-up countdown", || origin.edit(&ctx.http, redraw.clone())).await {
                         tracing::warn!(error = %err, "could not redraw a warm-up");
                     }
                 }
@@ -94,11 +158,11 @@ pub async fn warmup(ctx: Context<'_>) -> Result<(), Error> {
 /// A click on one of the walk's buttons: the owner's changes the walk and redraws it in the
 /// same response; anyone else's is refused privately.
 async fn on_click(
-    ctx: Context<'_>,
+    ctx: &serenity::Context,
     walk: &mut Walk,
     click: &ComponentInteraction,
     key: u64,
-    owner: serenity::UserId,
+    owner: UserId,
 ) {
     let response = if click.user.id == owner {
         match click.data.custom_id.rsplit(':').next() {
