@@ -203,6 +203,7 @@ impl Reader {
                         .map(|s| (OutOfScope::OtherSense, canonical[s].to_owned()))
                 });
         }
+        let mut asks: Vec<(usize, Range<usize>)> = Vec::new();
         for occurrence in all {
             let words = || canonical[occurrence.span.clone()].to_owned();
             match self.meanings[occurrence.group] {
@@ -211,10 +212,17 @@ impl Reader {
                 }
                 Meaning::Everyday(i) => read.everyday.push((words(), self.everyday[i].clone())),
                 Meaning::FollowUp(i) => read.follow_ups.push((i, occurrence.span.clone())),
-                Meaning::Ask(i) => read.asks.push((i, words())),
+                Meaning::Ask(i) => asks.push((i, occurrence.span.clone())),
                 _ => {}
             }
         }
+        // First in the text first; where two start together the longer says more ("avoid a
+        // stiff back" asks how to prevent it, not whether something is safe).
+        asks.sort_by_key(|(_, span)| (span.start, std::cmp::Reverse(span.end)));
+        read.asks = asks
+            .into_iter()
+            .map(|(i, span)| (i, canonical[span].to_owned()))
+            .collect();
         read
     }
 }
