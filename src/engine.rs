@@ -105,9 +105,9 @@ pub enum Because {
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("{0}")]
+    #[error(transparent)]
     Knowledge(#[from] KnowledgeError),
-    #[error("{0}")]
+    #[error(transparent)]
     Index(#[from] IndexError),
 }
 
@@ -671,5 +671,32 @@ impl Engine {
             .next()
             .map(|e| e.text.clone())
             .unwrap_or_else(|| "how do I warm up before cracking my back?".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each error says its cause once, also as a chain (`{:#}`, how the command line and the
+    /// logs print it).
+    #[test]
+    fn an_error_chain_names_its_cause_once() {
+        let missing = Path::new("/nonexistent/knowledge");
+        let err = match Engine::open(missing, Path::new("/nonexistent/index")) {
+            Err(err) => err,
+            Ok(_) => panic!("opened a missing folder"),
+        };
+        let chain = format!("{:#}", anyhow::Error::new(err));
+        assert_eq!(
+            chain.matches("No such file or directory").count(),
+            1,
+            "{chain}"
+        );
+        assert_eq!(
+            chain.matches("cannot read the knowledge folder").count(),
+            1,
+            "{chain}"
+        );
     }
 }

@@ -126,9 +126,15 @@ pub enum ReloadError {
     #[error("the knowledge has problems:\n{}", lines(.0))]
     Invalid(Vec<Problem>),
     #[error("the new index could not be built: {0}")]
-    Index(#[from] IndexError),
+    Index(IndexError),
     #[error("refused: red-flag questions would stop escalating:\n{}", lines(.0))]
     LostRedFlags(Vec<Failure>),
+}
+
+impl From<IndexError> for ReloadError {
+    fn from(err: IndexError) -> ReloadError {
+        ReloadError::Index(err)
+    }
 }
 
 fn lines<T: std::fmt::Display>(items: &[T]) -> String {

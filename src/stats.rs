@@ -181,20 +181,20 @@ impl Stats {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StatsError {
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {cause}", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("{} is not valid stats JSON: {source}; move it aside to start afresh", path.display())]
+    #[error("{} is not valid stats JSON: {cause}; move it aside to start afresh", path.display())]
     Corrupt {
         path: PathBuf,
-        source: serde_json::Error,
+        cause: serde_json::Error,
     },
-    #[error("cannot write {}: {source} (set BACKCARE_DATA_DIR to a writable folder)", path.display())]
+    #[error("cannot write {}: {cause} (set BACKCARE_DATA_DIR to a writable folder)", path.display())]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 
@@ -203,10 +203,10 @@ pub fn load(data_dir: &Path) -> Result<Stats, StatsError> {
     let path = data_dir.join(STATS_FILE);
     match fs::read(&path) {
         Ok(bytes) => {
-            serde_json::from_slice(&bytes).map_err(|source| StatsError::Corrupt { path, source })
+            serde_json::from_slice(&bytes).map_err(|cause| StatsError::Corrupt { path, cause })
         }
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Stats::default()),
-        Err(source) => Err(StatsError::Read { path, source }),
+        Err(cause) => Err(StatsError::Read { path, cause }),
     }
 }
 
@@ -277,9 +277,9 @@ impl StatsStore {
 
     fn add_to_file(&self, unsaved: &Stats) -> Result<Stats, StatsError> {
         let path = self.dir.join(STATS_FILE);
-        let write_error = |source| StatsError::Write {
+        let write_error = |cause| StatsError::Write {
             path: path.clone(),
-            source,
+            cause,
         };
         fs::create_dir_all(&self.dir).map_err(write_error)?;
         let lock = fs::OpenOptions::new()

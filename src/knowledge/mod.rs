@@ -42,9 +42,9 @@ impl Knowledge {
     /// Reads and validates the knowledge folder. All problems are collected and returned
     /// together, so a moderator can fix them in one go.
     pub fn load(dir: &Path) -> Result<Knowledge, KnowledgeError> {
-        let entries = fs::read_dir(dir).map_err(|source| KnowledgeError::Folder {
+        let entries = fs::read_dir(dir).map_err(|cause| KnowledgeError::Folder {
             dir: dir.to_owned(),
-            source,
+            cause,
         })?;
         let mut paths: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))

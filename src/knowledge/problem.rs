@@ -48,11 +48,8 @@ mod tests {
 
 #[derive(Debug, thiserror::Error)]
 pub enum KnowledgeError {
-    #[error("cannot read the knowledge folder {}: {source} (pass --knowledge DIR or set BACKCARE_KNOWLEDGE_DIR)", dir.display())]
-    Folder {
-        dir: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("cannot read the knowledge folder {}: {cause} (pass --knowledge DIR or set BACKCARE_KNOWLEDGE_DIR)", dir.display())]
+    Folder { dir: PathBuf, cause: std::io::Error },
     #[error("{}", render(.0))]
     Invalid(Vec<Problem>),
 }

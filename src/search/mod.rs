@@ -126,19 +126,33 @@ const QUESTION_WORDS: &[&str] = &[
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
+    // The cause is in each message and not also returned as a source, so an error chain
+    // (`{:#}`) says it once.
     #[error("index error: {0}")]
-    Tantivy(#[from] tantivy::TantivyError),
+    Tantivy(tantivy::TantivyError),
     #[error("cannot open the index folder: {0}")]
-    Directory(#[from] tantivy::directory::error::OpenDirectoryError),
-    #[error("cannot write the index at {}: {source} (pass --index DIR or set BACKCARE_INDEX_DIR to a writable folder)", path.display())]
+    Directory(tantivy::directory::error::OpenDirectoryError),
+    #[error("cannot write the index at {}: {cause} (pass --index DIR or set BACKCARE_INDEX_DIR to a writable folder)", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("the index at {} is corrupt; run `backcare index` to rebuild it", .0.display())]
     Corrupt(PathBuf),
     #[error("the index has no `{0}` field; run `backcare index` to rebuild it")]
     Schema(String),
+}
+
+impl From<tantivy::TantivyError> for IndexError {
+    fn from(err: tantivy::TantivyError) -> IndexError {
+        IndexError::Tantivy(err)
+    }
+}
+
+impl From<tantivy::directory::error::OpenDirectoryError> for IndexError {
+    fn from(err: tantivy::directory::error::OpenDirectoryError) -> IndexError {
+        IndexError::Directory(err)
+    }
 }
 
 /// Whether opening reused the index on disk or had to build it.
@@ -225,7 +239,10 @@ impl Search {
     /// folder this process cannot write gets one warning, and the index is kept in memory.
     pub fn open(dir: &Path, knowledge: &Knowledge) -> Result<(Search, Opened), IndexError> {
         match store::open_or_build(dir, knowledge, |index| Search::from_index(index, knowledge)) {
-            Err(IndexError::Io { path, source }) if store::cannot_write(&source) => {
+            Err(IndexError::Io {
+                path,
+                cause: source,
+            }) if store::cannot_write(&source) => {
                 tracing::warn!(
                     index = %dir.display(),
                     path = %path.display(),

@@ -225,7 +225,7 @@ fn open_checked(path: &Path) -> Result<Index, IndexError> {
 fn build_locked(dir: &Path, knowledge: &Knowledge) -> Result<PathBuf, IndexError> {
     let io = |source, path: &Path| IndexError::Io {
         path: path.to_owned(),
-        source,
+        cause: source,
     };
     let building = tempfile::Builder::new()
         .prefix(BUILDING)
@@ -330,11 +330,11 @@ impl FolderLock {
         let path = dir.join(LOCK);
         let io = |source| IndexError::Io {
             path: path.clone(),
-            source,
+            cause: source,
         };
         fs::create_dir_all(dir).map_err(|source| IndexError::Io {
             path: dir.to_owned(),
-            source,
+            cause: source,
         })?;
         let file = match fs::OpenOptions::new()
             .read(true)
@@ -391,7 +391,7 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), IndexError> {
     let parent = path.parent().unwrap_or(Path::new("."));
     let io = |source, path: &Path| IndexError::Io {
         path: path.to_owned(),
-        source,
+        cause: source,
     };
     let mut builder = tempfile::Builder::new();
     #[cfg(unix)]
