@@ -539,6 +539,17 @@ impl Engine {
         terms: &[QueryTerm],
         unknown: &[String],
     ) -> (Option<Target>, Because) {
+        // Another part named and not the back ("does cracking your toes give you
+        // arthritis?"): out of scope before any condition it names.
+        if let (Some((why, words)), None) = (&read.out_of_scope, &read.back) {
+            if read.condition.is_some() {
+                let because = Because::OutOfScope {
+                    why: *why,
+                    words: words.clone(),
+                };
+                return (None, because);
+            }
+        }
         if let Some((i, words)) = &read.condition {
             let name = self.knowledge.words.conditions[*i].name.clone();
             let because = Because::Condition {
