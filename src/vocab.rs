@@ -13,7 +13,7 @@ pub type TermId = usize;
 
 /// How a word was recognised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Via {
+pub enum Match {
     Exact,
     /// One letter off a known word, and not an English word itself.
     Typo,
@@ -118,9 +118,9 @@ impl Vocabulary {
     }
 
     /// Pushes the terms `word` may stand for onto `out`.
-    pub fn lookup(&self, word: &str, out: &mut Vec<(TermId, Via)>) {
+    pub fn lookup(&self, word: &str, out: &mut Vec<(TermId, Match)>) {
         if let Some(id) = self.resolve(word) {
-            out.push((id, Via::Exact));
+            out.push((id, Match::Exact));
             return;
         }
         // Most chat words are real words: they are what they say, so the costly typo search
@@ -131,7 +131,7 @@ impl Vocabulary {
         self.typo_index().for_each_near(word, |id| {
             let id = id as TermId;
             if !out.iter().any(|(t, _)| *t == id) {
-                out.push((id, Via::Typo));
+                out.push((id, Match::Typo));
             }
         });
     }
@@ -152,10 +152,10 @@ mod tests {
             vocab.lookup(w, &mut out);
             out
         };
-        assert_eq!(look("numbness"), [(numb, Via::Exact)]);
-        assert_eq!(look("numb"), [(numb, Via::Exact)]);
-        assert_eq!(look("numbnes"), [(numb, Via::Typo)]);
-        assert_eq!(look("fevr"), [(fever, Via::Typo)]);
+        assert_eq!(look("numbness"), [(numb, Match::Exact)]);
+        assert_eq!(look("numb"), [(numb, Match::Exact)]);
+        assert_eq!(look("numbnes"), [(numb, Match::Typo)]);
+        assert_eq!(look("fevr"), [(fever, Match::Typo)]);
         assert_eq!(look("never"), []);
         assert_eq!(look("number"), []);
     }

@@ -17,7 +17,7 @@ use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, TantivyDocument, Ter
 
 use crate::knowledge::Knowledge;
 use crate::text::{self, Markdown};
-use crate::vocab::{TermId, Via, Vocabulary};
+use crate::vocab::{Match, TermId, Vocabulary};
 
 pub use store::{claim_report, Manifest, SCHEMA_VERSION};
 
@@ -395,13 +395,13 @@ impl Search {
             {
                 unknown.push(word.to_owned());
             }
-            for &(term, via) in &found {
+            for &(term, matched) in &found {
                 let stem = self.vocab.stem(term);
                 if !terms.iter().any(|t| t.stem == stem) {
                     terms.push(QueryTerm {
                         word: word.to_owned(),
                         stem: stem.to_owned(),
-                        typo: via != Via::Exact,
+                        typo: matched != Match::Exact,
                         everyday: None,
                     });
                 }
