@@ -162,6 +162,58 @@ pub struct DiffArgs {
 /// Exit code for bad input (the same code clap uses for bad arguments).
 const BAD_INPUT: u8 = 2;
 
+/// Prints an error once (its chain, then the command-line hint that fits it) and returns the
+/// failure exit code. The hints name flags and settings, so they live here, not in the
+/// library's errors, which also reach Discord in `/reload` reports.
+fn fail_error(code: u8, err: &(dyn std::error::Error + 'static)) -> ExitCode {
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    match hint(err) {
+        Some(hint) => fail(code, format!("{message} ({hint})")),
+        None => fail(code, message),
+    }
+}
+
+/// Which flag or setting would fix an error, if one would.
+fn hint(err: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
+    use crate::engine::EngineError;
+    use crate::knowledge::KnowledgeError;
+    use crate::search::IndexError;
+    use crate::stats::StatsError;
+    let mut current = Some(err);
+    while let Some(err) = current {
+        let found = if let Some(EngineError::Knowledge(KnowledgeError::Folder { .. })) =
+            err.downcast_ref::<EngineError>()
+        {
+            Some(KNOWLEDGE_HINT)
+        } else if let Some(EngineError::Index(IndexError::Io { .. })) =
+            err.downcast_ref::<EngineError>()
+        {
+            Some(INDEX_HINT)
+        } else if let Some(KnowledgeError::Folder { .. }) = err.downcast_ref::<KnowledgeError>() {
+            Some(KNOWLEDGE_HINT)
+        } else if let Some(IndexError::Io { .. }) = err.downcast_ref::<IndexError>() {
+            Some(INDEX_HINT)
+        } else if let Some(StatsError::Write { .. }) = err.downcast_ref::<StatsError>() {
+            Some("set BACKCARE_DATA_DIR to a writable folder")
+        } else {
+            None
+        };
+        if found.is_some() {
+            return found;
+        }
+        current = err.source();
+    }
+    None
+}
+
+const KNOWLEDGE_HINT: &str = "pass --knowledge DIR or set BACKCARE_KNOWLEDGE_DIR";
+const INDEX_HINT: &str = "pass --index DIR or set BACKCARE_INDEX_DIR to a writable folder";
+
 /// Prints a one-line error and returns the failure exit code.
 fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
     eprintln!("backcare: {message}");
@@ -177,7 +229,7 @@ pub fn open_engine(paths: &Paths) -> Result<Engine, ExitCode> {
             }
             Ok(engine)
         }
-        Err(err) => Err(fail(1, err)),
+        Err(err) => Err(fail_error(1, &err)),
     }
 }
 
@@ -502,10 +554,10 @@ fn write_explain(out: &mut impl Write, answer: &Answer, engine: &Engine) -> io::
 pub fn index(paths: &Paths) -> ExitCode {
     let knowledge = match Knowledge::load(&paths.knowledge) {
         Ok(knowledge) => knowledge,
-        Err(err) => return fail(1, err),
+        Err(err) => return fail_error(1, &err),
     };
     if let Err(err) = Search::rebuild(&paths.index, &knowledge) {
-        return fail(1, err);
+        return fail_error(1, &err);
     }
     println!(
         "Indexed {} sections from {} guide(s) into {}:",
@@ -568,7 +620,7 @@ pub fn check(paths: &Paths) -> ExitCode {
     };
     let engine = match Engine::in_memory(knowledge) {
         Ok(engine) => engine,
-        Err(err) => return fail(1, err),
+        Err(err) => return fail_error(1, &err),
     };
     let mut problems = regression::unknown_sections(&engine, &cases);
     let failures = regression::run(&engine, &cases);
@@ -598,7 +650,7 @@ fn report_problems(dir: &Path, problems: &[Problem]) -> ExitCode {
 fn engine_for(dir: &Path) -> Result<(Engine, Vec<regression::Case>), ExitCode> {
     let knowledge = Knowledge::load(dir).map_err(|err| report_problems(dir, &err.problems()))?;
     let cases = regression::load(dir).map_err(|problems| report_problems(dir, &problems))?;
-    let engine = Engine::in_memory(knowledge).map_err(|err| fail(1, err))?;
+    let engine = Engine::in_memory(knowledge).map_err(|err| fail_error(1, &err))?;
     Ok((engine, cases))
 }
 
@@ -608,7 +660,7 @@ pub fn stats(paths: &Paths) -> ExitCode {
             print!("{}", stats.report());
             ExitCode::SUCCESS
         }
-        Err(err) => fail(1, err),
+        Err(err) => fail_error(1, &err),
     }
 }
 
@@ -744,6 +796,9 @@ pub fn serve(checked: Checked) -> ExitCode {
         Err(err) if err.downcast_ref::<crate::discord::Refused>().is_some() => {
             fail(BAD_INPUT, format!("{err:#}"))
         }
-        Err(err) => fail(1, format!("{err:#}")),
+        Err(err) => match err.chain().find_map(hint) {
+            Some(hint) => fail(1, format!("{err:#} ({hint})")),
+            None => fail(1, format!("{err:#}")),
+        },
     }
 }

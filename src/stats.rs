@@ -191,7 +191,7 @@ pub enum StatsError {
         path: PathBuf,
         cause: serde_json::Error,
     },
-    #[error("cannot write {}: {cause} (set BACKCARE_DATA_DIR to a writable folder)", path.display())]
+    #[error("cannot write {}: {cause}", path.display())]
     Write {
         path: PathBuf,
         cause: std::io::Error,

@@ -48,7 +48,7 @@ mod tests {
 
 #[derive(Debug, thiserror::Error)]
 pub enum KnowledgeError {
-    #[error("cannot read the knowledge folder {}: {cause} (pass --knowledge DIR or set BACKCARE_KNOWLEDGE_DIR)", dir.display())]
+    #[error("cannot read the knowledge folder {}: {cause}", dir.display())]
     Folder { dir: PathBuf, cause: std::io::Error },
     #[error("{}", render(.0))]
     Invalid(Vec<Problem>),

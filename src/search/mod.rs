@@ -132,7 +132,7 @@ pub enum IndexError {
     Tantivy(tantivy::TantivyError),
     #[error("cannot open the index folder: {0}")]
     Directory(tantivy::directory::error::OpenDirectoryError),
-    #[error("cannot write the index at {}: {cause} (pass --index DIR or set BACKCARE_INDEX_DIR to a writable folder)", path.display())]
+    #[error("cannot write the index at {}: {cause}", path.display())]
     Io {
         path: PathBuf,
         cause: std::io::Error,
