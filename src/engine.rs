@@ -709,5 +709,7 @@ mod tests {
             1,
             "{chain}"
         );
+        // Flag hints are the command line's to add; this text can reach Discord.
+        assert!(!chain.contains("--knowledge"), "{chain}");
     }
 }
