@@ -264,11 +264,11 @@ pub fn ask(paths: &Paths, args: &AskArgs) -> ExitCode {
     if let Err(code) = check_after(&engine, args) {
         return code;
     }
-    let mut after = args.after.clone();
+    let after = args.after.clone();
     let stdin = io::stdin();
     let interactive = stdin.is_terminal();
     if interactive {
-        eprintln!("Ask a back-care question (an empty line or Ctrl-D quits).");
+        return prompt(&engine, args);
     }
     let mut out = io::stdout().lock();
     let mut input = stdin.lock();
@@ -276,9 +276,6 @@ pub fn ask(paths: &Paths, args: &AskArgs) -> ExitCode {
     let mut line_no = 0usize;
     let mut buf = Vec::new();
     loop {
-        if interactive {
-            eprint!("> ");
-        }
         buf.clear();
         match input.read_until(b'\n', &mut buf) {
             Ok(0) => break,
@@ -295,23 +292,56 @@ pub fn ask(paths: &Paths, args: &AskArgs) -> ExitCode {
         };
         let question = line.trim_end_matches(['\n', '\r']);
         if question.trim().is_empty() {
-            if interactive {
-                break;
-            }
             continue;
         }
         match print_answer(&mut out, &engine, question, after.as_deref(), args) {
-            Ok((c, section)) => {
+            Ok((c, _)) => {
                 if c != ExitCode::SUCCESS {
                     code = c;
-                }
-                // At the prompt, as in a chat, the next question follows up on this answer.
-                if interactive && section.is_some() {
-                    after = section;
                 }
             }
             // A closed pipe (`| head`) ends the batch quietly.
             Err(err) if err.kind() == io::ErrorKind::BrokenPipe => break,
+            Err(err) => return fail(1, format!("cannot write the reply: {err}")),
+        }
+    }
+    code
+}
+
+/// The interactive prompt: line editing and history (the arrow keys), and each question
+/// follows up on the previous answer, as in a chat.
+fn prompt(engine: &Engine, args: &AskArgs) -> ExitCode {
+    let mut editor = match rustyline::DefaultEditor::new() {
+        Ok(editor) => editor,
+        Err(err) => return fail(1, format!("cannot start the prompt: {err}")),
+    };
+    eprintln!("Ask a back-care question (an empty line, Ctrl-C or Ctrl-D quits).");
+    let mut after = args.after.clone();
+    let mut out = io::stdout().lock();
+    let mut code = ExitCode::SUCCESS;
+    loop {
+        let line = match editor.readline("> ") {
+            Ok(line) => line,
+            Err(
+                rustyline::error::ReadlineError::Interrupted | rustyline::error::ReadlineError::Eof,
+            ) => break,
+            Err(err) => return fail(1, format!("cannot read the prompt: {err}")),
+        };
+        let question = line.trim();
+        if question.is_empty() {
+            break;
+        }
+        // History is a convenience; a failure to keep it changes nothing else.
+        let _ = editor.add_history_entry(question);
+        match print_answer(&mut out, engine, question, after.as_deref(), args) {
+            Ok((c, section)) => {
+                if c != ExitCode::SUCCESS {
+                    code = c;
+                }
+                if section.is_some() {
+                    after = section;
+                }
+            }
             Err(err) => return fail(1, format!("cannot write the reply: {err}")),
         }
     }
