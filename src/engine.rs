@@ -539,16 +539,17 @@ impl Engine {
         terms: &[QueryTerm],
         unknown: &[String],
     ) -> (Option<Target>, Because) {
+        let out_of_scope = read
+            .out_of_scope
+            .as_ref()
+            .map(|(why, words)| Because::OutOfScope {
+                why: *why,
+                words: words.clone(),
+            });
         // Another part named and not the back ("does cracking your toes give you
         // arthritis?"): out of scope before any condition it names.
-        if let (Some((why, words)), None) = (&read.out_of_scope, &read.back) {
-            if read.condition.is_some() {
-                let because = Because::OutOfScope {
-                    why: *why,
-                    words: words.clone(),
-                };
-                return (None, because);
-            }
+        if let (Some(because), Some(_)) = (&out_of_scope, &read.condition) {
+            return (None, because.clone());
         }
         if let Some((i, words)) = &read.condition {
             let name = self.knowledge.words.conditions[*i].name.clone();
@@ -561,11 +562,7 @@ impl Engine {
         if read.topic.is_none() && opens_or_ends(canonical, &read.small_talk) {
             return (None, Because::SmallTalk);
         }
-        if let Some((why, words)) = &read.out_of_scope {
-            let because = Because::OutOfScope {
-                why: *why,
-                words: words.clone(),
-            };
+        if let Some(because) = out_of_scope {
             return (None, because);
         }
         if read.topic.is_none() {

@@ -93,22 +93,37 @@ pub async fn on_next_step(
         }
         return true;
     }
-    let message = match data.service.choose(section, Via::Component) {
+    open_in_place(ctx, data, click, Some(section), private).await;
+    true
+}
+
+/// Answers a click with the section `id` in full, with its own buttons, through the service
+/// (counted like any answer); `private` shows it only to whoever clicked. A section a reload
+/// removed since the answer was sent gets a short note instead.
+pub async fn open_in_place(
+    ctx: &serenity::Context,
+    data: &Data,
+    click: &ComponentInteraction,
+    id: Option<&str>,
+    private: bool,
+) {
+    let message = match id.and_then(|id| data.service.choose(id, Via::Component)) {
         Some(answer) => CreateInteractionResponseMessage::new()
             .embed(reply_embed(&answer.reply))
             .components(buttons(&answer.reply)),
-        // A reload removed the section since the answer was sent.
         None => CreateInteractionResponseMessage::new()
             .content("That part of the guide is no longer there; ask me again."),
     };
     let response = CreateInteractionResponse::Message(
         message.ephemeral(private).allowed_mentions(no_mentions()),
     );
-    let sent = send_with_retry("next step", || click.create_response(ctx, response.clone())).await;
+    let sent = send_with_retry("section in place", || {
+        click.create_response(ctx, response.clone())
+    })
+    .await;
     if let Err(err) = sent {
-        tracing::error!(error = %err, "could not answer a next-step button");
+        tracing::error!(error = %err, "could not open a section in place");
     }
-    true
 }
 
 /// `feedback:yes:<section-id>` or `feedback:no:<section-id>`, if it fits Discord's limit.

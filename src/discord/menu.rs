@@ -3,17 +3,13 @@
 
 use poise::serenity_prelude as serenity;
 use serenity::{
-    ComponentInteraction, ComponentInteractionDataKind, CreateActionRow, CreateInteractionResponse,
-    CreateInteractionResponseMessage, CreateSelectMenu, CreateSelectMenuKind,
-    CreateSelectMenuOption,
+    ComponentInteraction, ComponentInteractionDataKind, CreateActionRow, CreateSelectMenu,
+    CreateSelectMenuKind, CreateSelectMenuOption,
 };
 
-use super::embeds::{no_mentions, reply_embed};
 use super::feedback;
-use super::retry::send_with_retry;
 use super::Data;
 use crate::reply::OverviewAnswer;
-use crate::service::Via;
 use crate::text::truncate_chars;
 
 /// The custom id of the overview's menu.
@@ -50,26 +46,6 @@ pub async fn on_choose(ctx: &serenity::Context, data: &Data, click: &ComponentIn
         ComponentInteractionDataKind::StringSelect { values } => values.first().cloned(),
         _ => None,
     };
-    let opened = chosen
-        .as_deref()
-        .and_then(|id| data.service.choose(id, Via::Component));
-    let message = match opened {
-        Some(answer) => CreateInteractionResponseMessage::new()
-            .embed(reply_embed(&answer.reply))
-            .components(feedback::buttons(&answer.reply)),
-        // A reload removed the section since the overview was sent.
-        None => CreateInteractionResponseMessage::new().content(
-            "That part of the guide is no longer there; ask me again for the current list.",
-        ),
-    };
-    let response =
-        CreateInteractionResponse::Message(message.ephemeral(true).allowed_mentions(no_mentions()));
-    let sent = send_with_retry("overview part", || {
-        click.create_response(ctx, response.clone())
-    })
-    .await;
-    if let Err(err) = sent {
-        tracing::error!(error = %err, "could not open an overview part");
-    }
+    feedback::open_in_place(ctx, data, click, chosen.as_deref(), true).await;
     true
 }

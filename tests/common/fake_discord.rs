@@ -522,11 +522,7 @@ impl FakeDiscord {
     /// Discord delivers it: type 19, with the message it answers in `referenced_message`.
     /// Without a mention of the bot, as when a member turns the reply ping off.
     pub fn reply_to(&self, sent: &Recorded, content: &str) -> (u64, Value) {
-        let channel = sent
-            .path
-            .strip_prefix("/api/v10/channels/")
-            .and_then(|rest| rest.split('/').next())
-            .map_or_else(|| CHANNEL_ID.to_string(), str::to_owned);
+        let channel = channel_of(sent);
         let answered = sent_message(&self.shared, &channel, &sent.body);
         let (id, mut message) = self.message(CHANNEL_ID, Some(GUILD_ID), content);
         message["channel_id"] = json!(channel);
@@ -579,11 +575,7 @@ impl FakeDiscord {
         } else {
             &sent.body
         };
-        let channel = sent
-            .path
-            .strip_prefix("/api/v10/channels/")
-            .and_then(|rest| rest.split('/').next())
-            .map_or_else(|| CHANNEL_ID.to_string(), str::to_owned);
+        let channel = channel_of(sent);
         let mut message = sent_message(&self.shared, &channel, body);
         message["guild_id"] = json!(GUILD_ID.to_string());
         if sent.path.starts_with("/api/v10/interactions/") {
@@ -712,6 +704,14 @@ pub fn bot_user() -> Value {
         "avatar": null,
         "bot": true,
     })
+}
+
+/// The channel a recorded message was sent to (the test channel for an interaction response).
+fn channel_of(sent: &Recorded) -> String {
+    sent.path
+        .strip_prefix("/api/v10/channels/")
+        .and_then(|rest| rest.split('/').next())
+        .map_or_else(|| CHANNEL_ID.to_string(), str::to_owned)
 }
 
 /// Makes an interaction come from another member (id `MEMBER_ID + 1`).
