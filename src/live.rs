@@ -38,10 +38,9 @@ impl Changes {
         let (old_ids, new_ids) = (ids(old), ids(new));
         let sections_changed = new_ids
             .intersection(&old_ids)
-            .filter(|id| {
-                let a = old.section(id).map(|(g, s)| (&g.title, s));
-                let b = new.section(id).map(|(g, s)| (&g.title, s));
-                a != b
+            .filter(|id| match (old.section(id), new.section(id)) {
+                (Some((og, os)), Some((ng, ns))) => og.title != ng.title || !os.same_content(ns),
+                _ => true,
             })
             .cloned()
             .collect();

@@ -75,6 +75,24 @@ fn an_edit_is_swapped_in_and_reported_while_old_answers_finish_on_the_old_engine
 }
 
 #[test]
+fn moving_sections_down_the_file_is_not_a_change_but_a_new_example_is() {
+    let copy = copy_knowledge();
+    let live = live(&copy);
+    let guide = copy.knowledge.join("lower-back.md");
+    // A blank line above the first section moves every section's lines.
+    edit(&guide, "\n## ", "\n\n## ");
+    let reloaded = live.reload().unwrap();
+    assert!(reloaded.changes.is_empty(), "{}", reloaded.changes);
+    edit(
+        &guide,
+        "Examples:\n",
+        "Examples:\n- how do i get my back to pop after a long drive\n",
+    );
+    let reloaded = live.reload().unwrap();
+    assert_eq!(reloaded.changes.sections_changed.len(), 1);
+}
+
+#[test]
 fn a_broken_edit_keeps_the_last_good_knowledge_and_names_the_line() {
     let copy = copy_knowledge();
     let live = live(&copy);

@@ -116,6 +116,23 @@ pub struct Section {
 }
 
 impl Section {
+    /// Whether two sections say the same, wherever they sit in their files: a blank line
+    /// inserted above a section moves its lines but changes nothing a member sees.
+    pub fn same_content(&self, other: &Section) -> bool {
+        fn examples(s: &Section) -> impl Iterator<Item = &str> {
+            s.examples.iter().map(|e| e.text.as_str())
+        }
+        self.id == other.id
+            && self.kind == other.kind
+            && self.title == other.title
+            && self.keywords == other.keywords
+            && self.hold == other.hold
+            && self.paragraphs == other.paragraphs
+            && self.steps == other.steps
+            && self.points == other.points
+            && examples(self).eq(examples(other))
+    }
+
     /// All the prose of the section, for indexing.
     pub fn body(&self) -> String {
         let mut parts: Vec<&str> = self.paragraphs.iter().map(String::as_str).collect();
