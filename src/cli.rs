@@ -17,6 +17,8 @@ use crate::reading::OutOfScope;
 use crate::regression;
 use crate::reply::Reply;
 use crate::search::{Opened, Search};
+use crate::store::Store;
+use crate::teach;
 use crate::triage::Confidence;
 
 /// Answers back-care questions from moderated guides, and sends red-flag symptoms to care.
@@ -105,7 +107,7 @@ pub struct Paths {
         default_value = "index"
     )]
     pub index: PathBuf,
-    /// Folder for usage statistics and feedback counts (`stats.json`).
+    /// Folder for the store (`backcare.db`): usage counts, feedback and unanswered questions.
     #[arg(long, global = true, env = "BACKCARE_DATA_DIR", default_value = "data")]
     pub data: PathBuf,
 }
@@ -123,9 +125,15 @@ pub enum Command {
     /// Preview an edit: which answers change between two versions of the knowledge folder,
     /// for the regression questions and the recently unanswered questions.
     Diff(DiffArgs),
-    /// Show usage statistics: questions asked, answered and unanswered, escalations,
-    /// feedback per section, and the most frequent unanswered questions.
-    Stats,
+    /// Show usage statistics: questions asked, answered and unanswered, escalations and
+    /// feedback per section.
+    Stats(StatsArgs),
+    /// List the questions the bot could not answer (kept for BACKCARE_RETENTION_DAYS),
+    /// grouped by the section each came closest to, newest first.
+    Unanswered(UnansweredArgs),
+    /// Teach a question to a section: add it to the section's example questions in its
+    /// guide (one line), show which answers change, and take it out of the unanswered list.
+    Teach(TeachArgs),
     /// Run the Discord bot (and, with --http-addr, its health and metrics endpoints).
     Serve(ServeArgs),
     /// Print the effective configuration of `serve`, token redacted, and any problems with
@@ -149,6 +157,31 @@ pub struct AskArgs {
     /// question follows up on the previous answer.
     #[arg(long, value_name = "SECTION_ID")]
     pub after: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Delete the text of every unanswered question now (the counts stay).
+    #[arg(long)]
+    pub forget_text: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UnansweredArgs {
+    /// Show at most this many questions.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct TeachArgs {
+    /// The question, in the member's words.
+    pub question: String,
+    /// The section that answers it (its id, as `backcare index` lists them).
+    pub section: String,
+    /// Show which answers would change, without editing the guide.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -183,7 +216,7 @@ fn hint(err: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
     use crate::engine::EngineError;
     use crate::knowledge::KnowledgeError;
     use crate::search::IndexError;
-    use crate::stats::StatsError;
+    use crate::store::StoreError;
     let mut current = Some(err);
     while let Some(err) = current {
         let found = if let Some(EngineError::Knowledge(KnowledgeError::Folder { .. })) =
@@ -198,8 +231,12 @@ fn hint(err: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
             Some(KNOWLEDGE_HINT)
         } else if let Some(IndexError::Io { .. }) = err.downcast_ref::<IndexError>() {
             Some(INDEX_HINT)
-        } else if let Some(StatsError::Write { .. }) = err.downcast_ref::<StatsError>() {
+        } else if let Some(StoreError::Io { .. }) = err.downcast_ref::<StoreError>() {
             Some("set BACKCARE_DATA_DIR to a writable folder")
+        } else if let Some(store_error) = err.downcast_ref::<StoreError>() {
+            store_error.is_corrupt().then_some(
+                "move the damaged file aside and backcare starts a new one (its counts are lost)",
+            )
         } else {
             None
         };
@@ -571,6 +608,10 @@ fn write_explain(out: &mut impl Write, answer: &Answer, engine: &Engine) -> io::
         ),
         Because::RedFlag => "red flags always win".to_owned(),
         Because::Chosen => "chosen by name".to_owned(),
+        Because::Example => {
+            "word for word one of the section's example questions (in its Examples: list)"
+                .to_owned()
+        }
         Because::Ask { name, words } => format!(
             "asks {name} (\"{words}\", words.toml [[ask]]), and that section was a candidate with at least 40% of the best score"
         ),
@@ -684,8 +725,21 @@ fn engine_for(dir: &Path) -> Result<(Engine, Vec<regression::Case>), ExitCode> {
     Ok((engine, cases))
 }
 
-pub fn stats(paths: &Paths) -> ExitCode {
-    match crate::stats::load(&paths.data) {
+pub fn stats(paths: &Paths, args: &StatsArgs) -> ExitCode {
+    let store = match Store::open(&paths.data) {
+        Ok(store) => store,
+        Err(err) => return fail_error(1, &err),
+    };
+    if args.forget_text {
+        return match store.forget_text() {
+            Ok(n) => {
+                println!("Deleted the text of {n} unanswered question(s); the counts stay.");
+                ExitCode::SUCCESS
+            }
+            Err(err) => fail_error(1, &err),
+        };
+    }
+    match store.stats() {
         Ok(stats) => {
             print!("{}", stats.report());
             ExitCode::SUCCESS
@@ -694,68 +748,82 @@ pub fn stats(paths: &Paths) -> ExitCode {
     }
 }
 
-pub fn diff(paths: &Paths, args: &DiffArgs) -> ExitCode {
-    // Recently unanswered questions are what moderators most want an edit to fix.
-    let unanswered: Vec<String> = match crate::stats::load(&paths.data) {
-        Ok(stats) => stats
-            .top_unanswered(50)
-            .into_iter()
-            .map(|(text, _)| text.to_owned())
-            .collect(),
+/// The unanswered questions kept in the store, or an empty list (with a warning) when the
+/// store cannot be read: a preview is still worth showing without them.
+fn inbox_or_warn(paths: &Paths) -> Vec<crate::store::Unanswered> {
+    match Store::open(&paths.data).and_then(|store| store.unanswered()) {
+        Ok(inbox) => inbox,
         Err(err) => {
             tracing::warn!(error = %err, "no unanswered questions to compare");
             Vec::new()
         }
+    }
+}
+
+pub fn unanswered(paths: &Paths, args: &UnansweredArgs) -> ExitCode {
+    let inbox = match Store::open(&paths.data).and_then(|store| store.unanswered()) {
+        Ok(inbox) => inbox,
+        Err(err) => return fail_error(1, &err),
     };
-    let (old, old_cases) = match engine_for(&args.old) {
+    let engine = match open_engine(paths) {
+        Ok(engine) => engine,
+        Err(code) => return code,
+    };
+    let groups = teach::group(&engine, &inbox);
+    print!("{}", teach::render_inbox(&groups, None, args.limit));
+    ExitCode::SUCCESS
+}
+
+pub fn teach(paths: &Paths, args: &TeachArgs) -> ExitCode {
+    let (old, cases) = match engine_for(&paths.knowledge) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    let (new, new_cases) = match engine_for(&args.new) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
+    let lesson = match teach::plan(&old, &paths.knowledge, &args.question, &args.section) {
+        Ok(lesson) => lesson,
+        Err(err) => return fail_error(1, &err),
     };
-    let mut questions: Vec<(String, &str)> = Vec::new();
-    for case in new_cases.iter().chain(&old_cases) {
-        if !questions.iter().any(|(q, _)| *q == case.text) {
-            let source = match case.expect {
-                regression::Outcome::NotRedFlag => "ordinary",
-                _ => "regression",
-            };
-            questions.push((case.text.clone(), source));
+    let new = match teach::rehearse(&lesson) {
+        Ok(engine) => engine,
+        Err(err) => return fail_error(1, &err),
+    };
+    let inbox = inbox_or_warn(paths);
+    let questions = teach::questions(
+        &cases,
+        std::iter::once((lesson.question.clone(), "taught"))
+            .chain(inbox.into_iter().map(|q| (q.text, "unanswered"))),
+    );
+    let changed = teach::compare(&old, &new, &questions);
+    let file = lesson.path.display();
+    if args.dry_run {
+        println!("Would add to {file}, line {}:", lesson.line);
+    } else {
+        if let Err(err) = teach::apply(&lesson) {
+            return fail_error(1, &err);
+        }
+        println!("Added to {file}, line {}:", lesson.line);
+    }
+    println!("  {}", lesson.added_line());
+    print_changes(&questions, &changed);
+    let now = regression::Outcome::of(&new.ask(&lesson.question));
+    let wanted = regression::Outcome::Section(lesson.section.clone());
+    if now != wanted {
+        println!(
+            "Note: the question itself still gets {now}; more example questions worded like it may be needed."
+        );
+    }
+    if !args.dry_run {
+        match Store::open(&paths.data).and_then(|store| store.remove_unanswered(&lesson.question)) {
+            Ok(0) => {}
+            Ok(n) => println!("Taken out of the unanswered list ({n} time(s) asked)."),
+            Err(err) => tracing::warn!(error = %err, "cannot update the unanswered list"),
         }
     }
-    for text in &unanswered {
-        if !questions.iter().any(|(q, _)| q == text) {
-            questions.push((text.clone(), "unanswered"));
-        }
-    }
-    let mut changed = Vec::new();
-    let mut false_alarms = 0;
-    for (question, source) in &questions {
-        let before = regression::Outcome::of(&old.ask(question));
-        let answer = new.ask(question);
-        let after = regression::Outcome::of(&answer);
-        if before != after {
-            let text = crate::text::truncate_chars(&question.replace('\n', " "), 80);
-            let mut line = format!("  [{source}] \"{text}\": {before} -> {after}");
-            if let (regression::Outcome::SeekCare(_), Some(hit)) =
-                (&after, answer.red_flags().first())
-            {
-                if *source == "ordinary" {
-                    false_alarms += 1;
-                    line.push_str("  <- a new false alarm");
-                }
-                line.push_str(&format!(
-                    " ({} via rule \"{}\" on \"{}\")",
-                    hit.id, hit.rule, hit.matched
-                ));
-            }
-            changed.push(line);
-        }
-    }
-    let changes = crate::live::Changes::between(old.knowledge(), new.knowledge());
-    println!("Knowledge: {changes}");
+    ExitCode::SUCCESS
+}
+
+/// The summary and lines of a preview, as `backcare diff` and `backcare teach` print it.
+fn print_changes(questions: &[(String, &'static str)], changed: &[teach::Changed]) {
     let count = |source: &str| questions.iter().filter(|(_, s)| *s == source).count();
     println!(
         "{} question(s) compared ({} regression, {} ordinary, {} recently unanswered); {} answer(s) change{}",
@@ -766,14 +834,39 @@ pub fn diff(paths: &Paths, args: &DiffArgs) -> ExitCode {
         changed.len(),
         if changed.is_empty() { "." } else { ":" }
     );
+    let false_alarms = changed.iter().filter(|c| c.is_new_false_alarm()).count();
     if false_alarms > 0 {
         println!(
             "{false_alarms} ordinary message(s) would start getting a seek-care reply: narrow the rule or group, or add a figurative entry"
         );
     }
     for line in changed {
-        println!("{line}");
+        println!("  {line}");
     }
+}
+
+pub fn diff(paths: &Paths, args: &DiffArgs) -> ExitCode {
+    // Recently unanswered questions are what moderators most want an edit to fix.
+    let unanswered = inbox_or_warn(paths);
+    let (old, old_cases) = match engine_for(&args.old) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let (new, new_cases) = match engine_for(&args.new) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let questions = teach::questions(
+        new_cases.iter().chain(&old_cases),
+        unanswered
+            .into_iter()
+            .take(50)
+            .map(|q| (q.text, "unanswered")),
+    );
+    let changed = teach::compare(&old, &new, &questions);
+    let changes = crate::live::Changes::between(old.knowledge(), new.knowledge());
+    println!("Knowledge: {changes}");
+    print_changes(&questions, &changed);
     ExitCode::SUCCESS
 }
 

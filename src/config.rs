@@ -157,8 +157,10 @@ pub struct Config {
     pub shards: Shards,
     pub knowledge_dir: PathBuf,
     pub index_dir: PathBuf,
-    /// Usage statistics and feedback counts.
+    /// The store: usage counts, feedback and unanswered questions.
     pub data_dir: PathBuf,
+    /// Days the text of unanswered questions is kept (`BACKCARE_RETENTION_DAYS`).
+    pub retention_days: u32,
     /// How long one second of the guided warm-up (`/warmup`) lasts: a second. Not a setting;
     /// tests shorten it so a walk takes milliseconds.
     pub warmup_pace: Duration,
@@ -311,6 +313,20 @@ impl Config {
             },
         };
 
+        let retention_days = match set("BACKCARE_RETENTION_DAYS") {
+            None => crate::store::DEFAULT_RETENTION_DAYS,
+            Some(value) => match value.trim().parse::<u32>() {
+                Ok(days) if (1..=3650).contains(&days) => days,
+                _ => {
+                    problems.push(format!(
+                        "BACKCARE_RETENTION_DAYS must be the days unanswered questions are kept for moderators, 1 to 3650 (default {})",
+                        crate::store::DEFAULT_RETENTION_DAYS
+                    ));
+                    crate::store::DEFAULT_RETENTION_DAYS
+                }
+            },
+        };
+
         let shards = shards(
             set("BACKCARE_SHARDS"),
             set("BACKCARE_SHARD_RANGE"),
@@ -332,6 +348,7 @@ impl Config {
                 knowledge_dir: paths.knowledge.clone(),
                 index_dir: paths.index.clone(),
                 data_dir: paths.data.clone(),
+                retention_days,
                 warmup_pace: Duration::from_secs(1),
             },
             problems,
@@ -391,6 +408,10 @@ impl Config {
             ),
             ("BACKCARE_INDEX_DIR", self.index_dir.display().to_string()),
             ("BACKCARE_DATA_DIR", self.data_dir.display().to_string()),
+            (
+                "BACKCARE_RETENTION_DAYS",
+                format!("{} days", self.retention_days),
+            ),
             ("BACKCARE_LOG_FORMAT", self.log_format.as_str().to_owned()),
             (
                 "BACKCARE_HTTP_ADDR",

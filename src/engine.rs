@@ -91,6 +91,9 @@ pub enum Because {
     RedFlag,
     /// Chosen by name, from a menu or a button, not asked.
     Chosen,
+    /// The question is, word for word, one of the section's example questions (as written
+    /// in the guide or taught by a moderator).
+    Example,
     /// The question asks for a kind of answer (`words.toml` [[ask]] `name`, found as
     /// `words`) and that section was among the candidates.
     Ask { name: String, words: String },
@@ -167,6 +170,38 @@ pub struct Engine {
     no_match: NoMatch,
     /// "the lower back": what the guides cover, for replies.
     covers: String,
+    /// Every example question ([`example_key`]) and the section or overview it asks for.
+    examples: rustc_hash::FxHashMap<String, Target>,
+}
+
+/// An example question as looked up: canonical words, punctuation and spacing dropped.
+fn example_key(text: &str) -> String {
+    crate::text::canonical(text)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The example questions of every section and overview; the first one written wins a
+/// wording two sections share.
+fn examples_of(knowledge: &Knowledge) -> rustc_hash::FxHashMap<String, Target> {
+    let mut examples = rustc_hash::FxHashMap::default();
+    for (p, (_, section)) in knowledge.sections().enumerate() {
+        for example in &section.examples {
+            examples
+                .entry(example_key(&example.text))
+                .or_insert(Target::Section(p));
+        }
+    }
+    for (g, guide) in knowledge.guides.iter().enumerate() {
+        for example in guide.overview.iter().flat_map(|o| &o.examples) {
+            examples
+                .entry(example_key(&example.text))
+                .or_insert(Target::Overview(g));
+        }
+    }
+    examples
 }
 
 impl Engine {
@@ -194,6 +229,7 @@ impl Engine {
         let no_match = NoMatch::new(knowledge.sections().map(|(_, s)| s));
         let reader = Reader::new(&knowledge);
         let covers = covers_text(knowledge.guides.iter());
+        let examples = examples_of(&knowledge);
         Engine {
             knowledge,
             triage,
@@ -203,6 +239,7 @@ impl Engine {
             positions,
             no_match,
             covers,
+            examples,
         }
     }
 
@@ -494,14 +531,19 @@ impl Engine {
             .collect();
         let best = results.hits.first().copied();
         let example = best.and_then(|h| self.search.best_example(&results.terms, h.target));
-        let (target, because) = self.decide(
-            &canonical,
-            &read,
-            &results.hits,
-            example.as_ref(),
-            &results.terms,
-            &results.unknown,
-        );
+        // A moderator's own wording for a section is answered with it, whatever else the
+        // question's words suggest.
+        let (target, because) = match self.examples.get(&example_key(&canonical)) {
+            Some(target) => (Some(*target), Because::Example),
+            None => self.decide(
+                &canonical,
+                &read,
+                &results.hits,
+                example.as_ref(),
+                &results.terms,
+                &results.unknown,
+            ),
+        };
         let reply = target.and_then(|t| self.target_reply(t));
         let (reply, section, score) = match (reply, target) {
             (Some(mut reply), Some(t)) => {

@@ -24,7 +24,9 @@ fn main() -> ExitCode {
         Command::Index => cli::index(&cli.paths),
         Command::Check => cli::check(&cli.paths),
         Command::Diff(args) => cli::diff(&cli.paths, args),
-        Command::Stats => cli::stats(&cli.paths),
+        Command::Stats(args) => cli::stats(&cli.paths, args),
+        Command::Unanswered(args) => cli::unanswered(&cli.paths, args),
+        Command::Teach(args) => cli::teach(&cli.paths, args),
         Command::Config(_) => cli::config(&checked),
         Command::Serve(_) => cli::serve(checked),
     }

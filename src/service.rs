@@ -11,7 +11,7 @@ use crate::engine::{Answer, Engine};
 use crate::health::Health;
 use crate::live::Live;
 use crate::reply::Reply;
-use crate::stats::StatsStore;
+use crate::store::Store;
 use crate::triage::Confidence;
 
 /// Metric names, in one place so dashboards and tests agree.
@@ -40,18 +40,33 @@ pub enum Via {
     Moderator,
 }
 
+impl Via {
+    /// How the store and the logs name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Command => "command",
+            Via::Mention => "mention",
+            Via::DirectMessage => "direct_message",
+            Via::WatchedChannel => "watched_channel",
+            Via::Component => "component",
+            Via::Moderator => "moderator",
+        }
+    }
+}
+
 pub struct Service {
     pub live: Live,
-    pub stats: StatsStore,
+    /// Usage counts, votes and unanswered questions (SQLite in the data folder).
+    pub store: Store,
     /// Shards connected and shutdown state, for `/healthz`.
     pub health: Health,
 }
 
 impl Service {
-    pub fn new(live: Live, stats: StatsStore) -> Arc<Service> {
+    pub fn new(live: Live, store: Store) -> Arc<Service> {
         let service = Service {
             live,
-            stats,
+            store,
             health: Health::default(),
         };
         service.record_sections();
@@ -64,12 +79,13 @@ impl Service {
         index_dir: &std::path::Path,
         data_dir: &std::path::Path,
     ) -> anyhow::Result<Arc<Service>> {
-        use anyhow::Context as _;
         let (engine, _) = Engine::open(knowledge_dir, index_dir)?;
-        let stats = StatsStore::open(data_dir).context("cannot open the usage stats")?;
+        // Stats are not worth an outage: a store that cannot be opened is logged and tried
+        // again at each write while the bot answers.
+        let store = Store::open_or_log(data_dir);
         Ok(Service::new(
             Live::new(engine, knowledge_dir, index_dir),
-            stats,
+            store,
         ))
     }
 
@@ -116,7 +132,7 @@ impl Service {
     fn record(&self, question: &str, answer: &Answer, via: Via, started: Instant) {
         let outcome = answer.reply.kind();
         let elapsed = started.elapsed();
-        self.stats.record(question, answer);
+        self.store.record(question, answer, via.as_str());
         metrics::counter!(metric::QUESTIONS, "outcome" => outcome).increment(1);
         if let Reply::SeekCare(care) = &answer.reply {
             metrics::counter!(metric::ESCALATIONS, "tier" => care.tier.as_str()).increment(1);

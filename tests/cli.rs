@@ -470,3 +470,206 @@ fn a_bare_everyday_word_added_to_a_flag_fails_check_and_diff_names_the_false_ala
         "{text}"
     );
 }
+
+/// `backcare` on a knowledge folder, an index and a data folder of the test's own.
+fn backcare_in(knowledge: &Path, data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_backcare"))
+        .arg("--knowledge")
+        .arg(knowledge)
+        .arg("--index")
+        .arg(data.join("index"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap()
+}
+
+/// Records `questions` in the store of `data` as a running bot would, after answering them
+/// with the repository's knowledge.
+fn asked_in_discord(data: &Path, questions: &[&str]) {
+    let knowledge = backcare::knowledge::Knowledge::load(&knowledge_dir()).unwrap();
+    let engine = backcare::engine::Engine::in_memory(knowledge).unwrap();
+    let store = backcare::store::Store::open(data).unwrap();
+    for question in questions {
+        store.record(question, &engine.ask(question), "mention");
+    }
+    store.flush().unwrap();
+}
+
+const UNTAUGHT: &str = "after a long haul in the lorry what do i do";
+
+#[test]
+fn teach_adds_one_line_the_question_then_gets_the_section_and_leaves_the_inbox() {
+    let knowledge = edited_knowledge(|flags| flags);
+    let data = tempfile::tempdir().unwrap();
+    let guide = knowledge.path().join("lower-back.md");
+    let before = fs::read_to_string(&guide).unwrap();
+    let asked = backcare_in(knowledge.path(), data.path(), &["ask", "--json", UNTAUGHT]);
+    assert_eq!(
+        json_lines(&asked)[0]["reply"],
+        "no_match",
+        "pick another question: this one needs no teaching"
+    );
+    asked_in_discord(
+        data.path(),
+        &[UNTAUGHT, UNTAUGHT, "what is the capital of peru"],
+    );
+    let inbox = backcare_in(knowledge.path(), data.path(), &["unanswered"]);
+    assert!(inbox.status.success(), "{}", stderr(&inbox));
+
+    let dry = backcare_in(
+        knowledge.path(),
+        data.path(),
+        &["teach", "--dry-run", UNTAUGHT, "seated-side-bend"],
+    );
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    assert!(stdout(&dry).starts_with("Would add to"), "{}", stdout(&dry));
+    assert_eq!(fs::read_to_string(&guide).unwrap(), before);
+
+    let taught = backcare_in(
+        knowledge.path(),
+        data.path(),
+        &["teach", UNTAUGHT, "seated-side-bend"],
+    );
+    assert!(taught.status.success(), "{}", stderr(&taught));
+    let text = stdout(&taught);
+    assert!(text.contains("-> section `seated-side-bend`"), "{text}");
+    let after = fs::read_to_string(&guide).unwrap();
+    // Exactly one added line, inside the section's examples; every other line as it was.
+    let (old, new): (Vec<&str>, Vec<&str>) = (before.lines().collect(), after.lines().collect());
+    assert_eq!(new.len(), old.len() + 1);
+    let added = new.iter().position(|l| l.contains(UNTAUGHT)).unwrap();
+    assert_eq!(new[added], format!("- {UNTAUGHT}"));
+    assert_eq!([&new[..added], &new[added + 1..]].concat(), old);
+    let heading = new
+        .iter()
+        .position(|l| l.contains("{#seated-side-bend"))
+        .unwrap();
+    let next_heading = heading
+        + 1
+        + new[heading + 1..]
+            .iter()
+            .position(|l| l.starts_with("## "))
+            .unwrap();
+    assert!((heading..next_heading).contains(&added));
+
+    let again = backcare_in(knowledge.path(), data.path(), &["ask", "--json", UNTAUGHT]);
+    assert_eq!(json_lines(&again)[0]["section"]["id"], "seated-side-bend");
+    assert!(
+        text.contains("Taken out of the unanswered list (2 time(s) asked)"),
+        "{text}"
+    );
+    let store = backcare::store::Store::open(data.path()).unwrap();
+    let left: Vec<String> = store
+        .unanswered()
+        .unwrap()
+        .into_iter()
+        .map(|q| q.text)
+        .collect();
+    assert!(!left.iter().any(|q| q == UNTAUGHT), "{left:?}");
+    // Taught twice: refused, the file unchanged.
+    let twice = backcare_in(
+        knowledge.path(),
+        data.path(),
+        &["teach", UNTAUGHT, "seated-side-bend"],
+    );
+    assert_eq!(twice.status.code(), Some(1));
+    assert!(
+        stderr(&twice).contains("already has this example question"),
+        "{}",
+        stderr(&twice)
+    );
+    assert_eq!(fs::read_to_string(&guide).unwrap(), after);
+}
+
+#[test]
+fn teach_refuses_a_red_flag_and_an_unknown_section_and_edits_nothing() {
+    let knowledge = edited_knowledge(|flags| flags);
+    let data = tempfile::tempdir().unwrap();
+    let guide = knowledge.path().join("lower-back.md");
+    let before = fs::read_to_string(&guide).unwrap();
+    let flagged = backcare_in(
+        knowledge.path(),
+        data.path(),
+        &[
+            "teach",
+            "best stretch when both my legs have gone numb?",
+            "knee-to-chest",
+        ],
+    );
+    assert_eq!(flagged.status.code(), Some(1));
+    let err = stderr(&flagged);
+    assert!(err.contains("red flag (both-legs-numb"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let unknown = backcare_in(
+        knowledge.path(),
+        data.path(),
+        &["teach", "how do i", "kneee-to-chest"],
+    );
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        stderr(&unknown).contains("sections: why-it-needs-a-crack, warm-up"),
+        "{}",
+        stderr(&unknown)
+    );
+    assert_eq!(fs::read_to_string(&guide).unwrap(), before);
+}
+
+#[test]
+fn unanswered_groups_questions_by_the_closest_section_newest_first() {
+    let data = tempfile::tempdir().unwrap();
+    let out = backcare_in(&knowledge_dir(), data.path(), &["unanswered"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("No unanswered questions kept"),
+        "{}",
+        stdout(&out)
+    );
+    asked_in_discord(
+        data.path(),
+        &[
+            "what is the capital of peru",
+            "What is the capital of Peru",
+            "who won the football",
+        ],
+    );
+    let out = backcare_in(&knowledge_dir(), data.path(), &["unanswered"]);
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("2 unanswered question(s), asked 3 time(s)"),
+        "{text}"
+    );
+    assert!(text.contains("2x"), "{text}");
+    let stats = backcare_in(&knowledge_dir(), data.path(), &["stats"]);
+    assert!(
+        stdout(&stats).contains("3 asked, 0 answered, 3 unanswered"),
+        "{}",
+        stdout(&stats)
+    );
+    let forget = backcare_in(&knowledge_dir(), data.path(), &["stats", "--forget-text"]);
+    assert!(
+        stdout(&forget).contains("Deleted the text of 3"),
+        "{}",
+        stdout(&forget)
+    );
+    let out = backcare_in(&knowledge_dir(), data.path(), &["unanswered"]);
+    assert!(
+        stdout(&out).starts_with("No unanswered questions kept"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn a_damaged_store_is_one_line_naming_the_file_and_the_fix() {
+    let data = tempfile::tempdir().unwrap();
+    fs::write(data.path().join("backcare.db"), vec![7u8; 8192]).unwrap();
+    let out = backcare_in(&knowledge_dir(), data.path(), &["stats"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("backcare.db"), "{err}");
+    assert!(err.contains("move the damaged file aside"), "{err}");
+}

@@ -525,7 +525,7 @@ async fn technique_autocompletes_titles_and_shows_the_chosen_one() {
     assert_no_pings(&response.body["data"]);
     // Counted like any answer (it goes through the service), with its buttons.
     assert_eq!(
-        bot.service.stats.snapshot().sections["seated-side-bend"].answered,
+        bot.service.store.stats().unwrap().sections["seated-side-bend"].answered,
         1
     );
     assert!(button_ids(&response.body).contains(&"feedback:yes:seated-side-bend".to_owned()));
@@ -539,7 +539,12 @@ async fn technique_autocompletes_titles_and_shows_the_chosen_one() {
     let response = fake.wait_interaction_response(from, id).await;
     assert_eq!(response.body["data"]["embeds"][0]["color"], json!(RED));
     assert_eq!(
-        bot.service.stats.snapshot().escalations.get("emergency"),
+        bot.service
+            .store
+            .stats()
+            .unwrap()
+            .escalations
+            .get("emergency"),
         Some(&1),
         "counted too"
     );

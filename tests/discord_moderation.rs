@@ -230,7 +230,7 @@ async fn reload_by_a_member_with_a_moderator_role_works() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn clicking_helpful_counts_for_the_section_is_acknowledged_and_reaches_the_stats_file() {
+async fn clicking_helpful_counts_once_per_member_is_acknowledged_and_reaches_the_store() {
     let (bot, _knowledge, _dir) = moderated_bot().await;
     let fake = &bot.fake;
     let from = fake.mark();
@@ -259,6 +259,10 @@ async fn clicking_helpful_counts_for_the_section_is_acknowledged_and_reaches_the
     assert_eq!(thanks.body["type"], json!(4), "{:#}", thanks.body);
     assert_eq!(thanks.body["data"]["flags"], json!(EPHEMERAL));
     assert!(content(&thanks.body).starts_with("Thanks for the feedback"));
+    // The same member clicking again is thanked but counted once.
+    let (click, interaction) = fake.component("feedback:yes:knee-to-chest", &reply);
+    fake.dispatch("INTERACTION_CREATE", interaction).await;
+    fake.wait_interaction_response(from, click).await;
 
     // "Another technique" answers in place, publicly under a message's answer, counted like
     // any answer; the new answer has its own buttons.
@@ -278,11 +282,11 @@ async fn clicking_helpful_counts_for_the_section_is_acknowledged_and_reaches_the
     );
     assert!(button_ids(&next.body).contains(&"next:bridge-release".to_owned()));
     assert_eq!(
-        bot.service.stats.snapshot().sections["seated-side-bend"].answered,
+        bot.service.store.stats().unwrap().sections["seated-side-bend"].answered,
         1
     );
 
-    let counts = bot.service.stats.snapshot().sections["knee-to-chest"].clone();
+    let counts = bot.service.store.stats().unwrap().sections["knee-to-chest"].clone();
     assert_eq!(
         (counts.answered, counts.helpful, counts.not_helpful),
         (1, 1, 0)
@@ -290,7 +294,9 @@ async fn clicking_helpful_counts_for_the_section_is_acknowledged_and_reaches_the
 
     let data_dir = bot.data_dir.clone();
     let _files = bot.stop_keeping_files().await;
-    let saved = backcare::stats::load(&data_dir).expect("the stats file written at shutdown");
+    let saved = backcare::store::Store::open(&data_dir)
+        .and_then(|store| store.stats())
+        .expect("the store, written at shutdown");
     assert_eq!(saved.sections["knee-to-chest"].helpful, 1);
 }
 
@@ -336,7 +342,7 @@ async fn answers_carry_feedback_buttons_and_seek_care_replies_do_not() {
     fake.dispatch("INTERACTION_CREATE", interaction).await;
     fake.wait_interaction_response(from, click).await;
     assert_eq!(
-        bot.service.stats.snapshot().sections["warm-up"].not_helpful,
+        bot.service.store.stats().unwrap().sections["warm-up"].not_helpful,
         1
     );
 

@@ -428,3 +428,79 @@ async fn a_token_refused_over_rest_while_connecting_exits_2_the_same_way() {
     );
     assert!(!log.contains(FAKE_TOKEN), "{log}");
 }
+
+/// Answers each store-writing child process counts, and how many it writes at a time.
+const STORE_ANSWERS: usize = 2_000;
+const STORE_BATCH: usize = 25;
+const STORE_CHILD: &str = "BACKCARE_TEST_STORE_CHILD";
+
+/// Not a test on its own: the body of each process in
+/// [`two_processes_writing_one_store_at_once_lose_no_count`], run when that test starts
+/// this test binary again with the data folder in [`STORE_CHILD`].
+#[test]
+#[ignore = "run as a child process by two_processes_writing_one_store_at_once_lose_no_count"]
+fn store_writing_child() {
+    let Some(data) = std::env::var_os(STORE_CHILD) else {
+        return;
+    };
+    let knowledge = backcare::knowledge::Knowledge::load(&common::knowledge_dir()).unwrap();
+    let engine = backcare::engine::Engine::in_memory(knowledge).unwrap();
+    let answered = engine.ask(QUESTION);
+    let unanswered = engine.ask("what is the capital of peru");
+    let store = backcare::store::Store::open(Path::new(&data)).expect("open the store");
+    for i in 0..STORE_ANSWERS {
+        let answer = if i % 10 == 0 { &unanswered } else { &answered };
+        store.record(QUESTION, answer, "mention");
+        store.vote(
+            &format!("reply-{i}"),
+            std::process::id().into(),
+            "seated-side-bend",
+            true,
+        );
+        if i % STORE_BATCH == 0 {
+            // Every write must land: a "database is locked" error fails the child.
+            store.flush().expect("write to the shared store");
+        }
+    }
+    store.flush().expect("write to the shared store");
+}
+
+#[test]
+fn two_processes_writing_one_store_at_once_lose_no_count() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let children: Vec<Child> = (0..2)
+        .map(|_| {
+            Command::new(std::env::current_exe().expect("this test binary"))
+                .args(["--exact", "store_writing_child", "--ignored", "--nocapture"])
+                .env(STORE_CHILD, data.path())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("start a child")
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().expect("wait for a child");
+        assert!(
+            out.status.success(),
+            "{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stdout).contains("1 passed"),
+            "{}",
+            text(&out.stdout)
+        );
+    }
+    let stats = backcare::store::Store::open(data.path())
+        .and_then(|store| store.stats())
+        .expect("read the store");
+    assert_eq!(stats.asked, 2 * STORE_ANSWERS as u64);
+    assert_eq!(stats.unanswered, 2 * (STORE_ANSWERS as u64 / 10));
+    // One vote per reply and member: each process voted once on each of its replies.
+    assert_eq!(
+        stats.sections["seated-side-bend"].helpful,
+        2 * STORE_ANSWERS as u64
+    );
+}

@@ -20,8 +20,10 @@ use crate::config::Shards;
 use crate::service::Service;
 use crate::watch;
 
-/// How often the usage stats are written to disk while the bot runs.
-pub const STATS_FLUSH_EVERY: Duration = Duration::from_secs(60);
+/// How often the counts are written to the store while the bot runs.
+pub const STATS_FLUSH_EVERY: Duration = Duration::from_secs(5);
+/// How often unanswered question text past the retention period is deleted.
+pub const EXPIRE_EVERY: Duration = Duration::from_secs(3600);
 
 /// The running jobs. [`Background::stop`] ends them and writes the stats one last time;
 /// dropping it ends them without writing.
@@ -40,10 +42,12 @@ pub fn start(
     limits: Arc<QuestionLimits>,
     http: Arc<Http>,
     knowledge_dir: &Path,
+    retention_days: u32,
     mod_log: Option<ChannelId>,
 ) -> Background {
     let mut tasks = vec![
         tokio::spawn(flush_periodically(Arc::clone(&service))),
+        tokio::spawn(expire_periodically(Arc::clone(&service), retention_days)),
         tokio::spawn(forget_idle_periodically(limits)),
     ];
     let watcher = match watch::watch(knowledge_dir, watch::DEFAULT_DEBOUNCE) {
@@ -158,10 +162,32 @@ async fn forget_idle_periodically(limits: Arc<QuestionLimits>) {
 }
 
 async fn flush_stats(service: Arc<Service>) {
-    match tokio::task::spawn_blocking(move || service.stats.flush()).await {
-        Ok(Ok(())) => tracing::debug!("usage stats written"),
-        Ok(Err(err)) => tracing::error!(error = %err, "could not write the usage stats"),
-        Err(err) => tracing::error!(error = %err, "writing the usage stats stopped unexpectedly"),
+    if let Err(err) = tokio::task::spawn_blocking(move || service.store.flush_or_log()).await {
+        tracing::error!(error = %err, "writing the usage stats stopped unexpectedly");
+    }
+}
+
+/// Deletes unanswered question text older than the retention period: at start, then hourly.
+async fn expire_periodically(service: Arc<Service>, days: u32) {
+    let mut every = tokio::time::interval(EXPIRE_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let service = Arc::clone(&service);
+        let expired =
+            tokio::task::spawn_blocking(move || service.store.expire(days, crate::store::now()))
+                .await;
+        match expired {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(
+                questions = n,
+                days,
+                "deleted unanswered question text past the retention period"
+            ),
+            // Logged by the flush job, which meets the same store.
+            Ok(Err(err)) => tracing::debug!(error = %err, "cannot expire old question text"),
+            Err(err) => tracing::error!(error = %err, "the retention job stopped unexpectedly"),
+        }
     }
 }
 

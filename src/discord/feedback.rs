@@ -154,7 +154,10 @@ pub async fn on_click(ctx: &serenity::Context, data: &Data, click: &ComponentInt
     // A section removed by a reload since the answer was sent is thanked but not counted, so
     // the stats only ever hold sections that existed.
     if data.service.engine().knowledge().section(section).is_some() {
-        data.service.stats.feedback(section, helpful);
+        let reply = click.message.id.to_string();
+        data.service
+            .store
+            .vote(&reply, click.user.id.get(), section, helpful);
         tracing::info!(section, helpful, "answer feedback");
     } else {
         tracing::info!(

@@ -176,6 +176,7 @@ pub async fn run(
         limits,
         client.http.clone(),
         &config.knowledge_dir,
+        config.retention_days,
         config
             .mod_log_channel
             .filter(|_| background::posts_mod_log(config.shards))

@@ -60,7 +60,12 @@ pub async fn reload(ctx: Context<'_>) -> Result<(), Error> {
     check = "allowed"
 )]
 pub async fn stats(ctx: Context<'_>) -> Result<(), Error> {
-    let report = private(stats_message(&ctx.data().service.stats.snapshot().report()));
+    let service = Arc::clone(&ctx.data().service);
+    let text = match tokio::task::spawn_blocking(move || service.store.stats()).await? {
+        Ok(stats) => stats.report(),
+        Err(err) => format!("The usage counts cannot be read right now: {err}"),
+    };
+    let report = private(stats_message(&text));
     send_with_retry("stats report", || ctx.send(report.clone())).await?;
     Ok(())
 }

@@ -55,6 +55,9 @@ const HISTORY: usize = 256;
 /// One request the bot made, or one gateway op it sent (method `WS`, path the op name).
 #[derive(Debug, Clone)]
 pub struct Recorded {
+    /// Unique per request: a click on the message it sent carries it as the message's id,
+    /// so two clicks on one message are on the same message.
+    pub id: u64,
     pub method: String,
     pub path: String,
     pub body: Value,
@@ -129,9 +132,11 @@ struct Shared {
 
 impl Shared {
     fn record(&self, method: &str, path: &str, body: Value) {
+        let id = self.id();
         let len = {
             let mut log = self.log.lock().unwrap();
             log.push(Recorded {
+                id,
                 method: method.to_owned(),
                 path: path.to_owned(),
                 body,
@@ -577,6 +582,7 @@ impl FakeDiscord {
         };
         let channel = channel_of(sent);
         let mut message = sent_message(&self.shared, &channel, body);
+        message["id"] = json!(sent.id.to_string());
         message["guild_id"] = json!(GUILD_ID.to_string());
         if sent.path.starts_with("/api/v10/interactions/") {
             // The response to a slash command: Discord says which command it answered.
