@@ -775,41 +775,37 @@ pub fn unanswered(paths: &Paths, args: &UnansweredArgs) -> ExitCode {
 }
 
 pub fn teach(paths: &Paths, args: &TeachArgs) -> ExitCode {
-    let (old, cases) = match engine_for(&paths.knowledge) {
+    let (engine, _) = match engine_for(&paths.knowledge) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    let lesson = match teach::plan(&old, &paths.knowledge, &args.question, &args.section) {
-        Ok(lesson) => lesson,
-        Err(err) => return fail_error(1, &err),
-    };
-    let new = match teach::rehearse(&lesson) {
-        Ok(engine) => engine,
-        Err(err) => return fail_error(1, &err),
-    };
     let inbox = inbox_or_warn(paths);
-    let questions = teach::questions(
-        &cases,
-        std::iter::once((lesson.question.clone(), "taught"))
-            .chain(inbox.into_iter().map(|q| (q.text, "unanswered"))),
-    );
-    let changed = teach::compare(&old, &new, &questions);
+    let preview = match teach::preview(
+        &engine,
+        &paths.knowledge,
+        &args.question,
+        &args.section,
+        &inbox,
+    ) {
+        Ok(preview) => preview,
+        Err(err) => return fail_error(1, &err),
+    };
+    let lesson = &preview.lesson;
     let file = lesson.path.display();
     if args.dry_run {
         println!("Would add to {file}, line {}:", lesson.line);
     } else {
-        if let Err(err) = teach::apply(&lesson) {
+        if let Err(err) = teach::apply(lesson) {
             return fail_error(1, &err);
         }
         println!("Added to {file}, line {}:", lesson.line);
     }
     println!("  {}", lesson.added_line());
-    print_changes(&questions, &changed);
-    let now = regression::Outcome::of(&new.ask(&lesson.question));
-    let wanted = regression::Outcome::Section(lesson.section.clone());
-    if now != wanted {
+    print_changes(&preview.questions, &preview.changed);
+    if !preview.takes() {
         println!(
-            "Note: the question itself still gets {now}; more example questions worded like it may be needed."
+            "Note: the question itself still gets {}; more example questions worded like it may be needed.",
+            preview.then
         );
     }
     if !args.dry_run {
@@ -824,22 +820,7 @@ pub fn teach(paths: &Paths, args: &TeachArgs) -> ExitCode {
 
 /// The summary and lines of a preview, as `backcare diff` and `backcare teach` print it.
 fn print_changes(questions: &[(String, &'static str)], changed: &[teach::Changed]) {
-    let count = |source: &str| questions.iter().filter(|(_, s)| *s == source).count();
-    println!(
-        "{} question(s) compared ({} regression, {} ordinary, {} recently unanswered); {} answer(s) change{}",
-        questions.len(),
-        count("regression"),
-        count("ordinary"),
-        count("unanswered"),
-        changed.len(),
-        if changed.is_empty() { "." } else { ":" }
-    );
-    let false_alarms = changed.iter().filter(|c| c.is_new_false_alarm()).count();
-    if false_alarms > 0 {
-        println!(
-            "{false_alarms} ordinary message(s) would start getting a seek-care reply: narrow the rule or group, or add a figurative entry"
-        );
-    }
+    println!("{}", teach::summary(questions, changed));
     for line in changed {
         println!("  {line}");
     }

@@ -165,6 +165,14 @@ pub struct Lesson {
 }
 
 impl Lesson {
+    /// The guide's file name, as moderators know it (`lower-back.md`).
+    pub fn file_name(&self) -> String {
+        self.path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
     /// The added line, as it appears in the guide.
     pub fn added_line(&self) -> &str {
         self.after
@@ -326,6 +334,71 @@ pub fn apply(lesson: &Lesson) -> Result<(), TeachError> {
     }
     tmp.persist(&lesson.path).map_err(|e| io(e.error))?;
     Ok(())
+}
+
+/// A lesson and what it would change: the questions compared and the answers that differ.
+pub struct Preview {
+    pub lesson: Lesson,
+    pub questions: Vec<(String, &'static str)>,
+    pub changed: Vec<Changed>,
+    /// What the taught question would be answered with after the edit.
+    pub then: Outcome,
+}
+
+impl Preview {
+    /// Whether the taught question would get the section it was taught to.
+    pub fn takes(&self) -> bool {
+        self.then == Outcome::Section(self.lesson.section.clone())
+    }
+}
+
+/// Plans a lesson and rehearses it: which answers change for the regression questions, the
+/// taught question and the unanswered inbox. Nothing is written.
+pub fn preview(
+    engine: &Engine,
+    knowledge_dir: &Path,
+    question: &str,
+    section: &str,
+    inbox: &[Unanswered],
+) -> Result<Preview, TeachError> {
+    let lesson = plan(engine, knowledge_dir, question, section)?;
+    let new = rehearse(&lesson)?;
+    // Regression files with problems are `backcare check`'s to report; compare without them.
+    let cases = regression::load(knowledge_dir).unwrap_or_default();
+    let questions = questions(
+        &cases,
+        std::iter::once((lesson.question.clone(), "taught"))
+            .chain(inbox.iter().map(|q| (q.text.clone(), "unanswered"))),
+    );
+    let changed = compare(engine, &new, &questions);
+    let then = Outcome::of(&new.ask(&lesson.question));
+    Ok(Preview {
+        lesson,
+        questions,
+        changed,
+        then,
+    })
+}
+
+/// The summary line of a comparison, as `backcare diff`, `backcare teach` and `/teach` show it.
+pub fn summary(questions: &[(String, &'static str)], changed: &[Changed]) -> String {
+    let count = |source: &str| questions.iter().filter(|(_, s)| *s == source).count();
+    let mut out = format!(
+        "{} question(s) compared ({} regression, {} ordinary, {} recently unanswered); {} answer(s) change{}",
+        questions.len(),
+        count("regression"),
+        count("ordinary"),
+        count("unanswered"),
+        changed.len(),
+        if changed.is_empty() { "." } else { ":" }
+    );
+    let false_alarms = changed.iter().filter(|c| c.is_new_false_alarm()).count();
+    if false_alarms > 0 {
+        out.push_str(&format!(
+            "\n{false_alarms} ordinary message(s) would start getting a seek-care reply: narrow the rule or group, or add a figurative entry"
+        ));
+    }
+    out
 }
 
 /// One question whose answer differs between two engines.

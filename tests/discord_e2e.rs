@@ -452,8 +452,10 @@ async fn commands_are_registered_in_the_guild_and_intents_are_minimal() {
             "redflags",
             "reload",
             "stats",
+            "teach",
             "technique",
             "techniques",
+            "unanswered",
             "warmup"
         ]
     );
@@ -462,7 +464,7 @@ async fn commands_are_registered_in_the_guild_and_intents_are_minimal() {
     for command in registration.body.as_array().into_iter().flatten() {
         let permissions = &command["default_member_permissions"];
         match command["name"].as_str() {
-            Some("reload" | "stats" | "Check for red flags") => {
+            Some("reload" | "stats" | "unanswered" | "teach" | "Check for red flags") => {
                 assert_eq!(permissions, "32", "{command}")
             }
             _ => assert!(permissions.is_null(), "{command}"),

@@ -1,7 +1,7 @@
 //! Moderation end to end: the real bot against the fake Discord, on a writable copy of the
 //! knowledge folder. Edits go live without a restart, broken edits are reported to the
-//! moderators' log channel, `/reload` and `/stats` are for moderators only, and the feedback
-//! buttons count per section.
+//! moderators' log channel, `/reload` and `/stats` are for moderators only, the feedback
+//! buttons count per section, and moderators teach the bot unanswered questions.
 
 mod common;
 
@@ -469,4 +469,109 @@ async fn a_moderator_checks_a_message_for_red_flags_and_posts_the_reply_to_its_a
     );
     assert!(button_ids(&checked.body).is_empty());
     bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moderator_teaches_an_unanswered_question_after_a_preview_and_it_is_answered() {
+    let (bot, knowledge, _dir) = moderated_bot().await;
+    let fake = &bot.fake;
+    let question = "after a long haul in the lorry what do i do";
+    let from = fake.mark();
+    let asked = fake
+        .send_message(CHANNEL_ID, Some(GUILD_ID), &mention(question))
+        .await;
+    let reply = fake.wait_reply_to(from, asked).await;
+    assert!(
+        embed_text(&reply.body).contains("couldn't find"),
+        "needs no teaching: {:#}",
+        reply.body
+    );
+
+    // The inbox, for moderators only.
+    let id = slash(&bot, "unanswered", plain_member).await;
+    assert_refused(&fake.wait_interaction_response(from, id).await);
+    let id = slash(&bot, "unanswered", |_| {}).await;
+    let inbox = fake.wait_followup(from, id).await;
+    assert!(content(&inbox.body).contains(question), "{:#}", inbox.body);
+    assert_eq!(inbox.body["flags"], json!(EPHEMERAL));
+
+    // The question box suggests the inbox.
+    let (id, interaction) = fake.autocomplete(
+        "teach",
+        json!([{"name": "question", "type": 3, "value": "lorry", "focused": true},
+               {"name": "section", "type": 3, "value": ""}]),
+    );
+    fake.dispatch("INTERACTION_CREATE", interaction).await;
+    let choices = fake.wait_interaction_response(from, id).await;
+    assert_eq!(
+        choices.body["data"]["choices"],
+        json!([{"name": question, "value": question}])
+    );
+
+    // A red flag is never taught.
+    let (id, interaction) = fake.slash_command(
+        "teach",
+        json!([{"name": "question", "type": 3, "value": "both my legs went numb, which stretch?"},
+               {"name": "section", "type": 3, "value": "seated-side-bend"}]),
+    );
+    fake.dispatch("INTERACTION_CREATE", interaction).await;
+    let refused = fake.wait_followup(from, id).await;
+    assert!(
+        content(&refused.body).contains("mentions a red flag"),
+        "{:#}",
+        refused.body
+    );
+
+    let guide = knowledge.join("lower-back.md");
+    let before = fs::read_to_string(&guide).unwrap();
+    let (id, interaction) = fake.slash_command(
+        "teach",
+        json!([{"name": "question", "type": 3, "value": question},
+               {"name": "section", "type": 3, "value": "seated-side-bend"}]),
+    );
+    fake.dispatch("INTERACTION_CREATE", interaction).await;
+    let preview = fake.wait_followup(from, id).await;
+    let text = content(&preview.body);
+    assert!(text.contains("Add to `seated-side-bend`"), "{text}");
+    assert!(text.contains("[taught]"), "{text}");
+    let confirm = format!("teach-confirm:{id}");
+    assert_eq!(
+        button_ids(&preview.body),
+        [confirm.clone(), format!("teach-cancel:{id}")]
+    );
+    assert_eq!(
+        fs::read_to_string(&guide).unwrap(),
+        before,
+        "nothing written before the click"
+    );
+
+    let (click, interaction) = fake.component(&confirm, &preview);
+    fake.dispatch("INTERACTION_CREATE", interaction).await;
+    let working = fake.wait_interaction_response(from, click).await;
+    assert_eq!(working.body["type"], json!(7), "{:#}", working.body);
+    assert_eq!(button_ids(&working.body), Vec::<String>::new());
+    let edited = format!("/interaction-token-{click}/messages/@original");
+    let done = fake
+        .wait_for(from, "the teach result", |r| {
+            r.method == "PATCH" && r.path.ends_with(&edited)
+        })
+        .await;
+    let text = content(&done.body);
+    assert!(text.contains("Taught to `seated-side-bend`"), "{text}");
+    assert!(text.contains("Taken out of the unanswered list"), "{text}");
+    let after = fs::read_to_string(&guide).unwrap();
+    assert_eq!(after.lines().count(), before.lines().count() + 1);
+    assert!(after.contains(&format!("\n- {question}\n")));
+
+    let from = fake.mark();
+    let asked = fake
+        .send_message(CHANNEL_ID, Some(GUILD_ID), &mention(question))
+        .await;
+    let reply = fake.wait_reply_to(from, asked).await;
+    let answer = embed_text(&reply.body);
+    assert!(
+        answer.contains("Seated side bend") && !answer.contains("couldn't find"),
+        "{answer}"
+    );
+    assert!(bot.service.store.unanswered().unwrap().is_empty());
 }

@@ -26,6 +26,8 @@ pub fn all() -> Vec<poise::Command<Data, Error>> {
         moderation::reload(),
         moderation::stats(),
         moderation::check_message(),
+        super::teaching::unanswered(),
+        super::teaching::teach(),
         super::warmup::warmup(),
     ]
 }

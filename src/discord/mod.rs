@@ -15,6 +15,7 @@ pub mod rate_limit;
 pub mod retry;
 pub mod shards;
 pub mod shutdown;
+pub mod teaching;
 pub mod warmup;
 
 use std::collections::HashSet;

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
 use poise::CreateReply;
+use serenity::futures::StreamExt as _;
 use serenity::{
     ButtonStyle, ChannelId, ComponentInteractionCollector, CreateActionRow, CreateButton,
     CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage, Http, Member,
@@ -102,15 +103,15 @@ pub async fn check_message(ctx: Context<'_>, message: serenity::Message) -> Resu
         .style(ButtonStyle::Danger)])])
         .ephemeral(true)
         .allowed_mentions(no_mentions());
-    send_with_retry("red-flag check", || ctx.send(preview.clone())).await?;
-
     // Only this moderator's click on this preview posts it; after a while the offer lapses.
+    // Listening before the preview is sent, so even the quickest click is caught.
     let moderator = ctx.author().id;
-    let click = ComponentInteractionCollector::new(ctx.serenity_context())
+    let mut clicks = ComponentInteractionCollector::new(ctx.serenity_context())
         .filter(move |c| c.data.custom_id == post_id && c.user.id == moderator)
         .timeout(POST_WAIT)
-        .await;
-    let Some(click) = click else {
+        .stream();
+    send_with_retry("red-flag check", || ctx.send(preview.clone())).await?;
+    let Some(click) = clicks.next().await else {
         return Ok(());
     };
     let reply = CreateMessage::new()
@@ -148,7 +149,7 @@ const FOUND_RED_FLAGS: &str = "That message mentions a warning sign. This is the
 
 /// The commands' check: true for a moderator; anyone else is told no, ephemerally, and false
 /// is returned (poise then runs nothing; `on_error` stays quiet about it).
-async fn allowed(ctx: Context<'_>) -> Result<bool, Error> {
+pub(super) async fn allowed(ctx: Context<'_>) -> Result<bool, Error> {
     // The interaction's member carries the permissions Discord computed for this channel, so
     // no guild cache or extra request is needed. Only slash commands are registered.
     let member = match ctx {
@@ -179,7 +180,7 @@ pub fn is_moderator(member: Option<&Member>, moderator_roles: &HashSet<RoleId>) 
             .any(|role| moderator_roles.contains(role))
 }
 
-fn private(content: String) -> CreateReply {
+pub(super) fn private(content: String) -> CreateReply {
     CreateReply::default()
         .content(truncate_chars(&content, MAX_CONTENT))
         .ephemeral(true)
@@ -273,7 +274,7 @@ fn to_lines<T: ToString>(items: &[T]) -> Vec<String> {
 
 /// `head`, then as many whole `lines` as fit in `max` characters, then "… and N more (hint)"
 /// for those left out.
-fn fit_lines(head: &str, lines: &[String], max: usize, hint: &str) -> String {
+pub(super) fn fit_lines(head: &str, lines: &[String], max: usize, hint: &str) -> String {
     let mut out = truncate_chars(head, max.saturating_sub(MORE_ROOM));
     let mut used = out.chars().count();
     for (n, line) in lines.iter().enumerate() {
@@ -295,15 +296,14 @@ fn fit_lines(head: &str, lines: &[String], max: usize, hint: &str) -> String {
 /// `Stats::report()` in a code block (columns line up, members' words show as typed), cut to
 /// one message.
 fn stats_message(report: &str) -> String {
-    // A sample containing a fence must not close the block early.
-    let report = report.replace("```", "'''");
-    let lines: Vec<String> = report.lines().map(str::to_owned).collect();
-    let body = fit_lines(
-        "```",
-        &lines,
-        MAX_CONTENT - "\n```".len(),
-        "`backcare stats` shows them all",
-    );
+    code_block(report, "`backcare stats` shows them all")
+}
+
+/// Plain text in a code block cut to one message; a fence inside cannot close it early.
+pub(super) fn code_block(text: &str, more: &str) -> String {
+    let text = text.replace("```", "'''");
+    let lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let body = fit_lines("```", &lines, MAX_CONTENT - "\n```".len(), more);
     format!("{body}\n```")
 }
 
