@@ -575,3 +575,48 @@ async fn a_moderator_teaches_an_unanswered_question_after_a_preview_and_it_is_an
     );
     assert!(bot.service.store.unanswered().unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_store_costs_the_counts_not_the_answers() {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(data.path().join("backcare.db"), vec![7u8; 8192]).unwrap();
+    let bot = Bot::start_custom(BotOptions {
+        data: Some(data.path().to_owned()),
+        ..BotOptions::default()
+    })
+    .await;
+    let fake = &bot.fake;
+    let from = fake.mark();
+    let asked = fake
+        .send_message(
+            CHANNEL_ID,
+            Some(GUILD_ID),
+            &mention("how do I do the bridge"),
+        )
+        .await;
+    let reply = fake.wait_reply_to(from, asked).await;
+    assert!(
+        embed_text(&reply.body).contains("Floor bridge release"),
+        "{:#}",
+        reply.body
+    );
+    let asked = fake
+        .send_message(
+            CHANNEL_ID,
+            Some(GUILD_ID),
+            &mention("both legs numb and I wet myself"),
+        )
+        .await;
+    let reply = fake.wait_reply_to(from, asked).await;
+    assert!(
+        embed_text(&reply.body).contains("emergency"),
+        "{:#}",
+        reply.body
+    );
+    // A moderator asking for the counts is told why there are none.
+    let id = slash(&bot, "stats", |_| {}).await;
+    let stats = fake.wait_interaction_response(from, id).await;
+    let text = content(&stats.body);
+    assert!(text.contains("cannot be read right now"), "{text}");
+    assert!(text.contains("backcare.db"), "{text}");
+}

@@ -78,6 +78,8 @@ pub struct BotOptions {
     pub vars: Vec<(&'static str, String)>,
     /// How long a second of `/warmup` lasts (a second unless set).
     pub warmup_pace: Option<std::time::Duration>,
+    /// Keep the store in this folder instead of one beside the test's index.
+    pub data: Option<PathBuf>,
 }
 
 impl Default for BotOptions {
@@ -87,6 +89,7 @@ impl Default for BotOptions {
             knowledge: None,
             vars: Vec::new(),
             warmup_pace: None,
+            data: None,
         }
     }
 }
@@ -126,10 +129,13 @@ impl Bot {
     pub async fn start_custom(options: BotOptions) -> Bot {
         let fake = FakeDiscord::start().await;
         let index = tempfile::tempdir().expect("temp dir for the index");
-        let paths = match &options.knowledge {
+        let mut paths = match &options.knowledge {
             Some(knowledge) => test_paths_with(index.path(), knowledge),
             None => test_paths(index.path()),
         };
+        if let Some(data) = &options.data {
+            paths.data = data.clone();
+        }
         let api_url = fake.api_url();
         let mut vars = vec![
             ("DISCORD_TOKEN", FAKE_TOKEN.to_owned()),
