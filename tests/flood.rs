@@ -126,8 +126,15 @@ async fn a_flood_from_one_member_gets_few_replies_but_every_red_flag_is_answered
     assert!(growth_kib < 32 * 1024, "memory grew by {growth_kib} KiB");
     // Every reply sent was counted in the store, written at shutdown.
     let stats = bot.service.store.stats().expect("read the store");
-    assert_eq!(stats.escalations.get("emergency"), Some(&(red_ids.len() as u64)));
-    assert_eq!(stats.asked, (replies.len() - notices + 1) as u64, "{stats:?}");
+    assert_eq!(
+        stats.escalations.get("emergency"),
+        Some(&(red_ids.len() as u64))
+    );
+    assert_eq!(
+        stats.asked,
+        (replies.len() - notices + 1) as u64,
+        "{stats:?}"
+    );
 }
 
 /// Waits (bounded by [`FLOOD_WAIT`]) until every message in `ids` has a reply.

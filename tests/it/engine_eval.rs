@@ -4,7 +4,7 @@
 //! `tests/fixtures/triage*.toml` and `search*.toml` were written apart from the phrase lists
 //! and the guide text; misses they revealed were fixed, so they now guard against
 //! regressions. `tests/fixtures/holdout-*/` are later sets written apart: the ignored test at
-//! the end measures them (`cargo test --test engine_eval -- --ignored --nocapture`). Each
+//! the end measures them (`cargo test --test it engine_eval:: -- --ignored --nocapture`). Each
 //! one's first measurement is recorded in the commit that added it; red flags they missed
 //! are then fixed (a miss is never left standing), their search questions are left untuned.
 

@@ -1,7 +1,7 @@
 //! End to end: the real bot (`backcare::discord::run`) against a fake Discord on 127.0.0.1,
 //! asserting on the bodies the bot sends back. Nothing here touches discord.com.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -727,7 +727,7 @@ async fn without_a_guild_id_commands_are_registered_globally() {
             common::fake_discord::APP_ID
         )
     );
-    assert_eq!(registration.body.as_array().map(Vec::len), Some(8));
+    assert_eq!(registration.body.as_array().map(Vec::len), Some(10));
     bot.stop().await;
 }
 

@@ -2,7 +2,7 @@
 //! health and metrics endpoints, sharding and graceful shutdown. Everything runs against the
 //! fake Discord on 127.0.0.1; HTTP is spoken by hand so no client crate is needed.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::path::Path;

@@ -3,7 +3,7 @@
 //! moderators' log channel, `/reload` and `/stats` are for moderators only, the feedback
 //! buttons count per section, and moderators teach the bot unanswered questions.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};

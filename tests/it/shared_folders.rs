@@ -5,7 +5,7 @@
 //! refusing the connection for good. Everything runs the real binary; Discord is the fake
 //! on 127.0.0.1.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::io::Read as _;
@@ -471,7 +471,12 @@ fn two_processes_writing_one_store_at_once_lose_no_count() {
     let children: Vec<Child> = (0..2)
         .map(|_| {
             Command::new(std::env::current_exe().expect("this test binary"))
-                .args(["--exact", "store_writing_child", "--ignored", "--nocapture"])
+                .args([
+                    "--exact",
+                    "shared_folders::store_writing_child",
+                    "--ignored",
+                    "--nocapture",
+                ])
                 .env(STORE_CHILD, data.path())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())

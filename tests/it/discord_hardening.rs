@@ -3,7 +3,7 @@
 //! Discord refuses for now (500, 429) are sent again, no question is lost across a gateway
 //! drop, and a deleted index does not stop the answers. (The flood is in `tests/flood.rs`.)
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
