@@ -4,6 +4,8 @@
 
 #![cfg(target_os = "linux")]
 
+// The flood uses a few of the shared helpers; the rest serve the tests in tests/it.
+#[allow(dead_code)]
 mod common;
 
 use std::time::{Duration, Instant};

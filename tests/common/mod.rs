@@ -1,8 +1,6 @@
 //! Shared helpers for the Discord tests: the fake Discord, and the real bot started
 //! in-process against it.
 
-#![allow(dead_code)]
-
 pub mod fake_discord;
 pub mod process;
 
