@@ -8,8 +8,6 @@
 //! Every payload it builds is first checked against serenity's own models, because serenity
 //! silently drops an event with a missing field.
 
-#![allow(dead_code)]
-
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -42,7 +40,6 @@ pub const MODERATOR_ROLE_ID: u64 = 900_000_000_000_000_030;
 
 /// Discord permission bits the tests hand out.
 pub const SEND_MESSAGES: u64 = 1 << 11;
-pub const MANAGE_GUILD: u64 = 1 << 5;
 /// The message flag that makes an interaction response visible to its user only.
 pub const EPHEMERAL: u64 = 1 << 6;
 
