@@ -217,15 +217,29 @@ pub fn is_english_word(word: &str) -> bool {
     let mut buf = [0u8; MAX];
     ["s", "es", "ed", "ing", "ings", "ly", "er", "ers"]
         .iter()
-        .filter_map(|suffix| word.strip_suffix(suffix))
-        .filter(|base| base.len() >= 3 && base.len() < MAX)
-        .any(|base| {
+        .filter_map(|suffix| word.strip_suffix(suffix).map(|base| (base, *suffix)))
+        .filter(|(base, _)| base.len() >= 3 && base.len() < MAX)
+        .any(|(base, suffix)| {
             buf[..base.len()].copy_from_slice(base.as_bytes());
             buf[base.len()] = b'e';
             let with_e = std::str::from_utf8(&buf[..=base.len()]).unwrap_or(base);
-            ENGLISH.numbers.get(word_hash(base)).is_some()
+            // "drag" + "ing" is spelled "dragging": "draging" is a typo, worth a look.
+            let doubles = suffix.starts_with(['e', 'i']) && doubles_its_last_letter(base);
+            (ENGLISH.numbers.get(word_hash(base)).is_some() && !doubles)
                 || ENGLISH.numbers.get(word_hash(with_e)).is_some()
         })
+}
+
+/// A one-syllable word ending in one vowel and one consonant ("drag", "slip", "trip"),
+/// whose last letter doubles before -ed, -ing and -er.
+fn doubles_its_last_letter(word: &str) -> bool {
+    let vowel = |c: u8| b"aeiou".contains(&c);
+    let bytes = word.as_bytes();
+    let [.., before, vowel_at, last] = bytes else {
+        return false;
+    };
+    let vowels = bytes.iter().filter(|&&c| vowel(c)).count();
+    vowels == 1 && vowel(*vowel_at) && !vowel(*before) && !b"aeiouwxy".contains(last)
 }
 
 /// Irregular forms and the word each one is a form of. Regular endings (-s, -ing, -ed,
@@ -579,6 +593,17 @@ fn within_one_edit_of<T: PartialEq>(a: &[T], b: &[T]) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_undoubled_inflection_of_a_one_syllable_word_is_a_typo_not_a_word() {
+        assert!(!is_english_word("draging"));
+        assert!(!is_english_word("draged"));
+        assert!(is_english_word("dragging"));
+        assert!(is_english_word("opening"));
+        assert!(is_english_word("hoped"));
+        assert!(is_english_word("visiting"));
+    }
+
     use super::*;
 
     #[test]
