@@ -76,6 +76,7 @@ pub async fn teach(
     let service = Arc::clone(&ctx.data().service);
     let planned = tokio::task::spawn_blocking(move || {
         let inbox = service.store.unanswered().unwrap_or_default();
+        let question = from_inbox(&question, &inbox).unwrap_or(question);
         teach::preview(
             &service.engine(),
             service.live.knowledge_dir(),
@@ -225,12 +226,38 @@ async fn autocomplete_unanswered(
         .filter(|q| partial.is_empty() || q.text.to_lowercase().contains(&partial))
         .take(25)
         .map(|q| {
-            let text = truncate_chars(&q.text, CHOICE_CHARS).to_owned();
-            serenity::AutocompleteChoice::new(text.clone(), text)
+            let name = truncate_chars(&q.text, CHOICE_CHARS).to_owned();
+            // A choice's value holds 100 characters: a longer question is picked by a key,
+            // and /teach looks its whole text up again.
+            let value = if q.text.chars().count() > CHOICE_CHARS {
+                inbox_key(&q.text)
+            } else {
+                q.text.clone()
+            };
+            serenity::AutocompleteChoice::new(name, value)
         })
         .collect();
     serenity::CreateAutocompleteResponse::new().set_choices(choices)
 }
+
+/// The autocomplete value standing for an inbox question too long for one.
+fn inbox_key(text: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(text.as_bytes());
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{INBOX_KEY}{hex}")
+}
+
+/// The whole inbox question an autocomplete key stands for; `None` for typed text.
+fn from_inbox(value: &str, inbox: &[crate::store::Unanswered]) -> Option<String> {
+    value.strip_prefix(INBOX_KEY)?;
+    inbox
+        .iter()
+        .find(|q| inbox_key(&q.text) == value)
+        .map(|q| q.text.clone())
+}
+
+const INBOX_KEY: &str = "unanswered:";
 
 /// Sections whose id or title contains what the moderator typed so far.
 async fn autocomplete_section(
@@ -254,4 +281,25 @@ async fn autocomplete_section(
         })
         .collect();
     serenity::CreateAutocompleteResponse::new().set_choices(choices)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Unanswered;
+
+    #[test]
+    fn a_long_inbox_question_is_chosen_by_key_and_taught_whole() {
+        let long = "my back ".repeat(30);
+        let inbox = [Unanswered {
+            text: long.clone(),
+            count: 1,
+            last_at: 0,
+        }];
+        let key = inbox_key(&long);
+        assert!(key.len() <= CHOICE_CHARS);
+        assert_eq!(from_inbox(&key, &inbox), Some(long));
+        assert_eq!(from_inbox("how do i hold the bridge", &inbox), None);
+        assert_eq!(from_inbox("unanswered:0000000000000000", &inbox), None);
+    }
 }
