@@ -11,7 +11,7 @@
 //! ([`Store::flush`]), off the answering path; when the database cannot be used the bot keeps
 //! answering and keeps what it counted (up to a cap) for the next try.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -198,8 +198,8 @@ struct VoteRow {
 
 #[derive(Default)]
 struct Pending {
-    answers: Vec<AnswerRow>,
-    votes: Vec<VoteRow>,
+    answers: VecDeque<AnswerRow>,
+    votes: VecDeque<VoteRow>,
     /// Rows dropped since the last write because the database could not be written.
     dropped: u64,
 }
@@ -293,7 +293,7 @@ impl Store {
             tier,
             question,
         };
-        self.push(|p| p.answers.push(row));
+        self.push(|p| p.answers.push_back(row));
     }
 
     /// Counts a member's vote on one reply (a message id); a later vote by the same member
@@ -306,18 +306,18 @@ impl Store {
             section: section.to_owned(),
             helpful,
         };
-        self.push(|p| p.votes.push(row));
+        self.push(|p| p.votes.push_back(row));
     }
 
     fn push(&self, add: impl FnOnce(&mut Pending)) {
         let mut pending = lock(&self.pending);
         add(&mut pending);
         if pending.answers.len() > PENDING_MAX {
-            pending.answers.remove(0);
+            pending.answers.pop_front();
             pending.dropped += 1;
         }
         if pending.votes.len() > PENDING_MAX {
-            pending.votes.remove(0);
+            pending.votes.pop_front();
             pending.dropped += 1;
         }
     }
