@@ -44,6 +44,10 @@ const CLEAR_LEAD: f32 = 1.5;
 /// An [[ask]]'s section answers when its score is at least this share of the best one's.
 const ASK_SHARE: f32 = 0.4;
 
+/// A question asked in general ("what's the full set of moves?") gets the overview when the
+/// overview's example questions score at least this share of the best section.
+const BROAD_OVERVIEW_SHARE: f32 = 0.85;
+
 /// Next-step buttons under an answer at most.
 const MAX_NEXT_STEPS: usize = 3;
 
@@ -637,7 +641,7 @@ impl Engine {
         let unknown = if read.broad_ask { &[][..] } else { unknown };
         let topic_terms: Vec<QueryTerm> = terms
             .iter()
-            .filter(|t| !read.ask_words.contains(&t.word))
+            .filter(|t| !read.ask_words.contains(&t.word) && !read.context_words.contains(&t.word))
             .cloned()
             .collect();
         // Nothing left but the ask itself ("what stretches help?"): as broad as it gets.
@@ -646,7 +650,13 @@ impl Engine {
         } else {
             self.search.is_broad(&topic_terms, unknown)
         };
-        if (!clear_winner || read.broad_ask) && broad {
+        // Asked in general, and the overview's examples are about as close as any section.
+        let overview_close = read.broad_ask
+            && hits.iter().any(|h| {
+                matches!(h.target, Target::Overview(_))
+                    && best.is_some_and(|b| h.score >= BROAD_OVERVIEW_SHARE * b.score)
+            });
+        if ((!clear_winner || read.broad_ask) && broad) || overview_close {
             if let Some(overview) = self.any_overview() {
                 return (Some(overview), Because::Broad);
             }

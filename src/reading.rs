@@ -21,6 +21,7 @@ enum Meaning {
     OtherSense,
     SmallTalk,
     BroadAsk,
+    BroadContext,
     /// Indexes [`crate::knowledge::Words::conditions`].
     Condition(usize),
     /// Indexes [`crate::knowledge::Words::everyday`].
@@ -59,6 +60,9 @@ pub struct Read {
     /// The words of those asks ("best", "way", "own" in "best way to ... on my own"): they say
     /// how the question is asked, not what about, so they never make it specific.
     pub ask_words: Vec<String>,
+    /// The words that say how the stiffness came about ("lifting boxes all weekend"): like
+    /// the ask's own words, they never make a broad ask specific.
+    pub context_words: Vec<String>,
     /// Where the greetings and thanks are, in the canonical text.
     pub small_talk: Vec<Range<usize>>,
     /// Everyday words found: (member's words, the guide words they stand for).
@@ -112,6 +116,7 @@ impl Reader {
         group(&mut phrases, Meaning::OtherSense, &words.scope.other_senses);
         group(&mut phrases, Meaning::SmallTalk, &words.small_talk);
         group(&mut phrases, Meaning::BroadAsk, &words.broad_asks);
+        group(&mut phrases, Meaning::BroadContext, &words.broad_context);
         for (i, condition) in words.conditions.iter().enumerate() {
             group(&mut phrases, Meaning::Condition(i), &condition.words);
         }
@@ -179,15 +184,8 @@ impl Reader {
             topic: topic.map(|s| canonical[s].to_owned()),
             small_talk: spans(Meaning::SmallTalk).collect(),
             broad_ask: spans(Meaning::BroadAsk).next().is_some(),
-            ask_words: spans(Meaning::BroadAsk)
-                .flat_map(|s| {
-                    canonical[s]
-                        .split(|c: char| !c.is_alphanumeric())
-                        .filter(|w| !w.is_empty())
-                        .map(str::to_owned)
-                        .collect::<Vec<_>>()
-                })
-                .collect(),
+            ask_words: words_in(canonical, spans(Meaning::BroadAsk)),
+            context_words: words_in(canonical, spans(Meaning::BroadContext)),
             names_technique: !technique.is_empty(),
             ..Read::default()
         };
@@ -225,6 +223,19 @@ impl Reader {
             .collect();
         read
     }
+}
+
+/// The words of the text inside the spans, in order.
+fn words_in(canonical: &str, spans: impl Iterator<Item = Range<usize>>) -> Vec<String> {
+    spans
+        .flat_map(|s| {
+            canonical[s]
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -25,6 +25,9 @@ pub struct Words {
     /// How members ask for a method in general ("how do I", "teach me"): with only broad
     /// words besides, the overview answers even when one section scores well.
     pub broad_asks: Vec<String>,
+    /// Words that say how the stiffness came about or how it feels ("moving house", "desk
+    /// job", "locked up"): they never make a broad ask specific.
+    pub broad_context: Vec<String>,
     /// How members follow up on an answer ("how long do I hold it?"), and what answers it.
     pub follow_ups: Vec<FollowUp>,
     /// What kind of answer a question asks for ("is that ok?" asks whether it is safe),
@@ -147,6 +150,8 @@ struct FollowUpTable {
 struct BroadTable {
     #[serde(default)]
     asks: Vec<String>,
+    #[serde(default)]
+    context: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -297,6 +302,7 @@ pub fn parse(name: &str, text: &str) -> Result<Words, Vec<Problem>> {
         conditions,
         small_talk: file.small_talk.words,
         broad_asks: file.broad.asks,
+        broad_context: file.broad.context,
         follow_ups,
         asks,
     })

@@ -122,6 +122,14 @@ const QUESTION_WORDS: &[&str] = &[
     "lol",
     "lmao",
     "tbh",
+    "here",
+    "dont",
+    "doesnt",
+    "didnt",
+    "wont",
+    "cant",
+    "isnt",
+    "arent",
 ];
 
 #[derive(Debug, thiserror::Error)]
