@@ -462,7 +462,7 @@ pub fn answer_json(question: &str, answer: &Answer, text: &str) -> serde_json::V
         // Where a member may go next (the Discord layer's buttons); empty but for answers
         // from a section.
         "next": match &answer.reply {
-            Reply::Answer(section) => section.next.as_slice(),
+            Reply::Section(section) => section.next.as_slice(),
             _ => &[],
         },
     })

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::knowledge::{FollowUpAnswer, Guide, Kind, Knowledge, KnowledgeError, Section, Tier};
 use crate::reading::{OutOfScope, Read, Reader};
 use crate::reply::{
-    covers_text, Greeting, NoMatch, OutOfScopeNote, OverviewAnswer, Reply, SectionAnswer, SeekCare,
+    covers_text, Greeting, NoMatch, OutOfScopeNote, OverviewReply, Reply, SectionReply, SeekCare,
 };
 use crate::search::{ExampleMatch, Hit, IndexError, Opened, QueryTerm, Search, Target};
 use crate::triage::{Confidence, FlagHit, Triage, Triaged};
@@ -323,11 +323,11 @@ impl Engine {
         match target {
             Target::Section(position) => {
                 let (guide, section) = self.section_at(position);
-                let answer = SectionAnswer::new(guide, section);
-                Some(Reply::Answer(self.with_next_steps(answer, position)))
+                let answer = SectionReply::new(guide, section);
+                Some(Reply::Section(self.with_next_steps(answer, position)))
             }
             Target::Overview(g) => {
-                OverviewAnswer::new(&self.knowledge.guides[g]).map(Reply::Overview)
+                OverviewReply::new(&self.knowledge.guides[g]).map(Reply::Overview)
             }
         }
     }
@@ -450,13 +450,13 @@ impl Engine {
         let (guide, shown) = self.section_at(target);
         let reply = match &follow_up.answer {
             FollowUpAnswer::Lines(words) => {
-                SectionAnswer::follow_up(guide, shown, &follow_up.name, words)
+                SectionReply::follow_up(guide, shown, &follow_up.name, words)
             }
-            _ => SectionAnswer::new(guide, shown),
+            _ => SectionReply::new(guide, shown),
         };
         let reply = self.with_next_steps(reply, target);
         Answer {
-            reply: Reply::Answer(reply),
+            reply: Reply::Section(reply),
             section: Some(self.target_ref(Target::Section(target))),
             score: None,
             example: None,
@@ -472,7 +472,7 @@ impl Engine {
     /// Up to three next steps for the answer from the section at `position`: the warm-up,
     /// another technique, the precautions, when to see someone, each if the guides have one
     /// and it is not this section.
-    fn with_next_steps(&self, mut answer: SectionAnswer, position: usize) -> SectionAnswer {
+    fn with_next_steps(&self, mut answer: SectionReply, position: usize) -> SectionReply {
         let first =
             |kind: Kind| (0..self.positions.len()).find(|&p| self.section_at(p).1.kind == kind);
         let here = self.section_at(position).1.kind;
@@ -551,7 +551,7 @@ impl Engine {
         let reply = target.and_then(|t| self.target_reply(t));
         let (reply, section, score) = match (reply, target) {
             (Some(mut reply), Some(t)) => {
-                if let (Reply::Answer(answer), Because::Condition { name, .. }) =
+                if let (Reply::Section(answer), Because::Condition { name, .. }) =
                     (&mut reply, &because)
                 {
                     answer.condition = Some(name.clone());

@@ -37,7 +37,7 @@ impl Outcome {
     pub fn of(answer: &Answer) -> Outcome {
         match &answer.reply {
             Reply::SeekCare(care) => Outcome::SeekCare(care.tier),
-            Reply::Answer(section) => Outcome::Section(section.id.clone()),
+            Reply::Section(section) => Outcome::Section(section.id.clone()),
             Reply::Overview(_) => Outcome::Section(OVERVIEW_ID.to_owned()),
             Reply::NoMatch(_) => Outcome::NoMatch,
             Reply::Greeting(_) => Outcome::Greeting,

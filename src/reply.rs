@@ -41,7 +41,7 @@ const MAX_NOTICED: usize = 4;
 
 /// A guide section as an answer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SectionAnswer {
+pub struct SectionReply {
     pub id: String,
     pub title: String,
     pub kind: Kind,
@@ -102,7 +102,7 @@ impl FollowUpNote {
 /// The broad answer: a guide's chosen sections, each in brief, for "how do I crack my lower
 /// back?". Front ends offer each part as a button or menu entry that opens it in full.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct OverviewAnswer {
+pub struct OverviewReply {
     pub guide: String,
     pub summary: String,
     pub parts: Vec<OverviewPart>,
@@ -156,8 +156,10 @@ pub struct Topic {
 #[serde(tag = "reply", rename_all = "snake_case")]
 pub enum Reply {
     SeekCare(SeekCare),
-    Answer(SectionAnswer),
-    Overview(OverviewAnswer),
+    /// One section of a guide ("answer" in JSON, as before the rename).
+    #[serde(rename = "answer")]
+    Section(SectionReply),
+    Overview(OverviewReply),
     NoMatch(NoMatch),
     Greeting(Greeting),
 }
@@ -208,9 +210,9 @@ impl SeekCare {
     }
 }
 
-impl SectionAnswer {
-    pub fn new(guide: &Guide, section: &Section) -> SectionAnswer {
-        SectionAnswer {
+impl SectionReply {
+    pub fn new(guide: &Guide, section: &Section) -> SectionReply {
+        SectionReply {
             id: section.id.clone(),
             title: section.title.clone(),
             kind: section.kind,
@@ -236,7 +238,7 @@ impl SectionAnswer {
         section: &Section,
         asked: &str,
         words: &[String],
-    ) -> SectionAnswer {
+    ) -> SectionReply {
         let mentions = |line: &str| {
             let line = crate::text::canonical(line);
             words.iter().any(|w| {
@@ -249,7 +251,7 @@ impl SectionAnswer {
                 })
             })
         };
-        let whole = SectionAnswer::new(guide, section);
+        let whole = SectionReply::new(guide, section);
         let hold = section
             .hold
             .clone()
@@ -263,7 +265,7 @@ impl SectionAnswer {
             .cloned()
             .collect();
         if points.is_empty() && hold.is_none() {
-            return SectionAnswer {
+            return SectionReply {
                 follow_up: Some(FollowUpNote {
                     asked: asked.to_owned(),
                     found: false,
@@ -271,7 +273,7 @@ impl SectionAnswer {
                 ..whole
             };
         }
-        SectionAnswer {
+        SectionReply {
             paragraphs: Vec::new(),
             steps: Vec::new(),
             points,
@@ -285,17 +287,17 @@ impl SectionAnswer {
     }
 
     /// The when-to-see-a-professional answer for a member who named `condition`.
-    pub fn for_condition(guide: &Guide, section: &Section, condition: &str) -> SectionAnswer {
-        SectionAnswer {
+    pub fn for_condition(guide: &Guide, section: &Section, condition: &str) -> SectionReply {
+        SectionReply {
             condition: Some(condition.to_owned()),
-            ..SectionAnswer::new(guide, section)
+            ..SectionReply::new(guide, section)
         }
     }
 }
 
-impl OverviewAnswer {
+impl OverviewReply {
     /// The guide's overview, or `None` when its front matter names none.
-    pub fn new(guide: &Guide) -> Option<OverviewAnswer> {
+    pub fn new(guide: &Guide) -> Option<OverviewReply> {
         let overview = guide.overview.as_ref()?;
         let parts = overview
             .sections
@@ -318,7 +320,7 @@ impl OverviewAnswer {
                 },
             })
             .collect();
-        Some(OverviewAnswer {
+        Some(OverviewReply {
             guide: guide.title.clone(),
             summary: guide.summary.clone(),
             parts,
@@ -385,7 +387,7 @@ impl Reply {
                 s.noticed_text(),
                 s.advice
             ),
-            Reply::Answer(a) => answer_text(a),
+            Reply::Section(a) => answer_text(a),
             Reply::Overview(o) => overview_text(o),
             Reply::NoMatch(n) => no_match_text(n),
             Reply::Greeting(g) => greeting_text(g),
@@ -396,7 +398,7 @@ impl Reply {
     pub fn kind(&self) -> &'static str {
         match self {
             Reply::SeekCare(_) => "seek_care",
-            Reply::Answer(_) => "answer",
+            Reply::Section(_) => "answer",
             Reply::Overview(_) => "overview",
             Reply::NoMatch(_) => "no_match",
             Reply::Greeting(_) => "greeting",
@@ -414,7 +416,7 @@ pub fn condition_line(condition: &str) -> String {
 /// The line after an overview that says how to get a part in full.
 pub const OVERVIEW_MORE: &str = "Ask about any of these by name for the full steps.";
 
-fn overview_text(o: &OverviewAnswer) -> String {
+fn overview_text(o: &OverviewReply) -> String {
     let mut out = format!("{}: an overview\n", o.guide);
     for part in &o.parts {
         match part.kind {
@@ -442,7 +444,7 @@ fn greeting_text(g: &Greeting) -> String {
     )
 }
 
-fn answer_text(a: &SectionAnswer) -> String {
+fn answer_text(a: &SectionReply) -> String {
     let mut out = format!("{} ({})\n", a.title, a.kind);
     if let Some(condition) = &a.condition {
         out.push_str(&condition_line(condition));
@@ -553,7 +555,7 @@ mod tests {
 
     #[test]
     fn a_huge_section_still_fits_and_keeps_its_footer() {
-        let answer = SectionAnswer {
+        let answer = SectionReply {
             id: "x".into(),
             title: "T".into(),
             kind: Kind::Technique,
@@ -567,7 +569,7 @@ mod tests {
             follow_up: None,
             next: Vec::new(),
         };
-        let text = Reply::Answer(answer).text();
+        let text = Reply::Section(answer).text();
         assert!(text.chars().count() <= MAX_REPLY_CHARS);
         assert!(text.ends_with(NOT_MEDICAL_ADVICE));
         assert!(text.contains("Safety: be gentle"));

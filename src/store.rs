@@ -278,7 +278,7 @@ impl Store {
     pub fn record(&self, question: &str, answer: &Answer, via: &'static str) {
         let (section, tier) = match &answer.reply {
             Reply::SeekCare(care) => (None, Some(care.tier.as_str())),
-            Reply::Answer(section) => (Some(section.id.clone()), None),
+            Reply::Section(section) => (Some(section.id.clone()), None),
             Reply::Overview(_) => (Some(OVERVIEW_ID.to_owned()), None),
             Reply::NoMatch(_) | Reply::Greeting(_) => (None, None),
         };

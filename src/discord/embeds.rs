@@ -7,7 +7,7 @@ use serenity::all::{Colour, CreateAllowedMentions, CreateEmbed, CreateEmbedFoote
 
 use crate::knowledge::{Kind, Knowledge, Tier};
 use crate::reply::{
-    condition_line, out_of_scope_text, NoMatch, OverviewAnswer, Reply, SectionAnswer, SeekCare,
+    condition_line, out_of_scope_text, NoMatch, OverviewReply, Reply, SectionReply, SeekCare,
     NOT_MEDICAL_ADVICE, OVERVIEW_MORE,
 };
 use crate::text::truncate_chars;
@@ -101,7 +101,7 @@ impl EmbedParts {
 pub fn reply_parts(reply: &Reply) -> EmbedParts {
     match reply {
         Reply::SeekCare(care) => seek_care(care),
-        Reply::Answer(answer) => section_answer(answer),
+        Reply::Section(answer) => section_answer(answer),
         Reply::Overview(overview) => overview_parts(overview),
         Reply::NoMatch(none) => no_match(none),
         Reply::Greeting(_) => EmbedParts {
@@ -129,7 +129,7 @@ fn seek_care(care: &SeekCare) -> EmbedParts {
     }
 }
 
-fn section_answer(answer: &SectionAnswer) -> EmbedParts {
+fn section_answer(answer: &SectionReply) -> EmbedParts {
     let mut description = String::new();
     if let Some(condition) = &answer.condition {
         description.push_str(&format!("**{}**\n\n", condition_line(condition)));
@@ -166,7 +166,7 @@ fn section_answer(answer: &SectionAnswer) -> EmbedParts {
 
 /// The overview: warm-up steps, a line per technique and the key precaution, each part a
 /// field; the menu under it opens any part in full.
-fn overview_parts(overview: &OverviewAnswer) -> EmbedParts {
+fn overview_parts(overview: &OverviewReply) -> EmbedParts {
     let fields = overview
         .parts
         .iter()

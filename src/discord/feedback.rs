@@ -29,7 +29,7 @@ pub const THANKS: &str = "Thanks for the feedback!";
 /// menu of its parts for an overview, nothing for the rest.
 pub fn buttons(reply: &Reply) -> Vec<CreateActionRow> {
     let answer = match reply {
-        Reply::Answer(answer) => answer,
+        Reply::Section(answer) => answer,
         Reply::Overview(overview) => return super::menu::for_overview(overview),
         _ => return Vec::new(),
     };

@@ -9,7 +9,7 @@ use serenity::{
 
 use super::feedback;
 use super::Data;
-use crate::reply::OverviewAnswer;
+use crate::reply::OverviewReply;
 use crate::text::truncate_chars;
 
 /// The custom id of the overview's menu.
@@ -19,7 +19,7 @@ const MAX_OPTIONS: usize = 25;
 const MAX_LABEL: usize = 100;
 
 /// The menu for an overview: each part, by title, with its one line as the description.
-pub fn for_overview(overview: &OverviewAnswer) -> Vec<CreateActionRow> {
+pub fn for_overview(overview: &OverviewReply) -> Vec<CreateActionRow> {
     let options: Vec<CreateSelectMenuOption> = overview
         .parts
         .iter()

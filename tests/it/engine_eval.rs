@@ -346,7 +346,7 @@ fn broad_questions_conditions_scope_and_small_talk_get_the_answer_that_fits() {
             Reply::Greeting(_) => "greeting".to_owned(),
             Reply::NoMatch(n) if n.out_of_scope.is_some() => "out of scope".to_owned(),
             Reply::NoMatch(_) => "no match".to_owned(),
-            Reply::Answer(a) => a.id.clone(),
+            Reply::Section(a) => a.id.clone(),
             Reply::SeekCare(_) => "seek care".to_owned(),
         }
     };
@@ -375,7 +375,7 @@ fn broad_questions_conditions_scope_and_small_talk_get_the_answer_that_fits() {
     }
     let both = engine.ask("my lower back and hip are stiff").reply;
     assert!(
-        matches!(both, Reply::Answer(_) | Reply::Overview(_)),
+        matches!(both, Reply::Section(_) | Reply::Overview(_)),
         "{both:?}"
     );
     let pregnant = engine.ask("im pregnant, can i still crack my back?");

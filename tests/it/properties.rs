@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use backcare::knowledge::{Guide, Kind, Knowledge, Overview, Section};
-use backcare::reply::{OverviewAnswer, Reply, SectionAnswer, MAX_REPLY_CHARS};
+use backcare::reply::{OverviewReply, Reply, SectionReply, MAX_REPLY_CHARS};
 use backcare::Engine;
 use proptest::prelude::*;
 
@@ -135,10 +135,10 @@ proptest! {
             }),
             sections: vec![section.clone()],
         };
-        let text = Reply::Answer(SectionAnswer::new(&guide, &section)).text();
+        let text = Reply::Section(SectionReply::new(&guide, &section)).text();
         prop_assert!(text.chars().count() <= MAX_REPLY_CHARS);
         prop_assert!(text.ends_with(backcare::reply::NOT_MEDICAL_ADVICE));
-        let overview = OverviewAnswer::new(&guide).expect("the guide has an overview");
+        let overview = OverviewReply::new(&guide).expect("the guide has an overview");
         let text = Reply::Overview(overview).text();
         prop_assert!(text.chars().count() <= MAX_REPLY_CHARS);
         prop_assert!(text.ends_with(backcare::reply::NOT_MEDICAL_ADVICE));

@@ -50,7 +50,7 @@ fn section_id(engine: &Engine, question: &str) -> String {
 
 fn section_title(engine: &Engine, question: &str) -> String {
     match engine.ask(question).reply {
-        Reply::Answer(a) => a.title,
+        Reply::Section(a) => a.title,
         other => panic!("not an answer: {other:?}"),
     }
 }
