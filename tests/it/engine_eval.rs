@@ -370,6 +370,11 @@ fn broad_questions_conditions_scope_and_small_talk_get_the_answer_that_fits() {
         ),
         // A place to do it in still picks the technique done there.
         ("any stretch i can do in my desk chair?", "seated-side-bend"),
+        // A technique told by its movement is in scope although it names the leg.
+        (
+            "lying down with my leg across to the other side, which way should my head face?",
+            "knee-to-chest",
+        ),
     ] {
         assert_eq!(outcome(question), want, "{question}");
     }
