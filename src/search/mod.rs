@@ -235,6 +235,11 @@ pub struct Search {
     /// are members' words, not what the section is about).
     sections_using: Vec<u32>,
     sections: u32,
+    /// For each term, a bit per field (in `fields` order) it occurs in. A query asks only
+    /// for terms where they are, so every clause is a term scorer and Tantivy can run its
+    /// block-max WAND union instead of a buffered union (an absent term's empty scorer
+    /// forces the latter: about a tenth of the time of an answer).
+    in_fields: Vec<u8>,
 }
 
 /// A term that this share of sections or more use says nothing about which one is meant:
@@ -368,6 +373,19 @@ impl Search {
             }
         }
         vocab.finish();
+        let searcher = reader.searcher();
+        let in_fields = (0..vocab.len())
+            .map(|id| {
+                let mut bits = 0u8;
+                for (i, &(_, field, _)) in fields.iter().enumerate() {
+                    let term = Term::from_field_text(field, vocab.stem(id));
+                    if searcher.doc_freq(&term).is_ok_and(|n| n > 0) {
+                        bits |= 1 << i;
+                    }
+                }
+                bits
+            })
+            .collect();
         Ok(Search {
             reader,
             fields,
@@ -376,6 +394,7 @@ impl Search {
             examples,
             sections_using,
             sections: knowledge.sections().count() as u32,
+            in_fields,
         })
     }
 
@@ -472,7 +491,17 @@ impl Search {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for term in terms {
             let weight = Search::weight(term);
-            for &(_, field, boost) in fields {
+            let in_fields = self
+                .vocab
+                .term(&term.stem)
+                .and_then(|id| self.in_fields.get(id).copied());
+            for &(name, field, boost) in fields {
+                let at = self.fields.iter().position(|&(n, _, _)| n == name);
+                if let (Some(bits), Some(at)) = (in_fields, at) {
+                    if bits & (1 << at) == 0 {
+                        continue;
+                    }
+                }
                 let query = TermQuery::new(
                     Term::from_field_text(field, &term.stem),
                     IndexRecordOption::WithFreqs,
