@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 pub use guide::{parse as parse_guide, ExampleQuestion, Guide, Kind, Overview, Section};
+pub(crate) use problem::Lines;
 pub use problem::{KnowledgeError, Problem};
 pub use red_flags::{
     Example, Figurative, Flag, Group, RedFlags, Rule, Tier, TierText, DEFAULT_WITHIN, MAX_WITHIN,
