@@ -421,7 +421,13 @@ fn overview_text(o: &OverviewReply) -> String {
     for part in &o.parts {
         match part.kind {
             Kind::Warmup => {
-                out.push_str(&format!("First, {}: ", part.title.to_lowercase()));
+                // "Warm up first" already says when; other titles get "First, ...".
+                let title = part.title.to_lowercase();
+                if title.split_whitespace().any(|w| w == "first") {
+                    out.push_str(&format!("{}: ", part.title));
+                } else {
+                    out.push_str(&format!("First, {title}: "));
+                }
                 let steps: Vec<String> =
                     part.steps.iter().map(|s| truncate_chars(s, 200)).collect();
                 out.push_str(&steps.join(" "));
@@ -511,6 +517,32 @@ pub fn out_of_scope_text(note: &OutOfScopeNote) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_warm_up_titled_first_is_not_told_first_twice() {
+        let warm_up = |title: &str| OverviewReply {
+            guide: "Guide".into(),
+            summary: String::new(),
+            parts: vec![OverviewPart {
+                id: "warm-up".into(),
+                title: title.into(),
+                kind: Kind::Warmup,
+                line: String::new(),
+                steps: vec!["Walk for a minute.".into()],
+            }],
+        };
+        let titled_first = overview_text(&warm_up("Warm up first"));
+        assert!(
+            titled_first.contains("\nWarm up first: Walk for a minute."),
+            "{titled_first}"
+        );
+        assert!(!titled_first.contains("First,"), "{titled_first}");
+        let plain = overview_text(&warm_up("Gentle warm-up"));
+        assert!(
+            plain.contains("\nFirst, gentle warm-up: Walk for a minute."),
+            "{plain}"
+        );
+    }
 
     fn noticed(sign: &str, words: &str) -> Noticed {
         Noticed {
