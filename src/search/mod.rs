@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Value};
-use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use crate::knowledge::Knowledge;
 use crate::text::{self, Markdown};
@@ -235,11 +235,6 @@ pub struct Search {
     /// are members' words, not what the section is about).
     sections_using: Vec<u32>,
     sections: u32,
-    /// For each term, a bit per field (in `fields` order) it occurs in. A query asks only
-    /// for terms where they are, so every clause is a term scorer and Tantivy can run its
-    /// block-max WAND union instead of a buffered union (an absent term's empty scorer
-    /// forces the latter: about a tenth of the time of an answer).
-    in_fields: Vec<u8>,
 }
 
 /// A term that this share of sections or more use says nothing about which one is meant:
@@ -373,19 +368,6 @@ impl Search {
             }
         }
         vocab.finish();
-        let searcher = reader.searcher();
-        let in_fields = (0..vocab.len())
-            .map(|id| {
-                let mut bits = 0u8;
-                for (i, &(_, field, _)) in fields.iter().enumerate() {
-                    let term = Term::from_field_text(field, vocab.stem(id));
-                    if searcher.doc_freq(&term).is_ok_and(|n| n > 0) {
-                        bits |= 1 << i;
-                    }
-                }
-                bits
-            })
-            .collect();
         Ok(Search {
             reader,
             fields,
@@ -394,7 +376,6 @@ impl Search {
             examples,
             sections_using,
             sections: knowledge.sections().count() as u32,
-            in_fields,
         })
     }
 
@@ -487,25 +468,25 @@ impl Search {
         }
     }
 
-    fn query(&self, terms: &[QueryTerm], fields: &[(&'static str, Field, f32)]) -> BooleanQuery {
+    /// One clause per term and field, for the fields the term occurs in: a term absent from a
+    /// field would give Tantivy an empty scorer, which forces a buffered union (a 64 KB buffer
+    /// built per query, a fifth of an answer's time); with term scorers only, TopDocs runs
+    /// block-max WAND.
+    fn query(
+        &self,
+        searcher: &Searcher,
+        terms: &[QueryTerm],
+        fields: &[(&'static str, Field, f32)],
+    ) -> BooleanQuery {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for term in terms {
             let weight = Search::weight(term);
-            let in_fields = self
-                .vocab
-                .term(&term.stem)
-                .and_then(|id| self.in_fields.get(id).copied());
-            for &(name, field, boost) in fields {
-                let at = self.fields.iter().position(|&(n, _, _)| n == name);
-                if let (Some(bits), Some(at)) = (in_fields, at) {
-                    if bits & (1 << at) == 0 {
-                        continue;
-                    }
+            for &(_, field, boost) in fields {
+                let term = Term::from_field_text(field, &term.stem);
+                if !searcher.doc_freq(&term).is_ok_and(|n| n > 0) {
+                    continue;
                 }
-                let query = TermQuery::new(
-                    Term::from_field_text(field, &term.stem),
-                    IndexRecordOption::WithFreqs,
-                );
+                let query = TermQuery::new(term, IndexRecordOption::WithFreqs);
                 clauses.push((
                     Occur::Should,
                     Box::new(BoostQuery::new(Box::new(query), boost * weight)),
@@ -524,7 +505,7 @@ impl Search {
         self.fields
             .iter()
             .filter_map(|field| {
-                let query = self.query(terms, std::slice::from_ref(field));
+                let query = self.query(&searcher, terms, std::slice::from_ref(field));
                 let score = query.explain(&searcher, address).ok()?.value();
                 (score > 0.0).then_some((field.0, score))
             })
@@ -573,8 +554,8 @@ impl Search {
                 ..Results::default()
             };
         }
-        let query = self.query(&terms, &self.fields);
         let searcher = self.reader.searcher();
+        let query = self.query(&searcher, &terms, &self.fields);
         let top = match searcher.search(&query, &TopDocs::with_limit(limit)) {
             Ok(top) => top,
             Err(err) => {
