@@ -453,6 +453,8 @@ pub fn answer_json(question: &str, answer: &Answer, text: &str) -> serde_json::V
     json!({
         "question": question,
         "reply": answer.reply.kind(),
+        // The language the message was read as, and the reply written in.
+        "lang": answer.triage.lang,
         "tier": answer.tier(),
         "confidence": answer.triage.confidence(),
         "red_flags": answer.red_flags(),
@@ -471,6 +473,7 @@ pub fn answer_json(question: &str, answer: &Answer, text: &str) -> serde_json::V
 fn explain_json(answer: &Answer) -> serde_json::Value {
     json!({
         "watched_channel_reply": answer.triage.confidence() == Some(Confidence::Strong),
+        "read_in": answer.triage.read_in,
         "figurative": answer.triage.quieted,
         "terms": answer.terms,
         "unknown": answer.unknown,
@@ -482,6 +485,18 @@ fn explain_json(answer: &Answer) -> serde_json::Value {
 
 fn write_explain(out: &mut impl Write, answer: &Answer, engine: &Engine) -> io::Result<()> {
     writeln!(out, "\n--- why ---")?;
+    let read_in: Vec<&str> = answer
+        .triage
+        .read_in
+        .iter()
+        .map(|l| l.english_name())
+        .collect();
+    writeln!(
+        out,
+        "language: {} (red flags read in {})",
+        answer.triage.lang.english_name(),
+        read_in.join(" and ")
+    )?;
     if answer.red_flags().is_empty() {
         writeln!(out, "red flags: none")?;
     }

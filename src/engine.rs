@@ -10,7 +10,7 @@ use crate::reply::{
     covers_text, Greeting, NoMatch, OutOfScopeNote, OverviewReply, Reply, SectionReply, SeekCare,
 };
 use crate::search::{ExampleMatch, Hit, IndexError, Opened, QueryTerm, Search, Target};
-use crate::triage::{Confidence, FlagHit, Triage, Triaged};
+use crate::triage::{Confidence, FlagHit, Multilingual, Triaged};
 
 /// Whether the message opens or ends with small talk ("thanks, that helped", "hiya, new
 /// here"): a greeting or thanks, rather than a question that happens to say "morning".
@@ -164,7 +164,7 @@ impl Answer {
 /// One loaded version of the knowledge, ready to answer.
 pub struct Engine {
     knowledge: Knowledge,
-    triage: Triage,
+    triage: Multilingual,
     search: Search,
     reader: Reader,
     pub decision: Decision,
@@ -223,7 +223,7 @@ impl Engine {
     }
 
     pub fn new(knowledge: Knowledge, search: Search) -> Engine {
-        let triage = Triage::new(&knowledge.red_flags);
+        let triage = Multilingual::new(&knowledge);
         let positions = knowledge
             .guides
             .iter()
@@ -272,7 +272,8 @@ impl Engine {
     }
 
     fn seek_care(&self, triage: Triaged) -> Answer {
-        let reply = Reply::SeekCare(SeekCare::new(&triage.hits, &self.knowledge.red_flags));
+        let red_flags = self.knowledge.red_flags_in(triage.lang);
+        let reply = Reply::SeekCare(SeekCare::new(&triage.hits, red_flags));
         Answer {
             triage,
             reply,

@@ -19,6 +19,7 @@ pub mod health;
 #[cfg(feature = "discord")]
 pub mod http;
 pub mod knowledge;
+pub mod language;
 pub mod live;
 #[cfg(feature = "discord")]
 pub mod logging;

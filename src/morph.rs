@@ -1,8 +1,9 @@
-//! English word forms, shared by triage and search: one way to reduce a word to the term it
-//! stands for, and to tell a real word from a typo.
+//! Word forms, shared by triage and search: one way to reduce a word to the term it stands
+//! for, and to tell a real word from a typo.
 //!
 //! English stemming (Porter2) for regular endings, a table for irregular forms (woke, fell,
-//! feet, peed), the common English word list, and one-letter edits. Owns no red-flag or
+//! feet, peed), the common English word list, and one-letter edits; for the other languages
+//! their Snowball stemmer, or for Polish a light one. Owns no red-flag or
 //! guide knowledge: what the terms mean is the caller's business.
 
 use std::borrow::Cow;
@@ -10,6 +11,8 @@ use std::sync::LazyLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use crate::language::Lang;
 
 /// Typos are considered in words of at least this many letters ("fevr", "numbnes"), and
 /// only in words that are not English words themselves: a real word is never read as
@@ -311,26 +314,82 @@ pub const IRREGULAR: &[(&str, &str)] = &[
     ("wouldnae", "wouldnt"),
 ];
 
-/// Reduces words to terms. Cheap to create; holds the stemmer.
+/// Reduces words to terms. Cheap to create; holds the stemmer of one language.
 pub struct Morph {
-    stemmer: Stemmer,
+    stemmer: LangStemmer,
+}
+
+enum LangStemmer {
+    /// English: Porter2, after the irregular forms.
+    English(Stemmer),
+    /// Another Snowball stemmer (Spanish, German, French, Portuguese, Italian).
+    Snowball(Stemmer),
+    /// Polish, which Snowball lacks: one common ending taken off ([`polish_stem`]).
+    Polish,
 }
 
 impl Default for Morph {
     fn default() -> Self {
-        Morph {
-            stemmer: Stemmer::create(Algorithm::English),
-        }
+        Morph::for_lang(Lang::En)
     }
 }
 
 impl Morph {
-    /// The term a (canonical, lower-case) word stands for: its irregular base, stemmed.
+    pub fn for_lang(lang: Lang) -> Morph {
+        let snowball = |algorithm| LangStemmer::Snowball(Stemmer::create(algorithm));
+        let stemmer = match lang {
+            Lang::En => LangStemmer::English(Stemmer::create(Algorithm::English)),
+            Lang::Es => snowball(Algorithm::Spanish),
+            Lang::De => snowball(Algorithm::German),
+            Lang::Fr => snowball(Algorithm::French),
+            Lang::Pt => snowball(Algorithm::Portuguese),
+            Lang::It => snowball(Algorithm::Italian),
+            Lang::Pl => LangStemmer::Polish,
+        };
+        Morph { stemmer }
+    }
+
+    /// The term a (canonical, lower-case) word stands for: in English its irregular base,
+    /// stemmed; in another language its stem.
     pub fn term<'a>(&self, word: &'a str) -> Cow<'a, str> {
-        match irregular(word) {
-            Some(base) => Cow::Owned(self.stemmer.stem(base).into_owned()),
-            None => self.stemmer.stem(word),
+        match &self.stemmer {
+            LangStemmer::English(stemmer) => match irregular(word) {
+                Some(base) => Cow::Owned(stemmer.stem(base).into_owned()),
+                None => stemmer.stem(word),
+            },
+            LangStemmer::Snowball(stemmer) => stemmer.stem(word),
+            LangStemmer::Polish => polish_stem(word),
         }
+    }
+}
+
+/// Polish endings, any one of which [`polish_stem`] takes off: case endings of nouns and
+/// adjectives and the commonest verb endings, after accents are removed (-ą is -a).
+const POLISH_ENDINGS: &[&str] = &[
+    "owie", "ami", "ach", "ego", "emu", "ymi", "imi", "ych", "ich", "owi", "iem", "alam", "alem",
+    "alas", "ales", "ilam", "ilem", "ala", "alo", "ali", "aly", "ila", "ilo", "ili", "ily", "esz",
+    "emy", "ecie", "isz", "imy", "icie", "ej", "om", "em", "ie", "ow", "ym", "im", "al", "il",
+    "ac", "ic", "ec", "a", "e", "i", "o", "u", "y", "c",
+];
+
+/// A light Polish stem: "ł" read as "l", then the longest ending of [`POLISH_ENDINGS`] that
+/// leaves at least three letters taken off, once. Forms whose stems still differ ("drętwieje",
+/// "zdrętwiała") are listed in the red-flag file: the small table of forms Polish needs.
+pub fn polish_stem(word: &str) -> Cow<'_, str> {
+    let word: Cow<str> = if word.contains('ł') {
+        Cow::Owned(word.replace('ł', "l"))
+    } else {
+        Cow::Borrowed(word)
+    };
+    let letters = word.chars().count();
+    let ending = POLISH_ENDINGS
+        .iter()
+        .filter(|e| word.ends_with(**e) && letters >= e.len() + 3)
+        .max_by_key(|e| e.len());
+    match (ending, word) {
+        (Some(e), Cow::Borrowed(w)) => Cow::Borrowed(&w[..w.len() - e.len()]),
+        (Some(e), Cow::Owned(w)) => Cow::Owned(w[..w.len() - e.len()].to_owned()),
+        (None, w) => w,
     }
 }
 
@@ -632,9 +691,9 @@ mod tests {
 
     #[test]
     fn every_irregular_form_differs_from_its_stemmed_base() {
-        let morph = Morph::default();
+        let stemmer = Stemmer::create(Algorithm::English);
         for (form, base) in IRREGULAR {
-            assert_ne!(morph.stemmer.stem(form), morph.stemmer.stem(base), "{form}");
+            assert_ne!(stemmer.stem(form), stemmer.stem(base), "{form}");
         }
     }
 

@@ -5,7 +5,8 @@
 
 use serde::Serialize;
 
-use crate::knowledge::{Guide, Kind, RedFlags, Section, Tier};
+use crate::knowledge::{Guide, Kind, RedFlags, Replies, Section, Tier};
+use crate::language::Lang;
 use crate::reading::OutOfScope;
 use crate::text::truncate_chars;
 use crate::triage::FlagHit;
@@ -21,10 +22,31 @@ pub const NOT_MEDICAL_ADVICE: &str =
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SeekCare {
     pub tier: Tier,
+    /// The language the reply is written in.
+    pub lang: Lang,
     pub heading: String,
     /// What the member mentioned, one entry per flag, highest tier first.
     pub noticed: Vec<Noticed>,
     pub advice: String,
+    /// The not-medical-advice line, in the reply's language.
+    pub disclaimer: String,
+    /// Set when the member's language has no translation of the reply: one line saying so,
+    /// before the reply in English.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(skip)]
+    pub sentences: Replies,
+}
+
+/// The sentences of the English reply.
+pub fn english_replies() -> Replies {
+    Replies {
+        mentioned_none: "You mentioned a warning sign.".to_owned(),
+        mentioned_one: "You mentioned {sign}.".to_owned(),
+        mentioned_many: "You mentioned:".to_owned(),
+        not_medical_advice: NOT_MEDICAL_ADVICE.to_owned(),
+        guide_in_english: String::new(),
+    }
 }
 
 /// One warning sign in a member's message: what it is, in the member's own words.
@@ -165,23 +187,46 @@ pub enum Reply {
 }
 
 impl SeekCare {
+    /// The reply in the language of `red_flags` (the member's), with each sign as that
+    /// language's file words it. A language without translated sentences gets the English
+    /// reply, and a line that says so: never silence.
     pub fn new(hits: &[FlagHit], red_flags: &RedFlags) -> SeekCare {
         let tier = hits.iter().map(|h| h.tier).max().unwrap_or(Tier::Urgent);
-        let text = red_flags.tier_text(tier);
+        let translated = red_flags.lang == Lang::En || red_flags.replies.is_some();
+        let english;
+        let (text, sentences, note) = if translated {
+            let sentences = red_flags.replies.clone().unwrap_or_else(english_replies);
+            (red_flags.tier_text(tier), sentences, None)
+        } else {
+            english = RedFlags::floor();
+            let note = format!(
+                "(This reply is not yet translated into {}, so it is in English.)",
+                red_flags.lang.english_name()
+            );
+            (english.tier_text(tier), english_replies(), Some(note))
+        };
         let mut noticed: Vec<Noticed> = Vec::new();
         for hit in hits {
-            if !noticed.iter().any(|n| *n.sign == *hit.noticed) {
+            let sign = match red_flags.flags.iter().find(|f| *f.id == *hit.id) {
+                Some(flag) if translated => flag.noticed.clone(),
+                _ => hit.noticed.to_string(),
+            };
+            if !noticed.iter().any(|n| n.sign == sign) {
                 noticed.push(Noticed {
-                    sign: hit.noticed.to_string(),
+                    sign,
                     words: hit.matched.clone(),
                 });
             }
         }
         SeekCare {
             tier,
+            lang: if translated { red_flags.lang } else { Lang::En },
             heading: text.heading.clone(),
             noticed,
             advice: text.advice.clone(),
+            disclaimer: sentences.not_medical_advice.clone(),
+            note,
+            sentences,
         }
     }
 
@@ -195,17 +240,22 @@ impl SeekCare {
                 truncate_chars(&n.words, 80)
             )
         };
-        match self.noticed.as_slice() {
-            [] => "You mentioned a warning sign.".to_owned(),
-            [one] => format!("You mentioned {}.", quoted(one)),
+        let sentences = &self.sentences;
+        let text = match self.noticed.as_slice() {
+            [] => sentences.mentioned_none.clone(),
+            [one] => sentences.mentioned_one.replace("{sign}", &quoted(one)),
             several => {
-                let mut text = String::from("You mentioned:");
+                let mut text = sentences.mentioned_many.clone();
                 for n in several.iter().take(MAX_NOTICED) {
                     text.push_str("\n• ");
                     text.push_str(&quoted(n));
                 }
                 text
             }
+        };
+        match &self.note {
+            Some(note) => format!("{note}\n{text}"),
+            None => text,
         }
     }
 }
@@ -382,10 +432,11 @@ impl Reply {
     pub fn text(&self) -> String {
         let text = match self {
             Reply::SeekCare(s) => format!(
-                "⚠️ {}\n{}\n{}\n\n{NOT_MEDICAL_ADVICE}",
+                "⚠️ {}\n{}\n{}\n\n{}",
                 s.heading,
                 s.noticed_text(),
-                s.advice
+                s.advice,
+                s.disclaimer
             ),
             Reply::Section(a) => answer_text(a),
             Reply::Overview(o) => overview_text(o),
@@ -544,6 +595,19 @@ mod tests {
         );
     }
 
+    fn care(tier: Tier, noticed: Vec<Noticed>) -> SeekCare {
+        SeekCare {
+            tier,
+            lang: Lang::En,
+            heading: "h".into(),
+            noticed,
+            advice: "x".into(),
+            disclaimer: NOT_MEDICAL_ADVICE.into(),
+            note: None,
+            sentences: english_replies(),
+        }
+    }
+
     fn noticed(sign: &str, words: &str) -> Noticed {
         Noticed {
             sign: sign.into(),
@@ -553,12 +617,7 @@ mod tests {
 
     #[test]
     fn one_sign_reads_as_a_sentence_quoting_the_member() {
-        let care = SeekCare {
-            tier: Tier::Urgent,
-            heading: "h".into(),
-            noticed: vec![noticed("numbness", "my foot went numb")],
-            advice: "x".into(),
-        };
+        let care = care(Tier::Urgent, vec![noticed("numbness", "my foot went numb")]);
         assert_eq!(
             care.noticed_text(),
             "You mentioned numbness (\u{201c}my foot went numb\u{201d})."
@@ -567,15 +626,13 @@ mod tests {
 
     #[test]
     fn several_signs_read_as_a_list_of_at_most_four() {
-        let care = SeekCare {
-            tier: Tier::Emergency,
-            heading: "h".into(),
-            noticed: ["a", "b", "c", "d", "e"]
+        let care = care(
+            Tier::Emergency,
+            ["a", "b", "c", "d", "e"]
                 .iter()
                 .map(|s| noticed(&format!("{s}, or {s}"), s))
                 .collect(),
-            advice: "x".into(),
-        };
+        );
         let text = care.noticed_text();
         assert!(
             text.starts_with("You mentioned:\n• a, or a (\u{201c}a\u{201d})\n• b"),

@@ -320,6 +320,17 @@ pub fn words(text: &str, markdown: Markdown) -> Vec<String> {
     out
 }
 
+/// Apostrophes as word breaks, for languages where they mark an elision ("l'inguine",
+/// "j'ai") rather than a contraction read as one word (English "can't").
+pub fn split_elisions(text: &str) -> Cow<'_, str> {
+    const APOSTROPHES: [char; 3] = ['\'', '\u{2019}', '\u{02BC}'];
+    if text.contains(APOSTROPHES) {
+        Cow::Owned(text.replace(APOSTROPHES, " "))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
 /// Words too common to carry meaning in a red-flag phrase or a search query.
 ///
 /// Function words only: "no", "not", "both", "back", "up" and "down" are *not* filler, and

@@ -81,6 +81,10 @@ pub fn generated(n: usize) -> Knowledge {
     Knowledge {
         guides,
         red_flags: RedFlags::floor(),
+        languages: backcare::language::Lang::ALL[1..]
+            .iter()
+            .map(|&lang| RedFlags::floor_of(lang))
+            .collect(),
         words: Words::default(),
         fingerprint: format!("generated-{n}"),
         files: Vec::new(),

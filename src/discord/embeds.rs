@@ -125,7 +125,7 @@ fn seek_care(care: &SeekCare) -> EmbedParts {
         description: format!("{}\n\n{}", care.noticed_text(), care.advice),
         colour: Colour::RED,
         fields: Vec::new(),
-        footer: NOT_MEDICAL_ADVICE.to_owned(),
+        footer: care.disclaimer.clone(),
     }
 }
 
@@ -335,6 +335,10 @@ mod tests {
                 words: "numb down there".into(),
             }],
             advice: "Call emergency services.".into(),
+            lang: crate::language::Lang::En,
+            disclaimer: NOT_MEDICAL_ADVICE.into(),
+            note: None,
+            sentences: crate::reply::english_replies(),
         };
         let parts = reply_parts(&Reply::SeekCare(care));
         assert_eq!(parts.colour, Colour::RED);

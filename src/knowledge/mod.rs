@@ -17,8 +17,11 @@ pub use guide::{parse as parse_guide, ExampleQuestion, Guide, Kind, Overview, Se
 pub(crate) use problem::Lines;
 pub use problem::{KnowledgeError, Problem};
 pub use red_flags::{
-    Example, Figurative, Flag, Group, RedFlags, Rule, Tier, TierText, DEFAULT_WITHIN, MAX_WITHIN,
+    file_name as red_flags_file, Example, Figurative, Flag, Group, LanguageInfo, RedFlags, Replies,
+    Rule, Tier, TierText, DEFAULT_WITHIN, MAX_WITHIN,
 };
+
+use crate::language::Lang;
 pub use words::{Ask, Condition, Everyday, FollowUp, FollowUpAnswer, Scope, Words, WORDS_FILE};
 
 /// The red-flag file's name inside the knowledge folder.
@@ -29,6 +32,9 @@ pub const RED_FLAGS_FILE: &str = "red-flags.toml";
 pub struct Knowledge {
     pub guides: Vec<Guide>,
     pub red_flags: RedFlags,
+    /// The red flags of every other language (`red-flags.es.toml` ...), or their built-in
+    /// floors when a file is missing.
+    pub languages: Vec<RedFlags>,
     /// Everyday words, scope, conditions and small talk (`words.toml`; empty without it).
     pub words: Words,
     /// A hash of every file the knowledge was built from; the index records it.
@@ -57,14 +63,31 @@ impl Knowledge {
         let mut guides = Vec::new();
         let mut files = Vec::new();
         let mut flags_text = None;
+        let mut language_texts: Vec<(Lang, String, String)> = Vec::new();
+        let mut warnings = Vec::new();
         let mut words = Words::default();
         let mut hasher = Sha256::new();
         hasher.update(red_flags::FLOOR.as_bytes());
+        for (_, floor) in red_flags::LANGUAGE_FLOORS {
+            hasher.update(floor.as_bytes());
+        }
 
         for path in &paths {
             let name = file_name(path);
             let is_guide = path.extension().is_some_and(|e| e == "md") && !is_readme(&name);
-            if !is_guide && name != RED_FLAGS_FILE && name != WORDS_FILE {
+            let language = language_of_red_flags(&name);
+            if let Some(Err(code)) = &language {
+                warnings.push(Problem::new(
+                    &name,
+                    0,
+                    format!(
+                        "the bot has no red flags in language `{code}`, so this file is not read; it knows {}",
+                        Lang::ALL[1..].iter().map(|l| format!("{} ({})", l.code(), l.english_name())).collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+                continue;
+            }
+            if !is_guide && name != RED_FLAGS_FILE && name != WORDS_FILE && language.is_none() {
                 continue;
             }
             let bytes = match fs::read(path) {
@@ -100,25 +123,39 @@ impl Knowledge {
                     Ok(parsed) => words = parsed,
                     Err(mut found) => problems.append(&mut found),
                 }
+            } else if let Some(Ok(lang)) = language {
+                language_texts.push((lang, name, text));
             } else {
                 flags_text = Some(text);
             }
         }
 
-        let mut warnings = Vec::new();
-        let red_flags = match &flags_text {
-            Some(text) => match red_flags::parse(RED_FLAGS_FILE, text) {
+        let mut load_flags = |lang: Lang, name: &str, text: Option<&String>| match text {
+            Some(text) => match red_flags::parse_lang(lang, name, text) {
                 Ok(loaded) => {
-                    warnings = loaded.warnings;
+                    warnings.extend(loaded.warnings);
                     loaded.red_flags
                 }
                 Err(mut found) => {
                     problems.append(&mut found);
-                    RedFlags::floor()
+                    RedFlags::floor_of(lang)
                 }
             },
-            None => RedFlags::floor(),
+            None => RedFlags::floor_of(lang),
         };
+        let red_flags = load_flags(Lang::En, RED_FLAGS_FILE, flags_text.as_ref());
+        let languages: Vec<RedFlags> = Lang::ALL[1..]
+            .iter()
+            .map(|&lang| {
+                let file = language_texts.iter().find(|(l, _, _)| *l == lang);
+                load_flags(
+                    lang,
+                    &red_flags::file_name(lang),
+                    file.map(|(_, _, text)| text),
+                )
+            })
+            .collect();
+        warnings.extend(missing_emergencies(&red_flags, &languages));
         if guides.is_empty() && problems.is_empty() {
             problems.push(Problem::new(
                 &dir.display().to_string(),
@@ -135,6 +172,7 @@ impl Knowledge {
         Ok(Knowledge {
             guides,
             red_flags,
+            languages,
             words,
             fingerprint: hex(&hasher.finalize()),
             files,
@@ -147,6 +185,14 @@ impl Knowledge {
         self.guides
             .iter()
             .flat_map(|g| g.sections.iter().map(move |s| (g, s)))
+    }
+
+    /// The red flags of a language (English for one the bot does not know).
+    pub fn red_flags_in(&self, lang: Lang) -> &RedFlags {
+        self.languages
+            .iter()
+            .find(|r| r.lang == lang)
+            .unwrap_or(&self.red_flags)
     }
 
     /// Finds a section by its id.
@@ -206,6 +252,47 @@ fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+/// A language that lacks one of the English emergency flags could miss an emergency told
+/// in it: say which, so it gets rules before members need them.
+fn missing_emergencies(english: &RedFlags, languages: &[RedFlags]) -> Vec<Problem> {
+    let mut warnings = Vec::new();
+    for language in languages {
+        for flag in english.flags.iter().filter(|f| f.tier == Tier::Emergency) {
+            let covered = language
+                .flags
+                .iter()
+                .any(|f| f.id == flag.id && f.tier == Tier::Emergency && !f.rules.is_empty());
+            if !covered {
+                warnings.push(Problem::new(
+                    &red_flags::file_name(language.lang),
+                    0,
+                    format!(
+                        "{} has no rules for the emergency flag `{}`; add a [[flags]] entry with id = \"{}\", tier = \"emergency\" and rules in {}",
+                        language.lang.english_name(),
+                        flag.id,
+                        flag.id,
+                        language.lang.english_name()
+                    ),
+                ));
+            }
+        }
+    }
+    warnings
+}
+
+/// For `red-flags.XX.toml`, the language `XX` (or its code when the bot does not know it).
+fn language_of_red_flags(name: &str) -> Option<Result<Lang, String>> {
+    let code = name.strip_prefix("red-flags.")?.strip_suffix(".toml")?;
+    if code.is_empty() {
+        return None;
+    }
+    Some(
+        Lang::from_code(code)
+            .filter(|&l| l != Lang::En)
+            .ok_or_else(|| code.to_owned()),
+    )
 }
 
 fn is_readme(name: &str) -> bool {

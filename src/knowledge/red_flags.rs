@@ -14,13 +14,37 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::problem::{line_of, Lines as LineIndex, Problem};
+use crate::language::Lang;
 use crate::text;
 
 /// The built-in floor: the red-flag file as shipped, compiled in.
 pub const FLOOR: &str = include_str!("../../knowledge/red-flags.toml");
 
-/// The floor's name in problems.
-const FLOOR_NAME: &str = "built-in red-flags.toml";
+/// The floors of the other languages: each language's file as shipped, compiled in.
+pub const LANGUAGE_FLOORS: [(Lang, &str); 6] = [
+    (Lang::Es, include_str!("../../knowledge/red-flags.es.toml")),
+    (Lang::De, include_str!("../../knowledge/red-flags.de.toml")),
+    (Lang::Fr, include_str!("../../knowledge/red-flags.fr.toml")),
+    (Lang::Pt, include_str!("../../knowledge/red-flags.pt.toml")),
+    (Lang::Pl, include_str!("../../knowledge/red-flags.pl.toml")),
+    (Lang::It, include_str!("../../knowledge/red-flags.it.toml")),
+];
+
+/// The red-flag file of a language: `red-flags.toml` for English, `red-flags.es.toml` ...
+pub fn file_name(lang: Lang) -> String {
+    match lang {
+        Lang::En => "red-flags.toml".to_owned(),
+        other => format!("red-flags.{}.toml", other.code()),
+    }
+}
+
+/// The built-in text of a language's red flags.
+pub fn floor_text(lang: Lang) -> &'static str {
+    LANGUAGE_FLOORS
+        .iter()
+        .find(|(l, _)| *l == lang)
+        .map_or(FLOOR, |(_, text)| text)
+}
 
 /// A rule's window when it names none: its groups within this many words.
 pub const DEFAULT_WITHIN: usize = 4;
@@ -183,9 +207,42 @@ pub struct Example {
     pub text: String,
 }
 
+/// What a language file says about its language (`[language]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageInfo {
+    /// The language's own name for itself ("Español").
+    #[serde(default)]
+    pub name: String,
+    /// Words skipped when counting a rule's window (English has its own list).
+    #[serde(default)]
+    pub filler: Vec<String>,
+}
+
+/// The sentences of a seek-care reply in a language other than English (`[replies]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Replies {
+    /// "You mentioned a warning sign."
+    pub mentioned_none: String,
+    /// "You mentioned {sign}."
+    pub mentioned_one: String,
+    /// "You mentioned:", before a list.
+    pub mentioned_many: String,
+    /// The not-medical-advice line.
+    pub not_medical_advice: String,
+    /// Said before an answer from a guide that has no translation in the language.
+    pub guide_in_english: String,
+}
+
 /// The effective red flags: the floor plus the moderators' file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedFlags {
+    /// The language the words are in.
+    pub lang: Lang,
+    pub language: LanguageInfo,
+    /// The reply's sentences, for a language other than English (English has its own).
+    pub replies: Option<Replies>,
     pub emergency: TierText,
     pub urgent: TierText,
     pub groups: Vec<Group>,
@@ -234,8 +291,11 @@ impl RedFlags {
         examples
     }
 
-    fn empty() -> RedFlags {
+    fn empty(lang: Lang) -> RedFlags {
         RedFlags {
+            lang,
+            language: LanguageInfo::default(),
+            replies: None,
             emergency: missing_tier(),
             urgent: missing_tier(),
             groups: Vec::new(),
@@ -246,21 +306,36 @@ impl RedFlags {
 
     /// The built-in floor alone.
     pub fn floor() -> RedFlags {
-        // Parsed once per process. A unit test parses the floor, so a broken floor never
+        RedFlags::floor_of(Lang::En)
+    }
+
+    /// The built-in floor of a language.
+    pub fn floor_of(lang: Lang) -> RedFlags {
+        // Parsed once per process. A unit test parses every floor, so a broken floor never
         // ships and this cannot fail at run time.
-        static PARSED: LazyLock<RedFlags> =
-            LazyLock::new(|| match parse_file(FLOOR_NAME, FLOOR, &RedFlags::empty()) {
-                Ok(file) if file.problems.is_empty() => file.red_flags,
-                Ok(file) => panic!("built-in red-flag floor is invalid: {:?}", file.problems),
-                Err(problems) => panic!("built-in red-flag floor is invalid: {problems:?}"),
-            });
-        PARSED.clone()
+        static PARSED: LazyLock<Vec<RedFlags>> = LazyLock::new(|| {
+            Lang::ALL
+                .iter()
+                .map(|&lang| {
+                    let name = format!("built-in {}", file_name(lang));
+                    match parse_file(lang, &name, floor_text(lang), &RedFlags::empty(lang)) {
+                        Ok(file) if file.problems.is_empty() => file.red_flags,
+                        Ok(file) => panic!("{name} is invalid: {:?}", file.problems),
+                        Err(problems) => panic!("{name} is invalid: {problems:?}"),
+                    }
+                })
+                .collect()
+        });
+        let index = Lang::ALL.iter().position(|&l| l == lang).unwrap_or(0);
+        PARSED[index].clone()
     }
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
+    language: Option<LanguageInfo>,
+    replies: Option<Replies>,
     #[serde(default)]
     tiers: BTreeMap<Tier, TierText>,
     #[serde(default)]
@@ -325,17 +400,23 @@ pub struct Loaded {
     pub warnings: Vec<Problem>,
 }
 
-/// Parses the moderators' red-flag file and lays it over the floor.
+/// Parses the moderators' (English) red-flag file and lays it over the floor.
+#[cfg(test)]
 pub fn parse(name: &str, text: &str) -> Result<Loaded, Vec<Problem>> {
-    let floor = RedFlags::floor();
+    parse_lang(Lang::En, name, text)
+}
+
+/// Parses the moderators' red-flag file of a language and lays it over its floor.
+pub fn parse_lang(lang: Lang, name: &str, text: &str) -> Result<Loaded, Vec<Problem>> {
+    let floor = RedFlags::floor_of(lang);
     // The usual case: the file is the one that shipped, which is the floor itself.
-    if text == FLOOR {
+    if text == floor_text(lang) {
         return Ok(Loaded {
             red_flags: floor,
             warnings: Vec::new(),
         });
     }
-    let parsed = parse_file(name, text, &floor)?;
+    let parsed = parse_file(lang, name, text, &floor)?;
     let mut warnings = parsed.warnings;
     warnings.extend(weakened(name, &floor, &parsed.red_flags, &parsed.lines));
     let added: Vec<(Figurative, usize)> = parsed
@@ -359,19 +440,24 @@ pub fn parse(name: &str, text: &str) -> Result<Loaded, Vec<Problem>> {
 }
 
 /// Parses one file. Its rules may use its own groups and those of `base` (the floor).
-fn parse_file(name: &str, text: &str, base: &RedFlags) -> Result<Parsed, Vec<Problem>> {
-    let trusted = name == FLOOR_NAME;
+fn parse_file(lang: Lang, name: &str, text: &str, base: &RedFlags) -> Result<Parsed, Vec<Problem>> {
+    let trusted = name.starts_with("built-in ");
     let file: File = toml::from_str(text).map_err(|err| {
         let line = err.span().map(|s| line_of(text, s.start)).unwrap_or(0);
         vec![Problem::new(name, line, toml_message(&err, text))]
     })?;
+    let language = file
+        .language
+        .clone()
+        .unwrap_or_else(|| base.language.clone());
+    let filler = Filler::new(lang, &language.filler);
     let line_index = LineIndex::new(text);
     let at = |offset: usize| line_index.of(offset);
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     let mut lines = Lines::default();
 
-    let morph = crate::triage::Morph::default();
+    let morph = crate::triage::Morph::for_lang(lang);
     let mut groups = Vec::new();
     for (table, as_written) in [(&file.groups, false), (&file.groups_as_written, true)] {
         for (group_name, words) in table {
@@ -397,14 +483,14 @@ fn parse_file(name: &str, text: &str, base: &RedFlags) -> Result<Parsed, Vec<Pro
                 lines
                     .words
                     .insert((group_name.clone(), written.clone()), line);
-                match entry_problem(&written) {
+                match entry_problem(&written, &filler) {
                     Some(problem) => problems.push(Problem::new(
                         name,
                         line,
                         format!("group `{group_name}`: {problem}"),
                     )),
                     None => {
-                        let key = entry_key(&written, as_written, &morph);
+                        let key = entry_key(&written, as_written, &morph, &filler);
                         if let Some(first) = seen.insert(key, written.clone()) {
                             warnings.push(Problem::new(name, line, format!("group `{group_name}`: \"{written}\" is the same word as \"{first}\" once endings are removed (numb, numbness, numbed are one word); keep one")));
                         }
@@ -525,7 +611,7 @@ fn parse_file(name: &str, text: &str, base: &RedFlags) -> Result<Parsed, Vec<Pro
         }
         let mut near = Vec::new();
         for word in &raw.near {
-            match entry_problem(word.get_ref()) {
+            match entry_problem(word.get_ref(), &filler) {
                 Some(problem) => problems.push(Problem::new(
                     name,
                     at(word.span().start),
@@ -551,11 +637,14 @@ fn parse_file(name: &str, text: &str, base: &RedFlags) -> Result<Parsed, Vec<Pro
             near,
             near_groups,
             within,
-            built_in: name == FLOOR_NAME,
+            built_in: trusted,
         });
     }
 
     let red_flags = RedFlags {
+        lang,
+        language,
+        replies: file.replies.clone().or_else(|| base.replies.clone()),
         emergency: file
             .tiers
             .get(&Tier::Emergency)
@@ -588,13 +677,35 @@ fn is_flag_id(id: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
+/// The filler words of a file's language.
+struct Filler {
+    lang: Lang,
+    words: BTreeSet<String>,
+}
+
+impl Filler {
+    fn new(lang: Lang, words: &[String]) -> Filler {
+        Filler {
+            lang,
+            words: words.iter().map(|w| text::canonical(w)).collect(),
+        }
+    }
+
+    fn contains(&self, word: &str) -> bool {
+        match self.lang {
+            Lang::En => text::is_filler(word),
+            _ => self.words.contains(word),
+        }
+    }
+}
+
 /// What is wrong with a group word or phrase, if anything.
-fn entry_problem(written: &str) -> Option<String> {
+fn entry_problem(written: &str, filler: &Filler) -> Option<String> {
     let words = text::words(written, text::Markdown::Split);
     if words.is_empty() {
         return Some(format!("\"{written}\" has no letters or digits; remove it"));
     }
-    if words.iter().all(|w| text::is_filler(w)) {
+    if words.iter().all(|w| filler.contains(w)) {
         return Some(format!(
             "\"{written}\" is made only of filler words ({}), which never count on their own; write a word that carries meaning",
             words.join(", ")
@@ -604,12 +715,23 @@ fn entry_problem(written: &str) -> Option<String> {
 }
 
 /// Two entries with the same key are the same to the matcher.
-fn entry_key(written: &str, as_written: bool, morph: &crate::triage::Morph) -> Vec<String> {
-    text::words(written, text::Markdown::Split)
+fn entry_key(
+    written: &str,
+    as_written: bool,
+    morph: &crate::triage::Morph,
+    filler: &Filler,
+) -> Vec<String> {
+    let written = match filler.lang {
+        Lang::En => std::borrow::Cow::Borrowed(written),
+        _ => text::split_elisions(written),
+    };
+    text::words(&written, text::Markdown::Split)
         .into_iter()
         .map(|w| {
-            if as_written || text::is_filler(&w) {
+            if as_written || filler.contains(&w) {
                 w
+            } else if filler.lang != Lang::En {
+                morph.term(&w).into_owned()
             } else {
                 match (crate::morph::irregular(&w), crate::morph::english_stem(&w)) {
                     (None, Some(stem)) => stem.to_owned(),
@@ -812,6 +934,8 @@ fn same_groups(a: &Rule, b: &Rule) -> bool {
 fn merge(mut floor: RedFlags, file: RedFlags) -> RedFlags {
     floor.emergency = file.emergency;
     floor.urgent = file.urgent;
+    floor.language = file.language;
+    floor.replies = file.replies;
     for group in file.groups {
         match floor.groups.iter_mut().find(|g| g.name == group.name) {
             Some(existing) => {
@@ -905,10 +1029,46 @@ mod tests {
         // `parse` takes the shipped text as the floor without reading it again, so check it
         // word by word as a moderator's edit would be: a problem here would surface at the
         // first edit of any other line.
-        let checked = parse_file("red-flags.toml", FLOOR, &RedFlags::floor())
+        let checked = parse_file(Lang::En, "red-flags.toml", FLOOR, &RedFlags::floor())
             .unwrap_or_else(|problems| panic!("{problems:#?}"));
         assert!(checked.problems.is_empty(), "{:#?}", checked.problems);
         assert!(checked.warnings.is_empty(), "{:#?}", checked.warnings);
+    }
+
+    #[test]
+    fn every_shipped_language_loads_without_warnings_and_covers_every_emergency() {
+        let english = RedFlags::floor();
+        let mut found = Vec::new();
+        for (lang, text) in LANGUAGE_FLOORS {
+            let name = file_name(lang);
+            match parse_file(lang, &name, text, &RedFlags::floor_of(lang)) {
+                Ok(checked) => found.extend(checked.problems.into_iter().chain(checked.warnings)),
+                Err(problems) => found.extend(problems),
+            }
+        }
+        let found: Vec<String> = found.iter().map(ToString::to_string).collect();
+        assert!(found.is_empty(), "{}", found.join("\n"));
+        for (lang, _) in LANGUAGE_FLOORS {
+            let name = file_name(lang);
+            let floor = RedFlags::floor_of(lang);
+            assert_eq!(floor.lang, lang);
+            let replies = floor
+                .replies
+                .as_ref()
+                .unwrap_or_else(|| panic!("{name}: no [replies]"));
+            assert!(replies.mentioned_one.contains("{sign}"), "{name}");
+            for number in ["112", "911", "999"] {
+                assert!(floor.emergency.advice.contains(number), "{name}: {number}");
+            }
+            for flag in &english.flags {
+                let own = floor.flags.iter().find(|f| f.id == flag.id);
+                assert!(
+                    own.is_some_and(|f| f.tier == flag.tier && !f.rules.is_empty()),
+                    "{name} lacks `{}`",
+                    flag.id
+                );
+            }
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 
 use rustc_hash::FxHashMap as HashMap;
 
+use crate::language::Lang;
 use crate::morph::{self, inflections, word_hash, Morph, Roots, TypoIndex, WordTable};
 use crate::text;
 
@@ -26,6 +27,11 @@ enum Key {
 
 #[derive(Default)]
 pub struct Lexicon {
+    /// The language of the words: English has a common-word table, irregular forms and
+    /// typo tolerance; the others are stemmed, with their own filler words.
+    lang: Lang,
+    /// Filler words of a language other than English (English uses [`text::is_filler`]).
+    filler: rustc_hash::FxHashSet<Box<str>>,
     morph: Morph,
     keys: HashMap<Key, TermId>,
     len: usize,
@@ -51,6 +57,24 @@ impl Lexicon {
         Lexicon::default()
     }
 
+    /// A lexicon for words of `lang`, whose filler words are `filler` (ignored for English,
+    /// which has its own).
+    pub fn for_lang(lang: Lang, filler: &[String]) -> Lexicon {
+        Lexicon {
+            lang,
+            filler: filler.iter().map(|w| text::canonical(w).into()).collect(),
+            morph: Morph::for_lang(lang),
+            ..Lexicon::default()
+        }
+    }
+
+    fn is_filler(&self, word: &str) -> bool {
+        match self.lang {
+            Lang::En => text::is_filler(word),
+            _ => self.filler.contains(word),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }
@@ -61,9 +85,13 @@ impl Lexicon {
 
     /// The terms of a group word or phrase, added to the lexicon.
     pub fn add_phrase(&mut self, written: &str, as_written: bool) -> Vec<TermId> {
-        text::words(written, text::Markdown::Split)
+        let written = match self.lang {
+            Lang::En => std::borrow::Cow::Borrowed(written),
+            _ => text::split_elisions(written),
+        };
+        text::words(&written, text::Markdown::Split)
             .iter()
-            .map(|word| self.add_word(word, as_written || text::is_filler(word)))
+            .map(|word| self.add_word(word, as_written || self.is_filler(word)))
             .collect()
     }
 
@@ -85,17 +113,19 @@ impl Lexicon {
         match &key {
             Key::Exact(word) => {
                 self.add_surface(word, id);
-                if !text::is_filler(word) {
+                if !self.is_filler(word) {
                     self.spellings.push((word.as_str().into(), id));
                 }
             }
             Key::Stem(stem) => {
-                if !text::is_filler(stem) {
+                if !self.is_filler(stem) {
                     self.stems.insert(stem.as_str().into(), id);
                     self.roots.add(stem);
                 }
-                for &form in morph::irregular_forms(stem) {
-                    self.add_surface(form, id);
+                if self.lang == Lang::En {
+                    for &form in morph::irregular_forms(stem) {
+                        self.add_surface(form, id);
+                    }
                 }
                 let stem = stem.clone();
                 self.add_spelling(word, id);
@@ -108,6 +138,9 @@ impl Lexicon {
 
     /// The stem of a word: from the build-time table for common words, else the stemmer's.
     fn stem<'a>(&self, word: &'a str) -> std::borrow::Cow<'a, str> {
+        if self.lang != Lang::En {
+            return self.morph.term(word);
+        }
         match (morph::irregular(word), morph::english_stem(word)) {
             (None, Some(stem)) => stem.into(),
             _ => self.morph.term(word),
@@ -142,7 +175,12 @@ impl Lexicon {
         for (word, terms) in &self.surface {
             meaning.entry(word).or_default().extend_from_slice(terms);
         }
-        for (stem, &id) in &self.stems {
+        let common = if self.lang == Lang::En {
+            &self.stems
+        } else {
+            &HashMap::default()
+        };
+        for (stem, &id) in common {
             for number in english.with_stem(stem) {
                 if !english.is_filler(number) {
                     let terms = meaning.entry(english.word(number)).or_default();
@@ -192,15 +230,24 @@ impl Lexicon {
     }
 
     /// Pushes the terms a message word may stand for onto `out`, and tells whether it is a
-    /// filler word. Common words take a lookup and an index; the rest are stemmed or tried
-    /// as typos.
-    pub fn classify(&self, word: &str, out: &mut Vec<TermId>) -> bool {
+    /// filler word. Common words take a lookup and an index; the rest are stemmed or, when
+    /// `typos` allows and the language is English, tried as typos.
+    pub fn classify(&self, word: &str, out: &mut Vec<TermId>, typos: bool) -> bool {
         // `out` holds the terms of the message's earlier words too: this word's start here.
         let before = out.len();
         let hash = word_hash(word);
         if let Some(index) = self.meaning.get(hash) {
             let (start, len) = self.meanings[index as usize];
             out.extend_from_slice(&self.terms[start as usize..(start + len) as usize]);
+        }
+        if self.lang != Lang::En {
+            // No common-word table and no typos: a word is what its stem says.
+            if let Some(&id) = self.stems.get(self.morph.term(word).as_ref()) {
+                if !out[before..].contains(&id) {
+                    out.push(id);
+                }
+            }
+            return self.is_filler(word);
         }
         let english = &*morph::ENGLISH;
         if let Some(number) = english.number(hash) {
@@ -221,7 +268,7 @@ impl Lexicon {
         }
         // A real word is what it says (an inflection of a common word, "toppings"); only the
         // rest may be a typo ("numbnes", "fevr").
-        if word.chars().count() >= morph::TYPO_MIN_CHARS && !morph::is_english_word(word) {
+        if typos && word.chars().count() >= morph::TYPO_MIN_CHARS && !morph::is_english_word(word) {
             self.typo_index()
                 .for_each_near(word, |id| out.push(id as TermId));
         }
@@ -245,7 +292,7 @@ mod tests {
 
     fn look(lexicon: &Lexicon, word: &str) -> Vec<TermId> {
         let mut out = Vec::new();
-        lexicon.classify(word, &mut out);
+        lexicon.classify(word, &mut out, true);
         out
     }
 
@@ -253,9 +300,9 @@ mod tests {
     fn a_word_is_read_alone_whatever_came_before_it() {
         let (lexicon, ids) = lexicon(&["fever", "have"]);
         let mut out = Vec::new();
-        lexicon.classify("have", &mut out);
+        lexicon.classify("have", &mut out, true);
         assert_eq!(out, [ids[1]]);
-        lexicon.classify("fevr", &mut out);
+        lexicon.classify("fevr", &mut out, true);
         assert_eq!(out, [ids[1], ids[0]]);
     }
 

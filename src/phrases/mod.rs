@@ -72,6 +72,14 @@ impl Phrases {
         Phrases::default()
     }
 
+    /// Phrases of a language other than English, with its filler words.
+    pub fn for_lang(lang: crate::language::Lang, filler: &[String]) -> Phrases {
+        Phrases {
+            lexicon: Lexicon::for_lang(lang, filler),
+            ..Phrases::default()
+        }
+    }
+
     /// Adds a word or phrase to `group`. `as_written` matches it exactly, without stemming
     /// ("legs" is then not "leg").
     pub fn add(&mut self, group: GroupId, phrase: &str, as_written: bool) {
@@ -109,6 +117,18 @@ impl Phrases {
     /// [`text::canonical`]), into `found.occurrences`. Returns true when a markdown marker
     /// stood inside a word, so the other reading may find other words.
     pub fn find(&self, canonical: &str, markdown: Markdown, found: &mut Found) -> bool {
+        self.find_with(canonical, markdown, found, true)
+    }
+
+    /// [`Phrases::find`], with English typo tolerance switched off when `typos` is false (for
+    /// a message in another language: "pied" is French, not a typo).
+    pub fn find_with(
+        &self,
+        canonical: &str,
+        markdown: Markdown,
+        found: &mut Found,
+        typos: bool,
+    ) -> bool {
         let Found {
             tokens,
             terms,
@@ -122,7 +142,7 @@ impl Phrases {
         let mut position = 0u32;
         let joined = text::for_each_word_at(canonical, markdown, |word, span| {
             let start = terms.len() as u32;
-            let filler = self.lexicon.classify(word, terms);
+            let filler = self.lexicon.classify(word, terms, typos);
             if terms.len() as u32 > start {
                 tokens.push(Token {
                     position,

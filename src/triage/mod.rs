@@ -13,7 +13,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::knowledge::{RedFlags, Tier};
+use crate::knowledge::{Knowledge, RedFlags, Tier};
+use crate::language::{Detected, Detector, Lang};
 use crate::text::{self, Markdown};
 
 pub use crate::morph::{within_one_edit, Morph};
@@ -71,6 +72,10 @@ pub struct Triaged {
     pub hits: Vec<FlagHit>,
     /// Words taken out of the count by figurative uses, for `--explain`.
     pub quieted: Vec<Quieted>,
+    /// The language of the message: the reply is written in it.
+    pub lang: Lang,
+    /// Every language the message was read in, English first.
+    pub read_in: Vec<Lang>,
 }
 
 impl Triaged {
@@ -118,6 +123,7 @@ struct FlagInfo {
 
 /// The compiled matcher for a set of red flags. Built once per knowledge load.
 pub struct Triage {
+    lang: Lang,
     phrases: Phrases,
     group_names: Vec<Arc<str>>,
     rules: Vec<CompiledRule>,
@@ -129,7 +135,10 @@ pub struct Triage {
 
 impl Triage {
     pub fn new(red_flags: &RedFlags) -> Triage {
-        let mut phrases = Phrases::new();
+        let mut phrases = match red_flags.lang {
+            Lang::En => Phrases::new(),
+            lang => Phrases::for_lang(lang, &red_flags.language.filler),
+        };
         let mut group_names: Vec<Arc<str>> = Vec::new();
         // How many words each group has: rules are filed under their least common group.
         let mut size: Vec<usize> = Vec::new();
@@ -218,6 +227,7 @@ impl Triage {
             }
         }
         Triage {
+            lang: red_flags.lang,
             phrases,
             group_names,
             rules,
@@ -230,13 +240,18 @@ impl Triage {
     /// Triages one message. Never fails: any text, any size. Every hit is returned with its
     /// confidence; [`Triaged::at_least`] keeps the strong ones for watched channels.
     pub fn check(&self, message: &str) -> Triaged {
+        self.check_typos(message, true)
+    }
+
+    /// [`Triage::check`], with English typo tolerance off when `typos` is false.
+    pub fn check_typos(&self, message: &str, typos: bool) -> Triaged {
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut scratch) => self.check_with(message, &mut scratch),
-            Err(_) => self.check_with(message, &mut Scratch::default()),
+            Ok(mut scratch) => self.check_with(message, &mut scratch, typos),
+            Err(_) => self.check_with(message, &mut Scratch::default(), typos),
         })
     }
 
-    fn check_with(&self, message: &str, scratch: &mut Scratch) -> Triaged {
+    fn check_with(&self, message: &str, scratch: &mut Scratch, typos: bool) -> Triaged {
         let mut text = std::mem::take(&mut scratch.text);
         // ASCII letters need no Unicode normalisation: lower-casing a reused copy is all it
         // takes (see `text::only_ascii_letters`).
@@ -249,15 +264,31 @@ impl Triage {
             text = text::canonical(message);
             &text
         };
+        // Elisions are words of their own outside English: "l'inguine" is "l inguine".
+        let split;
+        let canonical: &str = if self.lang == Lang::En {
+            canonical
+        } else {
+            split = text::split_elisions(canonical);
+            &split
+        };
         let mut found: Vec<Option<FlagHit>> = Vec::new();
         let mut quieted = Vec::new();
-        let joined = self.scan(canonical, Markdown::Join, scratch, &mut found, &mut quieted);
+        let joined = self.scan(
+            canonical,
+            Markdown::Join,
+            typos,
+            scratch,
+            &mut found,
+            &mut quieted,
+        );
         // "numb**legs" and "numb_legs" only read right with markdown as a separator; both
         // readings are triaged and their hits combined, since a miss is never acceptable.
         if joined {
             self.scan(
                 canonical,
                 Markdown::Split,
+                typos,
                 scratch,
                 &mut found,
                 &mut quieted,
@@ -266,13 +297,13 @@ impl Triage {
         scratch.text = text;
         quieted.dedup();
         let mut hits: Vec<FlagHit> = found.into_iter().flatten().collect();
-        hits.sort_by(|a, b| {
-            b.tier
-                .cmp(&a.tier)
-                .then_with(|| b.confidence.cmp(&a.confidence))
-                .then_with(|| a.id.cmp(&b.id))
-        });
-        Triaged { hits, quieted }
+        rank(&mut hits);
+        Triaged {
+            hits,
+            quieted,
+            lang: self.lang,
+            read_in: vec![self.lang],
+        }
     }
 
     /// Finds the flags present in one reading of the message, keeping for each flag its
@@ -282,6 +313,7 @@ impl Triage {
         &self,
         canonical: &str,
         markdown: Markdown,
+        typos: bool,
         scratch: &mut Scratch,
         found: &mut Vec<Option<FlagHit>>,
         quieted: &mut Vec<Quieted>,
@@ -291,7 +323,7 @@ impl Triage {
             present,
             ..
         } = scratch;
-        let joined = self.phrases.find(canonical, markdown, words);
+        let joined = self.phrases.find_with(canonical, markdown, words, typos);
         let occurrences = &mut words.occurrences;
         if occurrences.is_empty() {
             return joined;
@@ -422,6 +454,72 @@ impl Triage {
 const MAX_QUOTE_CHARS: usize = 60;
 
 /// Text as quoted to the member: markdown markers and line breaks become spaces.
+/// Triage in every language the bot knows: English always, and each other language the
+/// message (or one of its sentences) is in.
+pub struct Multilingual {
+    english: Triage,
+    others: Vec<Triage>,
+    detector: Detector,
+}
+
+impl Multilingual {
+    pub fn new(knowledge: &Knowledge) -> Multilingual {
+        let others: Vec<Triage> = knowledge.languages.iter().map(Triage::new).collect();
+        let known: Vec<Lang> = others.iter().map(|t| t.lang).collect();
+        Multilingual {
+            english: Triage::new(&knowledge.red_flags),
+            detector: Detector::new(&known),
+            others,
+        }
+    }
+
+    /// Triages one message in its languages. English typos are only read where the
+    /// message may be English: a word of another language is never a typo of an English
+    /// one.
+    pub fn check(&self, message: &str) -> Triaged {
+        let detected = self.detector.detect(message);
+        self.check_in(message, &detected)
+    }
+
+    /// The languages found in a message.
+    pub fn detect(&self, message: &str) -> Detected {
+        self.detector.detect(message)
+    }
+
+    fn check_in(&self, message: &str, detected: &Detected) -> Triaged {
+        let english_typos = detected.main == Lang::En || !detected.sure;
+        let mut triaged = self.english.check_typos(message, english_typos);
+        triaged.lang = detected.main;
+        for lang in &detected.others {
+            let Some(triage) = self.others.iter().find(|t| t.lang == *lang) else {
+                continue;
+            };
+            let other = triage.check(message);
+            triaged.read_in.push(*lang);
+            for hit in other.hits {
+                match triaged.hits.iter_mut().find(|h| h.id == hit.id) {
+                    Some(existing) if existing.confidence >= hit.confidence => {}
+                    Some(existing) => *existing = hit,
+                    None => triaged.hits.push(hit),
+                }
+            }
+            triaged.quieted.extend(other.quieted);
+        }
+        rank(&mut triaged.hits);
+        triaged
+    }
+}
+
+/// Highest tier first, then strongest evidence, then by id.
+fn rank(hits: &mut [FlagHit]) {
+    hits.sort_by(|a, b| {
+        b.tier
+            .cmp(&a.tier)
+            .then_with(|| b.confidence.cmp(&a.confidence))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+}
+
 fn quote(text: &str) -> String {
     // Most quotes are a few plain words: copied as they are.
     let plain =

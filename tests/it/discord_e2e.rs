@@ -30,6 +30,38 @@ fn assert_no_pings(body: &Value) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spanish_member_gets_the_seek_care_reply_in_spanish() {
+    use backcare::knowledge::{RedFlags, Tier};
+    use backcare::language::Lang;
+    let spanish = RedFlags::floor_of(Lang::Es);
+    let bot = Bot::start().await;
+    let fake = &bot.fake;
+    let from = fake.mark();
+    let id = fake
+        .send_message(
+            CHANNEL_ID,
+            Some(GUILD_ID),
+            &mention("desde anoche no puedo orinar y tengo las dos piernas dormidas, que hago?"),
+        )
+        .await;
+    let reply = fake.wait_reply_to(from, id).await;
+    let embed = &reply.body["embeds"][0];
+    assert_eq!(embed["color"], json!(RED), "{embed:#}");
+    let text = embed_text(&reply.body);
+    // The heading, advice and footer come from the Spanish file, not the English one.
+    let emergency = spanish.tier_text(Tier::Emergency);
+    assert!(text.contains(&emergency.heading), "{text}");
+    assert!(text.contains(&emergency.advice), "{text}");
+    let replies = spanish.replies.as_ref().expect("Spanish replies");
+    assert!(text.contains(&replies.not_medical_advice), "{text}");
+    assert!(
+        !text.contains(&RedFlags::floor().emergency.heading),
+        "{text}"
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn red_flag_mention_gets_the_seek_care_reply_and_no_technique() {
     let bot = Bot::start().await;
     let fake = &bot.fake;
