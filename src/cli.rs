@@ -623,6 +623,16 @@ fn write_explain(out: &mut impl Write, answer: &Answer, engine: &Engine) -> io::
         ),
         Because::RedFlag => "red flags always win".to_owned(),
         Because::Chosen => "chosen by name".to_owned(),
+        Because::Translated { lang, example: true } => format!(
+            "word for word one of the example questions of the {} guide",
+            lang.english_name()
+        ),
+        Because::Translated { lang, example: false } => format!(
+            "asked in {}: the section of the {} guide that shares most words (score at least {:.1}), or no match",
+            lang.english_name(),
+            lang.english_name(),
+            crate::search::translated::MIN_SCORE
+        ),
         Because::Example => {
             "word for word one of the section's example questions (in its Examples: list)"
                 .to_owned()

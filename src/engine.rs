@@ -5,10 +5,13 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::knowledge::{FollowUpAnswer, Guide, Kind, Knowledge, KnowledgeError, Section, Tier};
+use crate::language::Lang;
 use crate::reading::{OutOfScope, Read, Reader};
 use crate::reply::{
-    covers_text, Greeting, NoMatch, OutOfScopeNote, OverviewReply, Reply, SectionReply, SeekCare,
+    covers_text, english_replies, Greeting, Labels, NoMatch, OutOfScopeNote, OverviewReply, Reply,
+    SectionReply, SeekCare,
 };
+use crate::search::translated::Translated;
 use crate::search::{ExampleMatch, Hit, IndexError, Opened, QueryTerm, Search, Target};
 use crate::triage::{Confidence, FlagHit, Multilingual, Triaged};
 
@@ -95,6 +98,9 @@ pub enum Because {
     RedFlag,
     /// Chosen by name, from a menu or a button, not asked.
     Chosen,
+    /// Asked in a language with a translated guide: answered from it (`example`: word for
+    /// word one of its example questions), or no match when no section shares enough words.
+    Translated { lang: Lang, example: bool },
     /// The question is, word for word, one of the section's example questions (as written
     /// in the guide or taught by a moderator).
     Example,
@@ -166,6 +172,8 @@ pub struct Engine {
     knowledge: Knowledge,
     triage: Multilingual,
     search: Search,
+    /// The translated guides, each searchable in its language.
+    translated: Vec<Translated>,
     reader: Reader,
     pub decision: Decision,
     /// (guide, section) positions in search order, so a hit is found without a scan.
@@ -224,6 +232,17 @@ impl Engine {
 
     pub fn new(knowledge: Knowledge, search: Search) -> Engine {
         let triage = Multilingual::new(&knowledge);
+        let translated = knowledge
+            .translations
+            .iter()
+            .filter_map(|t| match Translated::new(t.lang, t.guide.clone()) {
+                Ok(translated) => Some(translated),
+                Err(err) => {
+                    tracing::warn!(guide = %t.guide.file, error = %err, "cannot index a translated guide; answering that language from the English guide");
+                    None
+                }
+            })
+            .collect();
         let positions = knowledge
             .guides
             .iter()
@@ -238,6 +257,7 @@ impl Engine {
             knowledge,
             triage,
             search,
+            translated,
             reader,
             decision: Decision::default(),
             positions,
@@ -522,6 +542,72 @@ impl Engine {
         if triage.is_red_flag() {
             return self.seek_care(triage);
         }
+        let lang = triage.lang;
+        if lang == Lang::En {
+            return self.ask_english(question, triage);
+        }
+        if let Some(translated) = self.translated.iter().find(|t| t.lang == lang) {
+            return self.ask_translated(translated, question, triage);
+        }
+        // No guide in the member's language: the English answer, with a line saying so in
+        // their language.
+        let mut answer = self.ask_english(question, triage);
+        let replies = &self.knowledge.red_flags_in(lang).replies;
+        if let (Reply::Section(section), Some(replies)) = (&mut answer.reply, replies) {
+            section.note = Some(replies.guide_in_english.clone());
+        }
+        answer
+    }
+
+    /// The answer from a translated guide, in its language.
+    fn ask_translated(&self, translated: &Translated, question: &str, triage: Triaged) -> Answer {
+        let replies = self
+            .knowledge
+            .red_flags_in(translated.lang)
+            .replies
+            .clone()
+            .unwrap_or_else(english_replies);
+        let labels = Labels::from_replies(&replies);
+        let guide = &translated.guide;
+        let hit = translated.search(searched_part(question));
+        let (reply, section, score) = match hit {
+            Some(hit) => {
+                let shown = &guide.sections[hit.section];
+                let mut reply = SectionReply::new(guide, shown);
+                reply.labels = labels;
+                let section = SectionRef {
+                    id: shown.id.clone(),
+                    title: shown.title.clone(),
+                    kind: shown.kind,
+                    guide: guide.title.clone(),
+                };
+                let score = (!hit.example).then_some(hit.score);
+                (Reply::Section(reply), Some(section), score)
+            }
+            None => {
+                let mut no_match = NoMatch::new(guide.sections.iter());
+                no_match.labels = labels;
+                (Reply::NoMatch(no_match), None, None)
+            }
+        };
+        Answer {
+            triage,
+            reply,
+            section,
+            score,
+            terms: Vec::new(),
+            unknown: Vec::new(),
+            candidates: Vec::new(),
+            example: None,
+            because: Because::Translated {
+                lang: translated.lang,
+                example: hit.is_some_and(|h| h.example),
+            },
+        }
+    }
+
+    /// The answer from the English guides.
+    fn ask_english(&self, question: &str, triage: Triaged) -> Answer {
         let canonical = crate::text::canonical(searched_part(question));
         let read = self.reader.read(&canonical);
         // Read once: the reader and the search share the canonical text.

@@ -1,10 +1,11 @@
 //! The languages members write in: which ones the bot knows, and which of them a message is
 //! in.
 //!
-//! Detection uses `whatlang`'s trigram models, restricted to the languages the bot knows,
-//! on the whole message and on each of its sentences, so a message that switches language
-//! half-way is read in both. English is always read as well: a missed red flag is the one
-//! outcome the bot must not have, and a false alarm the cheaper error.
+//! Detection uses `whatlang`'s trigram models, restricted to the languages the bot knows, on
+//! the whole message: it decides the language of the reply. Triage reads English always, and
+//! another language also when the message has a word of that language's red-flag vocabulary
+//! (see [`crate::triage::Multilingual`]): members switch language mid-sentence, and trigrams
+//! of a short sentence guess wrong too often to decide on their own.
 
 use serde::Serialize;
 
@@ -104,7 +105,7 @@ pub struct Detected {
     /// True when the detector is sure of `main`. Only then are English typos switched off
     /// for a message in another language ("pied" is French, not a typo of "peed").
     pub sure: bool,
-    /// Every language other than English found in the message or one of its sentences.
+    /// The detected language when it is not English.
     pub others: Vec<Lang>,
 }
 
@@ -158,19 +159,6 @@ impl Detector {
         if detected.main != Lang::En {
             detected.others.push(detected.main);
         }
-        // A message that switches language: each sentence on its own.
-        let mut sentences = message
-            .split(['.', '!', '?', '\n', ';'])
-            .filter(|s| letters(s) >= MIN_LETTERS);
-        if let (Some(_), Some(_)) = (sentences.next(), sentences.next()) {
-            for sentence in message.split(['.', '!', '?', '\n', ';']) {
-                if let Some((lang, _)) = self.guess(sentence) {
-                    if lang != Lang::En && !detected.others.contains(&lang) {
-                        detected.others.push(lang);
-                    }
-                }
-            }
-        }
         detected
     }
 
@@ -221,16 +209,6 @@ mod tests {
         for (message, want) in cases {
             assert_eq!(detector.detect(message).main, want, "{message}");
         }
-    }
-
-    #[test]
-    fn a_message_that_switches_language_is_read_in_both() {
-        let detector = Detector::new(&Lang::ALL);
-        let detected = detector.detect(
-            "Hey all, quick question about the bridge stretch for my lower back. \
-             Ademas no siento las piernas desde anoche y tengo mucho miedo",
-        );
-        assert!(detected.others.contains(&Lang::Es), "{detected:?}");
     }
 
     #[test]

@@ -46,6 +46,61 @@ pub fn english_replies() -> Replies {
         mentioned_many: "You mentioned:".to_owned(),
         not_medical_advice: NOT_MEDICAL_ADVICE.to_owned(),
         guide_in_english: String::new(),
+        hold: None,
+        safety: None,
+        from_guide: None,
+        no_match: None,
+        try_asking: None,
+    }
+}
+
+/// The words around an answer, in the language of the guide it comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Labels {
+    pub hold: String,
+    pub safety: String,
+    /// With `{guide}` for the guide's title.
+    pub from_guide: String,
+    pub disclaimer: String,
+    pub no_match: String,
+    pub try_asking: String,
+}
+
+impl Default for Labels {
+    fn default() -> Labels {
+        Labels {
+            hold: "Hold".to_owned(),
+            safety: "Safety".to_owned(),
+            from_guide: "From the guide \"{guide}\".".to_owned(),
+            disclaimer: NOT_MEDICAL_ADVICE.to_owned(),
+            no_match: "I couldn't find that in my guides. Here is what I can help with:".to_owned(),
+            try_asking: "Try asking about one of these, for example \"how do I warm up before cracking my back?\"".to_owned(),
+        }
+    }
+}
+
+impl Labels {
+    /// A language's labels, each falling back to English where the file has none.
+    pub fn from_replies(replies: &Replies) -> Labels {
+        let english = Labels::default();
+        let or = |own: &Option<String>, english: String| own.clone().unwrap_or(english);
+        Labels {
+            hold: or(&replies.hold, english.hold),
+            safety: or(&replies.safety, english.safety),
+            from_guide: or(&replies.from_guide, english.from_guide),
+            disclaimer: replies.not_medical_advice.clone(),
+            no_match: or(&replies.no_match, english.no_match),
+            try_asking: or(&replies.try_asking, english.try_asking),
+        }
+    }
+
+    /// The source line and disclaimer under an answer.
+    pub fn footer(&self, guide: &str) -> String {
+        format!(
+            "{} {}",
+            self.from_guide.replace("{guide}", guide),
+            self.disclaimer
+        )
     }
 }
 
@@ -85,6 +140,11 @@ pub struct SectionReply {
     /// offer them as buttons.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub next: Vec<NextStep>,
+    /// A line before the answer, in the member's language: that the guide is in English.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(skip)]
+    pub labels: Labels,
 }
 
 /// A next step under an answer ("Warm up first"), opening another section.
@@ -157,6 +217,8 @@ pub struct NoMatch {
     /// was about, in the member's word ("knee", "egg").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub out_of_scope: Option<OutOfScopeNote>,
+    #[serde(skip)]
+    pub labels: Labels,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -278,6 +340,8 @@ impl SectionReply {
             condition: None,
             follow_up: None,
             next: Vec::new(),
+            note: None,
+            labels: Labels::default(),
         }
     }
 
@@ -423,6 +487,7 @@ impl NoMatch {
                 })
                 .collect(),
             out_of_scope: None,
+            labels: Labels::default(),
         }
     }
 }
@@ -522,16 +587,20 @@ fn answer_text(a: &SectionReply) -> String {
         out.push_str(&format!("• {}\n", truncate_chars(point, 300)));
     }
     if let Some(hold) = &a.hold {
-        out.push_str(&format!("Hold: {hold}\n"));
+        out.push_str(&format!("{}: {hold}\n", a.labels.hold));
+    }
+    if let Some(note) = &a.note {
+        out.insert_str(0, &format!("{note}\n"));
     }
     let mut footer = String::new();
     if let Some(safety) = &a.safety {
-        footer.push_str(&format!("Safety: {}\n", truncate_chars(safety, 300)));
+        footer.push_str(&format!(
+            "{}: {}\n",
+            a.labels.safety,
+            truncate_chars(safety, 300)
+        ));
     }
-    footer.push_str(&format!(
-        "From the guide \"{}\". {NOT_MEDICAL_ADVICE}",
-        a.guide
-    ));
+    footer.push_str(&a.labels.footer(&a.guide));
     // The footer is never the part that gets cut.
     let room = MAX_REPLY_CHARS.saturating_sub(footer.chars().count() + 1);
     format!("{}\n{footer}", truncate_chars(out.trim_end(), room))
@@ -541,15 +610,13 @@ fn no_match_text(n: &NoMatch) -> String {
     if let Some(note) = &n.out_of_scope {
         return format!("{}\n{NOT_MEDICAL_ADVICE}", out_of_scope_text(note));
     }
-    let mut out =
-        String::from("I couldn't find that in my guides. Here is what I can help with:\n");
+    let mut out = format!("{}\n", n.labels.no_match);
     for topic in &n.topics {
         out.push_str(&format!("• {} ({})\n", topic.title, topic.kind));
     }
-    out.push_str(
-        "Try asking about one of these, for example \"how do I warm up before cracking my back?\"\n",
-    );
-    out.push_str(NOT_MEDICAL_ADVICE);
+    out.push_str(&n.labels.try_asking);
+    out.push('\n');
+    out.push_str(&n.labels.disclaimer);
     out
 }
 
@@ -657,6 +724,8 @@ mod tests {
             condition: None,
             follow_up: None,
             next: Vec::new(),
+            note: None,
+            labels: Labels::default(),
         };
         let text = Reply::Section(answer).text();
         assert!(text.chars().count() <= MAX_REPLY_CHARS);

@@ -324,11 +324,19 @@ pub fn words(text: &str, markdown: Markdown) -> Vec<String> {
 /// "j'ai") rather than a contraction read as one word (English "can't").
 pub fn split_elisions(text: &str) -> Cow<'_, str> {
     const APOSTROPHES: [char; 3] = ['\'', '\u{2019}', '\u{02BC}'];
-    if text.contains(APOSTROPHES) {
-        Cow::Owned(text.replace(APOSTROPHES, " "))
-    } else {
-        Cow::Borrowed(text)
+    if !text.contains(APOSTROPHES) {
+        return Cow::Borrowed(text);
     }
+    // As many spaces as the apostrophe had bytes: every word keeps its place in the text.
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if APOSTROPHES.contains(&c) {
+            out.extend(std::iter::repeat_n(' ', c.len_utf8()));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Words too common to carry meaning in a red-flag phrase or a search query.

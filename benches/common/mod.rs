@@ -85,6 +85,7 @@ pub fn generated(n: usize) -> Knowledge {
             .iter()
             .map(|&lang| RedFlags::floor_of(lang))
             .collect(),
+        translations: Vec::new(),
         words: Words::default(),
         fingerprint: format!("generated-{n}"),
         files: Vec::new(),

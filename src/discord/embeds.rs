@@ -131,6 +131,9 @@ fn seek_care(care: &SeekCare) -> EmbedParts {
 
 fn section_answer(answer: &SectionReply) -> EmbedParts {
     let mut description = String::new();
+    if let Some(note) = &answer.note {
+        description.push_str(&format!("*{note}*\n\n"));
+    }
     if let Some(condition) = &answer.condition {
         description.push_str(&format!("**{}**\n\n", condition_line(condition)));
     }
@@ -149,10 +152,10 @@ fn section_answer(answer: &SectionReply) -> EmbedParts {
     }
     let mut fields = Vec::new();
     if let Some(hold) = &answer.hold {
-        fields.push(("Hold".to_owned(), hold.clone()));
+        fields.push((answer.labels.hold.clone(), hold.clone()));
     }
     if let Some(safety) = &answer.safety {
-        fields.push(("Safety".to_owned(), safety.clone()));
+        fields.push((answer.labels.safety.clone(), safety.clone()));
     }
     EmbedParts {
         // A person's answer: the section's title, no kind label ("(info)").
@@ -160,7 +163,7 @@ fn section_answer(answer: &SectionReply) -> EmbedParts {
         description: description.trim_end().to_owned(),
         colour: ANSWER_COLOUR,
         fields,
-        footer: format!("From the guide \"{}\". {NOT_MEDICAL_ADVICE}", answer.guide),
+        footer: answer.labels.footer(&answer.guide),
     }
 }
 

@@ -27,6 +27,15 @@ pub use words::{Ask, Condition, Everyday, FollowUp, FollowUpAnswer, Scope, Words
 /// The red-flag file's name inside the knowledge folder.
 pub const RED_FLAGS_FILE: &str = "red-flags.toml";
 
+/// A guide in another language.
+#[derive(Debug, Clone)]
+pub struct Translation {
+    pub lang: Lang,
+    /// The English guide's file name (`lower-back.md`).
+    pub of: String,
+    pub guide: Guide,
+}
+
 /// Everything the engine answers from, validated.
 #[derive(Debug, Clone)]
 pub struct Knowledge {
@@ -35,6 +44,9 @@ pub struct Knowledge {
     /// The red flags of every other language (`red-flags.es.toml` ...), or their built-in
     /// floors when a file is missing.
     pub languages: Vec<RedFlags>,
+    /// Guides in another language (`lower-back.es.md`), with the same section ids as the
+    /// English guide they translate.
+    pub translations: Vec<Translation>,
     /// Everyday words, scope, conditions and small talk (`words.toml`; empty without it).
     pub words: Words,
     /// A hash of every file the knowledge was built from; the index records it.
@@ -64,6 +76,7 @@ impl Knowledge {
         let mut files = Vec::new();
         let mut flags_text = None;
         let mut language_texts: Vec<(Lang, String, String)> = Vec::new();
+        let mut translations = Vec::new();
         let mut warnings = Vec::new();
         let mut words = Words::default();
         let mut hasher = Sha256::new();
@@ -114,9 +127,12 @@ impl Knowledge {
                 continue;
             };
             if is_guide {
-                match guide::parse(&name, &text) {
-                    Ok(guide) => guides.push(guide),
-                    Err(mut found) => problems.append(&mut found),
+                match (guide::parse(&name, &text), translation_of(&name)) {
+                    (Ok(guide), Some((lang, of))) => {
+                        translations.push(Translation { lang, of, guide })
+                    }
+                    (Ok(guide), None) => guides.push(guide),
+                    (Err(mut found), _) => problems.append(&mut found),
                 }
             } else if name == WORDS_FILE {
                 match words::parse(&name, &text) {
@@ -164,6 +180,7 @@ impl Knowledge {
             ));
         }
         check_unique_ids(&guides, &mut problems);
+        check_translations(&guides, &translations, &mut problems);
         check_follow_ups(&words, &guides, &mut problems);
 
         if !problems.is_empty() {
@@ -173,6 +190,7 @@ impl Knowledge {
             guides,
             red_flags,
             languages,
+            translations,
             words,
             fingerprint: hex(&hasher.finalize()),
             files,
@@ -252,6 +270,62 @@ fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+/// For `lower-back.es.md`, Spanish and `lower-back.md`.
+fn translation_of(name: &str) -> Option<(Lang, String)> {
+    let stem = name.strip_suffix(".md")?;
+    let (base, code) = stem.rsplit_once('.')?;
+    let lang = Lang::from_code(code).filter(|&l| l != Lang::En)?;
+    Some((lang, format!("{base}.md")))
+}
+
+/// A translation answers with the English guide's section ids: it must have the same ones.
+fn check_translations(guides: &[Guide], translations: &[Translation], problems: &mut Vec<Problem>) {
+    for translation in translations {
+        let file = &translation.guide.file;
+        let Some(english) = guides.iter().find(|g| g.file == translation.of) else {
+            problems.push(Problem::new(
+                file,
+                0,
+                format!(
+                    "this is a {} translation of {}, which is not in the knowledge folder; name it after the English guide it translates",
+                    translation.lang.english_name(),
+                    translation.of
+                ),
+            ));
+            continue;
+        };
+        let ids = |g: &Guide| g.sections.iter().map(|s| s.id.clone()).collect::<Vec<_>>();
+        let (want, have) = (ids(english), ids(&translation.guide));
+        for section in &translation.guide.sections {
+            if !want.contains(&section.id) {
+                problems.push(Problem::new(
+                    file,
+                    section.line,
+                    format!(
+                        "section id `{}` is not in {}; a translation uses the English ids: {}",
+                        section.id,
+                        translation.of,
+                        want.join(", ")
+                    ),
+                ));
+            }
+        }
+        let missing: Vec<&String> = want.iter().filter(|id| !have.contains(id)).collect();
+        if !missing.is_empty() {
+            problems.push(Problem::new(
+                file,
+                0,
+                format!(
+                    "sections of {} missing from this translation: {}; translate them (same {{#id}}) so every answer exists in {}",
+                    translation.of,
+                    missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+                    translation.lang.english_name()
+                ),
+            ));
+        }
+    }
 }
 
 /// A language that lacks one of the English emergency flags could miss an emergency told

@@ -233,6 +233,19 @@ pub struct Replies {
     pub not_medical_advice: String,
     /// Said before an answer from a guide that has no translation in the language.
     pub guide_in_english: String,
+    /// Labels of an answer from a translated guide: the hold time ("Hold"), the safety
+    /// note ("Safety"), and the source line ("From the guide \"{guide}\".").
+    #[serde(default)]
+    pub hold: Option<String>,
+    #[serde(default)]
+    pub safety: Option<String>,
+    #[serde(default)]
+    pub from_guide: Option<String>,
+    /// A no-match in a translated guide: the opening line, and the line after the topics.
+    #[serde(default)]
+    pub no_match: Option<String>,
+    #[serde(default)]
+    pub try_asking: Option<String>,
 }
 
 /// The effective red flags: the floor plus the moderators' file.

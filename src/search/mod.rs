@@ -6,6 +6,7 @@
 
 mod schema;
 mod store;
+pub mod translated;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};

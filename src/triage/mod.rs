@@ -37,6 +37,9 @@ pub struct Evidence {
     /// The member's word (or phrase) as read.
     pub words: String,
     pub group: Arc<str>,
+    /// Where it is in the message as read (canonical text).
+    #[serde(skip)]
+    pub span: Range<usize>,
 }
 
 /// One red flag found in a message.
@@ -64,6 +67,9 @@ pub struct Quieted {
     pub group: Arc<str>,
     /// The nearby words that made it figurative.
     pub near: String,
+    /// Where the word is in the message as read (canonical text).
+    #[serde(skip)]
+    pub span: Range<usize>,
 }
 
 /// The outcome of triaging one message: hits, highest tier first.
@@ -339,6 +345,7 @@ impl Triage {
                 words: quote(&canonical[occurrence.span.clone()]),
                 group: self.group_names[occurrence.group].clone(),
                 near: quote(&canonical[near]),
+                span: occurrence.span.clone(),
             });
         }
         if quieted.len() > quieted_before {
@@ -420,6 +427,7 @@ impl Triage {
             .map(|o| Evidence {
                 words: quote(&canonical[o.span.clone()]),
                 group: self.group_names[o.group].clone(),
+                span: o.span.clone(),
             })
             .collect();
         let from = parts.iter().map(|o| o.span.start).min().unwrap_or(0);
@@ -454,23 +462,97 @@ impl Triage {
 const MAX_QUOTE_CHARS: usize = 60;
 
 /// Text as quoted to the member: markdown markers and line breaks become spaces.
-/// Triage in every language the bot knows: English always, and each other language the
-/// message (or one of its sentences) is in.
+/// Triage in every language the bot knows: English always, the language the message is
+/// in, and each language one of whose red-flag words the message has.
 pub struct Multilingual {
     english: Triage,
     others: Vec<Triage>,
+    /// For each of `others`, the words that tell its vocabulary is in a message.
+    gates: Vec<Gate>,
     detector: Detector,
+}
+
+/// The first letters of a language's red-flag words that are not English words: a message
+/// with such a word is read in that language too, even when most of it is English ("my back
+/// hurts mais depuis ce matin j'arrive plus à faire pipi").
+struct Gate {
+    prefixes: rustc_hash::FxHashSet<Box<str>>,
+}
+
+/// Letters of a word that [`Gate`] compares: enough to tell most words apart, few enough
+/// that the inflections of a word share them ("orinar", "orino", "orina").
+const GATE_LETTERS: usize = 4;
+
+impl Gate {
+    fn new(red_flags: &RedFlags) -> Gate {
+        let filler: rustc_hash::FxHashSet<String> = red_flags
+            .language
+            .filler
+            .iter()
+            .map(|w| text::canonical(w))
+            .collect();
+        let mut prefixes = rustc_hash::FxHashSet::default();
+        for group in &red_flags.groups {
+            for written in &group.words {
+                let split = text::split_elisions(written);
+                for word in text::words(&split, Markdown::Split) {
+                    if let Some(prefix) = Gate::prefix(&word) {
+                        if !filler.contains(&word) {
+                            prefixes.insert(prefix.into());
+                        }
+                    }
+                }
+            }
+        }
+        Gate { prefixes }
+    }
+
+    /// The letters compared, for a word that may be of another language.
+    fn prefix(word: &str) -> Option<&str> {
+        if word.chars().count() < GATE_LETTERS || crate::morph::is_english_word(word) {
+            return None;
+        }
+        let end = word
+            .char_indices()
+            .nth(GATE_LETTERS)
+            .map_or(word.len(), |(i, _)| i);
+        Some(&word[..end])
+    }
 }
 
 impl Multilingual {
     pub fn new(knowledge: &Knowledge) -> Multilingual {
         let others: Vec<Triage> = knowledge.languages.iter().map(Triage::new).collect();
+        let gates = knowledge.languages.iter().map(Gate::new).collect();
         let known: Vec<Lang> = others.iter().map(|t| t.lang).collect();
         Multilingual {
             english: Triage::new(&knowledge.red_flags),
             detector: Detector::new(&known),
+            gates,
             others,
         }
+    }
+
+    /// The languages, other than English and `detected`, whose red-flag words the message
+    /// has.
+    fn vocabulary_of(&self, message: &str, detected: &[Lang]) -> Vec<Lang> {
+        let canonical = text::split_elisions(message).into_owned();
+        let canonical = text::canonical(&canonical);
+        let mut found = Vec::new();
+        text::for_each_word(&canonical, Markdown::Split, |word| {
+            let Some(prefix) = Gate::prefix(word) else {
+                return;
+            };
+            for (triage, gate) in self.others.iter().zip(&self.gates) {
+                if !detected.contains(&triage.lang)
+                    && !found.contains(&triage.lang)
+                    && gate.prefixes.contains(prefix)
+                {
+                    found.push(triage.lang);
+                }
+            }
+        });
+        found
     }
 
     /// Triages one message in its languages. English typos are only read where the
@@ -489,21 +571,59 @@ impl Multilingual {
     fn check_in(&self, message: &str, detected: &Detected) -> Triaged {
         let english_typos = detected.main == Lang::En || !detected.sure;
         let mut triaged = self.english.check_typos(message, english_typos);
-        triaged.lang = detected.main;
-        for lang in &detected.others {
+        // Replies change language only when the detector is sure: a short English message
+        // that happens to read like Spanish is still answered in English.
+        triaged.lang = if detected.sure {
+            detected.main
+        } else {
+            Lang::En
+        };
+        let mut languages = detected.others.clone();
+        // A message that is surely in one language is read in it and English; one that may
+        // be English is also read in each language whose red-flag words it has.
+        if !self.others.is_empty() && english_typos {
+            languages.extend(self.vocabulary_of(message, &detected.others));
+        }
+        if languages.is_empty() {
+            return triaged;
+        }
+        let mut passes = vec![(Lang::En, std::mem::take(&mut triaged.hits))];
+        let mut quiet_in = vec![triaged.quieted.len()];
+        for lang in &languages {
             let Some(triage) = self.others.iter().find(|t| t.lang == *lang) else {
                 continue;
             };
             let other = triage.check(message);
             triaged.read_in.push(*lang);
-            for hit in other.hits {
+            passes.push((*lang, other.hits));
+            triaged.quieted.extend(other.quieted);
+            quiet_in.push(triaged.quieted.len());
+        }
+        // A word one language reads as figurative ("cancer" next to "horóscopo") is not a
+        // symptom in another language's reading either.
+        for (pass, (lang, hits)) in passes.into_iter().enumerate() {
+            let from = if pass == 0 { 0 } else { quiet_in[pass - 1] };
+            let own = from..quiet_in[pass];
+            let quieted_elsewhere = |span: &Range<usize>| {
+                triaged.quieted.iter().enumerate().any(|(i, q)| {
+                    !own.contains(&i) && q.span.start < span.end && span.start < q.span.end
+                })
+            };
+            for hit in hits {
+                if hit.evidence.iter().any(|e| quieted_elsewhere(&e.span)) {
+                    continue;
+                }
+                // The warning sign was told in the language the message seems to be in:
+                // the reply is in it, however unsure the detector was.
+                if lang == detected.main {
+                    triaged.lang = lang;
+                }
                 match triaged.hits.iter_mut().find(|h| h.id == hit.id) {
                     Some(existing) if existing.confidence >= hit.confidence => {}
                     Some(existing) => *existing = hit,
                     None => triaged.hits.push(hit),
                 }
             }
-            triaged.quieted.extend(other.quieted);
         }
         rank(&mut triaged.hits);
         triaged

@@ -11,6 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use backcare::knowledge::{Knowledge, Tier};
+use backcare::language::Lang;
 use backcare::reply::Reply;
 use backcare::Engine;
 use serde::Deserialize;
@@ -31,6 +32,9 @@ struct TriageSet {
 struct RedFlagCase {
     tier: Tier,
     text: String,
+    /// The language it is written in (`mixed`: English and another); English when absent.
+    #[serde(default)]
+    lang: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -232,6 +236,31 @@ fn every_red_flag_message_escalates_to_at_least_its_tier() {
         assert!(score.total >= 40);
         assert!(score.failures.is_empty(), "missed red flags in {name}");
     }
+}
+
+#[test]
+fn a_red_flag_in_another_language_is_answered_in_that_language() {
+    let engine = engine();
+    let mut checked = 0;
+    for (name, set) in sets::<TriageSet>(&fixtures(), "triage-ml") {
+        for case in &set.red_flag {
+            let Some(lang) = case.lang.as_deref().and_then(Lang::from_code) else {
+                continue;
+            };
+            let answer = engine.ask(&case.text);
+            let Reply::SeekCare(care) = &answer.reply else {
+                panic!("{name}: no seek-care reply for {}", short(&case.text));
+            };
+            assert_eq!(care.lang, lang, "{name}: {}", short(&case.text));
+            let own = engine.knowledge().red_flags_in(lang);
+            assert_eq!(care.heading, own.tier_text(care.tier).heading);
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 6 * 15,
+        "only {checked} messages in other languages"
+    );
 }
 
 #[test]
