@@ -172,8 +172,9 @@ pub struct Engine {
     knowledge: Knowledge,
     triage: Multilingual,
     search: Search,
-    /// The translated guides, each searchable in its language.
-    translated: Vec<Translated>,
+    /// The translated guides, each indexed the first time a question in its language
+    /// comes: most questions are English, and a `backcare ask` should not pay for them.
+    translated: Vec<(Lang, std::sync::OnceLock<Option<Translated>>)>,
     reader: Reader,
     pub decision: Decision,
     /// (guide, section) positions in search order, so a hit is found without a scan.
@@ -235,13 +236,7 @@ impl Engine {
         let translated = knowledge
             .translations
             .iter()
-            .filter_map(|t| match Translated::new(t.lang, t.guide.clone()) {
-                Ok(translated) => Some(translated),
-                Err(err) => {
-                    tracing::warn!(guide = %t.guide.file, error = %err, "cannot index a translated guide; answering that language from the English guide");
-                    None
-                }
-            })
+            .map(|t| (t.lang, std::sync::OnceLock::new()))
             .collect();
         let positions = knowledge
             .guides
@@ -546,7 +541,7 @@ impl Engine {
         if lang == Lang::En {
             return self.ask_english(question, triage);
         }
-        if let Some(translated) = self.translated.iter().find(|t| t.lang == lang) {
+        if let Some(translated) = self.translated(lang) {
             return self.ask_translated(translated, question, triage);
         }
         // No guide in the member's language: the English answer, with a line saying so in
@@ -557,6 +552,22 @@ impl Engine {
             section.note = Some(replies.guide_in_english.clone());
         }
         answer
+    }
+
+    /// The translated guide of `lang`, indexed on first use.
+    fn translated(&self, lang: Lang) -> Option<&Translated> {
+        let (_, cell) = self.translated.iter().find(|(l, _)| *l == lang)?;
+        cell.get_or_init(|| {
+            let translation = self.knowledge.translations.iter().find(|t| t.lang == lang)?;
+            match Translated::new(lang, translation.guide.clone()) {
+                Ok(translated) => Some(translated),
+                Err(err) => {
+                    tracing::warn!(guide = %translation.guide.file, error = %err, "cannot index a translated guide; answering in English");
+                    None
+                }
+            }
+        })
+        .as_ref()
     }
 
     /// The answer from a translated guide, in its language.

@@ -105,7 +105,7 @@ pub struct Detected {
     /// True when the detector is sure of `main`. Only then are English typos switched off
     /// for a message in another language ("pied" is French, not a typo of "peed").
     pub sure: bool,
-    /// The detected language when it is not English.
+    /// The detected language when it is not English and the detector is sure.
     pub others: Vec<Lang>,
 }
 
@@ -156,7 +156,9 @@ impl Detector {
             },
             None => Detected::english(),
         };
-        if detected.main != Lang::En {
+        // Unsure, the message's red-flag words decide which languages it is read in
+        // (`triage::Multilingual`): short English chat often looks like another language.
+        if detected.main != Lang::En && detected.sure {
             detected.others.push(detected.main);
         }
         detected

@@ -83,7 +83,7 @@ pub fn generated(n: usize) -> Knowledge {
         red_flags: RedFlags::floor(),
         languages: backcare::language::Lang::ALL[1..]
             .iter()
-            .map(|&lang| RedFlags::floor_of(lang))
+            .map(|&lang| backcare::knowledge::LanguageFlags::floor(lang))
             .collect(),
         translations: Vec::new(),
         words: Words::default(),

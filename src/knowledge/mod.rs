@@ -27,6 +27,35 @@ pub use words::{Ask, Condition, Everyday, FollowUp, FollowUpAnswer, Scope, Words
 /// The red-flag file's name inside the knowledge folder.
 pub const RED_FLAGS_FILE: &str = "red-flags.toml";
 
+/// Another language's red flags. A file as shipped is its built-in floor, read the first
+/// time a message needs it; only an edited file is read (and checked) at load.
+#[derive(Debug, Clone)]
+pub struct LanguageFlags {
+    pub lang: Lang,
+    flags: std::sync::OnceLock<RedFlags>,
+}
+
+impl LanguageFlags {
+    /// The built-in floor of `lang`, read on first use.
+    pub fn floor(lang: Lang) -> LanguageFlags {
+        LanguageFlags {
+            lang,
+            flags: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn loaded(flags: RedFlags) -> LanguageFlags {
+        LanguageFlags {
+            lang: flags.lang,
+            flags: std::sync::OnceLock::from(flags),
+        }
+    }
+
+    pub fn get(&self) -> &RedFlags {
+        self.flags.get_or_init(|| RedFlags::floor_of(self.lang))
+    }
+}
+
 /// A guide in another language.
 #[derive(Debug, Clone)]
 pub struct Translation {
@@ -42,8 +71,8 @@ pub struct Knowledge {
     pub guides: Vec<Guide>,
     pub red_flags: RedFlags,
     /// The red flags of every other language (`red-flags.es.toml` ...), or their built-in
-    /// floors when a file is missing.
-    pub languages: Vec<RedFlags>,
+    /// floors when a file is missing or as shipped.
+    pub languages: Vec<LanguageFlags>,
     /// Guides in another language (`lower-back.es.md`), with the same section ids as the
     /// English guide they translate.
     pub translations: Vec<Translation>,
@@ -160,18 +189,24 @@ impl Knowledge {
             None => RedFlags::floor_of(lang),
         };
         let red_flags = load_flags(Lang::En, RED_FLAGS_FILE, flags_text.as_ref());
-        let languages: Vec<RedFlags> = Lang::ALL[1..]
-            .iter()
-            .map(|&lang| {
-                let file = language_texts.iter().find(|(l, _, _)| *l == lang);
-                load_flags(
-                    lang,
-                    &red_flags::file_name(lang),
-                    file.map(|(_, _, text)| text),
-                )
-            })
-            .collect();
-        warnings.extend(missing_emergencies(&red_flags, &languages));
+        let mut languages = Vec::new();
+        for lang in Lang::ALL[1..].iter().copied() {
+            let file = language_texts.iter().find(|(l, _, _)| *l == lang);
+            match file {
+                // As shipped (or absent): the floor, which a unit test checks, read later.
+                Some((_, _, text)) if text != red_flags::floor_text(lang) => {
+                    let name = red_flags::file_name(lang);
+                    let loaded = load_flags(lang, &name, Some(text));
+                    languages.push(LanguageFlags::loaded(loaded));
+                }
+                _ => languages.push(LanguageFlags::floor(lang)),
+            }
+        }
+        for language in &languages {
+            if let Some(edited) = language.flags.get() {
+                warnings.extend(missing_emergencies(&red_flags, edited));
+            }
+        }
         if guides.is_empty() && problems.is_empty() {
             problems.push(Problem::new(
                 &dir.display().to_string(),
@@ -210,7 +245,7 @@ impl Knowledge {
         self.languages
             .iter()
             .find(|r| r.lang == lang)
-            .unwrap_or(&self.red_flags)
+            .map_or(&self.red_flags, LanguageFlags::get)
     }
 
     /// Finds a section by its id.
@@ -330,9 +365,9 @@ fn check_translations(guides: &[Guide], translations: &[Translation], problems: 
 
 /// A language that lacks one of the English emergency flags could miss an emergency told
 /// in it: say which, so it gets rules before members need them.
-fn missing_emergencies(english: &RedFlags, languages: &[RedFlags]) -> Vec<Problem> {
+fn missing_emergencies(english: &RedFlags, language: &RedFlags) -> Vec<Problem> {
     let mut warnings = Vec::new();
-    for language in languages {
+    {
         for flag in english.flags.iter().filter(|f| f.tier == Tier::Emergency) {
             let covered = language
                 .flags

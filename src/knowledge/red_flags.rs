@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::sync::LazyLock;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
@@ -324,23 +324,20 @@ impl RedFlags {
 
     /// The built-in floor of a language.
     pub fn floor_of(lang: Lang) -> RedFlags {
-        // Parsed once per process. A unit test parses every floor, so a broken floor never
-        // ships and this cannot fail at run time.
-        static PARSED: LazyLock<Vec<RedFlags>> = LazyLock::new(|| {
-            Lang::ALL
-                .iter()
-                .map(|&lang| {
-                    let name = format!("built-in {}", file_name(lang));
-                    match parse_file(lang, &name, floor_text(lang), &RedFlags::empty(lang)) {
-                        Ok(file) if file.problems.is_empty() => file.red_flags,
-                        Ok(file) => panic!("{name} is invalid: {:?}", file.problems),
-                        Err(problems) => panic!("{name} is invalid: {problems:?}"),
-                    }
-                })
-                .collect()
-        });
+        // Parsed once per process, each language when first needed. A unit test parses every
+        // floor, so a broken floor never ships and this cannot fail at run time.
+        static PARSED: [OnceLock<RedFlags>; Lang::ALL.len()] = [const { OnceLock::new() }; 7];
         let index = Lang::ALL.iter().position(|&l| l == lang).unwrap_or(0);
-        PARSED[index].clone()
+        PARSED[index]
+            .get_or_init(|| {
+                let name = format!("built-in {}", file_name(lang));
+                match parse_file(lang, &name, floor_text(lang), &RedFlags::empty(lang)) {
+                    Ok(file) if file.problems.is_empty() => file.red_flags,
+                    Ok(file) => panic!("{name} is invalid: {:?}", file.problems),
+                    Err(problems) => panic!("{name} is invalid: {problems:?}"),
+                }
+            })
+            .clone()
     }
 }
 

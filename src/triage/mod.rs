@@ -466,10 +466,30 @@ const MAX_QUOTE_CHARS: usize = 60;
 /// in, and each language one of whose red-flag words the message has.
 pub struct Multilingual {
     english: Triage,
-    others: Vec<Triage>,
-    /// For each of `others`, the words that tell its vocabulary is in a message.
-    gates: Vec<Gate>,
+    others: Vec<Other>,
     detector: Detector,
+}
+
+/// Another language's red flags, compiled the first time a message needs them: most
+/// messages are English, and a `backcare ask` should not pay for six languages.
+struct Other {
+    lang: Lang,
+    red_flags: crate::knowledge::LanguageFlags,
+    triage: std::sync::OnceLock<Triage>,
+    /// The words that tell its vocabulary is in a message, gathered the first time a
+    /// message has a word that is not English.
+    gate: std::sync::OnceLock<Gate>,
+}
+
+impl Other {
+    fn triage(&self) -> &Triage {
+        self.triage
+            .get_or_init(|| Triage::new(self.red_flags.get()))
+    }
+
+    fn gate(&self) -> &Gate {
+        self.gate.get_or_init(|| Gate::new(self.red_flags.get()))
+    }
 }
 
 /// The first letters of a language's red-flag words that are not English words: a message
@@ -479,88 +499,112 @@ struct Gate {
     prefixes: rustc_hash::FxHashSet<Box<str>>,
 }
 
+/// What [`Multilingual::vocabulary_of`] found in a message.
+#[derive(Default)]
+struct Vocabulary {
+    words: usize,
+    /// Words that are not English words.
+    foreign: usize,
+    /// Languages one of whose red-flag words the message has.
+    langs: Vec<Lang>,
+}
+
 /// Letters of a word that [`Gate`] compares: enough to tell most words apart, few enough
-/// that the inflections of a word share them ("orinar", "orino", "orina").
-const GATE_LETTERS: usize = 4;
+/// that the inflections of a word share them ("orinar", "orinaba", "orinas").
+const GATE_LETTERS: usize = 5;
 
 impl Gate {
+    /// Built at every load, so cheap: the first letters of every word, English or not (a
+    /// message's English words are never looked up).
     fn new(red_flags: &RedFlags) -> Gate {
-        let filler: rustc_hash::FxHashSet<String> = red_flags
-            .language
-            .filler
-            .iter()
-            .map(|w| text::canonical(w))
-            .collect();
         let mut prefixes = rustc_hash::FxHashSet::default();
         for group in &red_flags.groups {
             for written in &group.words {
-                let split = text::split_elisions(written);
-                for word in text::words(&split, Markdown::Split) {
-                    if let Some(prefix) = Gate::prefix(&word) {
-                        if !filler.contains(&word) {
-                            prefixes.insert(prefix.into());
-                        }
+                let canonical = text::canonical(&text::split_elisions(written));
+                text::for_each_word(&canonical, Markdown::Split, |word| {
+                    if let Some(prefix) = Gate::letters(word) {
+                        prefixes.insert(prefix.into());
                     }
-                }
+                });
             }
         }
         Gate { prefixes }
     }
 
-    /// The letters compared, for a word that may be of another language.
-    fn prefix(word: &str) -> Option<&str> {
-        if word.chars().count() < GATE_LETTERS || crate::morph::is_english_word(word) {
-            return None;
-        }
-        let end = word
-            .char_indices()
-            .nth(GATE_LETTERS)
-            .map_or(word.len(), |(i, _)| i);
+    /// A short word whole ("pipi", "nogi"), a longer one by its first letters.
+    fn letters(word: &str) -> Option<&str> {
+        let Some((end, _)) = word.char_indices().nth(GATE_LETTERS) else {
+            return (word.chars().count() >= 3).then_some(word);
+        };
         Some(&word[..end])
     }
 }
 
 impl Multilingual {
     pub fn new(knowledge: &Knowledge) -> Multilingual {
-        let others: Vec<Triage> = knowledge.languages.iter().map(Triage::new).collect();
-        let gates = knowledge.languages.iter().map(Gate::new).collect();
-        let known: Vec<Lang> = others.iter().map(|t| t.lang).collect();
+        let others: Vec<Other> = knowledge
+            .languages
+            .iter()
+            .map(|red_flags| Other {
+                lang: red_flags.lang,
+                gate: std::sync::OnceLock::new(),
+                red_flags: red_flags.clone(),
+                triage: std::sync::OnceLock::new(),
+            })
+            .collect();
+        let known: Vec<Lang> = others.iter().map(|o| o.lang).collect();
         Multilingual {
             english: Triage::new(&knowledge.red_flags),
             detector: Detector::new(&known),
-            gates,
             others,
         }
     }
 
-    /// The languages, other than English and `detected`, whose red-flag words the message
-    /// has.
-    fn vocabulary_of(&self, message: &str, detected: &[Lang]) -> Vec<Lang> {
+    /// Reads the message's words once: how many there are, how many are not English, and
+    /// the languages whose red-flag words it has.
+    fn vocabulary_of(&self, message: &str) -> Vocabulary {
         let canonical = text::split_elisions(message).into_owned();
         let canonical = text::canonical(&canonical);
-        let mut found = Vec::new();
+        let mut vocabulary = Vocabulary::default();
         text::for_each_word(&canonical, Markdown::Split, |word| {
-            let Some(prefix) = Gate::prefix(word) else {
+            vocabulary.words += 1;
+            if crate::morph::is_english_word(word) {
+                return;
+            }
+            vocabulary.foreign += 1;
+            let Some(prefix) = Gate::letters(word) else {
                 return;
             };
-            for (triage, gate) in self.others.iter().zip(&self.gates) {
-                if !detected.contains(&triage.lang)
-                    && !found.contains(&triage.lang)
-                    && gate.prefixes.contains(prefix)
+            for other in &self.others {
+                if !vocabulary.langs.contains(&other.lang) && other.gate().prefixes.contains(prefix)
                 {
-                    found.push(triage.lang);
+                    vocabulary.langs.push(other.lang);
                 }
             }
         });
-        found
+        vocabulary
     }
 
-    /// Triages one message in its languages. English typos are only read where the
-    /// message may be English: a word of another language is never a typo of an English
-    /// one.
+    /// Triages one message in its languages. A message of English words is read in English
+    /// only, without asking the detector (most chat, and the fast path); English typos are
+    /// only read where the message may be English: a word of another language is never a
+    /// typo of an English one.
     pub fn check(&self, message: &str) -> Triaged {
-        let detected = self.detector.detect(message);
-        self.check_in(message, &detected)
+        if self.others.is_empty() {
+            return self.english.check(message);
+        }
+        let vocabulary = self.vocabulary_of(message);
+        if vocabulary.foreign == 0 {
+            return self.english.check(message);
+        }
+        // The detector only where a good share of the words are not English: it is the
+        // dearest step, and a name or some slang in English chat needs no language.
+        let detected = if vocabulary.foreign * 3 >= vocabulary.words {
+            self.detector.detect(message)
+        } else {
+            Detected::english()
+        };
+        self.check_in(message, &detected, vocabulary.langs)
     }
 
     /// The languages found in a message.
@@ -568,7 +612,7 @@ impl Multilingual {
         self.detector.detect(message)
     }
 
-    fn check_in(&self, message: &str, detected: &Detected) -> Triaged {
+    fn check_in(&self, message: &str, detected: &Detected, gated: Vec<Lang>) -> Triaged {
         let english_typos = detected.main == Lang::En || !detected.sure;
         let mut triaged = self.english.check_typos(message, english_typos);
         // Replies change language only when the detector is sure: a short English message
@@ -581,8 +625,8 @@ impl Multilingual {
         let mut languages = detected.others.clone();
         // A message that is surely in one language is read in it and English; one that may
         // be English is also read in each language whose red-flag words it has.
-        if !self.others.is_empty() && english_typos {
-            languages.extend(self.vocabulary_of(message, &detected.others));
+        if english_typos {
+            languages.extend(gated.into_iter().filter(|l| !detected.others.contains(l)));
         }
         if languages.is_empty() {
             return triaged;
@@ -590,10 +634,10 @@ impl Multilingual {
         let mut passes = vec![(Lang::En, std::mem::take(&mut triaged.hits))];
         let mut quiet_in = vec![triaged.quieted.len()];
         for lang in &languages {
-            let Some(triage) = self.others.iter().find(|t| t.lang == *lang) else {
+            let Some(triage) = self.others.iter().find(|o| o.lang == *lang) else {
                 continue;
             };
-            let other = triage.check(message);
+            let other = triage.triage().check(message);
             triaged.read_in.push(*lang);
             passes.push((*lang, other.hits));
             triaged.quieted.extend(other.quieted);
@@ -601,6 +645,9 @@ impl Multilingual {
         }
         // A word one language reads as figurative ("cancer" next to "horóscopo") is not a
         // symptom in another language's reading either.
+        // Unsure of a message that reads as another language, the reply is in the language
+        // that found the most warning signs in it.
+        let mut best: Option<(Lang, usize)> = None;
         for (pass, (lang, hits)) in passes.into_iter().enumerate() {
             let from = if pass == 0 { 0 } else { quiet_in[pass - 1] };
             let own = from..quiet_in[pass];
@@ -609,21 +656,25 @@ impl Multilingual {
                     !own.contains(&i) && q.span.start < span.end && span.start < q.span.end
                 })
             };
+            let mut found = 0;
             for hit in hits {
                 if hit.evidence.iter().any(|e| quieted_elsewhere(&e.span)) {
                     continue;
                 }
-                // The warning sign was told in the language the message seems to be in:
-                // the reply is in it, however unsure the detector was.
-                if lang == detected.main {
-                    triaged.lang = lang;
-                }
+                found += 1;
                 match triaged.hits.iter_mut().find(|h| h.id == hit.id) {
                     Some(existing) if existing.confidence >= hit.confidence => {}
                     Some(existing) => *existing = hit,
                     None => triaged.hits.push(hit),
                 }
             }
+            let better = best.is_none_or(|(_, most)| found > most);
+            if lang != Lang::En && found > 0 && better {
+                best = Some((lang, found));
+            }
+        }
+        if let (false, Some((lang, _))) = (detected.sure || detected.main == Lang::En, best) {
+            triaged.lang = lang;
         }
         rank(&mut triaged.hits);
         triaged
