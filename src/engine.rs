@@ -547,9 +547,13 @@ impl Engine {
         // No guide in the member's language: the English answer, with a line saying so in
         // their language.
         let mut answer = self.ask_english(question, triage);
-        let replies = &self.knowledge.red_flags_in(lang).replies;
-        if let (Reply::Section(section), Some(replies)) = (&mut answer.reply, replies) {
-            section.note = Some(replies.guide_in_english.clone());
+        if let Some(replies) = &self.knowledge.red_flags_in(lang).replies {
+            let note = Some(replies.guide_in_english.clone());
+            match &mut answer.reply {
+                Reply::Section(section) => section.note = note,
+                Reply::Overview(overview) => overview.note = note,
+                _ => {}
+            }
         }
         answer
     }

@@ -188,6 +188,9 @@ pub struct OverviewReply {
     pub guide: String,
     pub summary: String,
     pub parts: Vec<OverviewPart>,
+    /// A line before the overview, in the member's language: that the guide is in English.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// One section of an overview, in brief.
@@ -438,6 +441,7 @@ impl OverviewReply {
             guide: guide.title.clone(),
             summary: guide.summary.clone(),
             parts,
+            note: None,
         })
     }
 }
@@ -533,7 +537,11 @@ pub fn condition_line(condition: &str) -> String {
 pub const OVERVIEW_MORE: &str = "Ask about any of these by name for the full steps.";
 
 fn overview_text(o: &OverviewReply) -> String {
-    let mut out = format!("{}: an overview\n", o.guide);
+    let mut out = match &o.note {
+        Some(note) => format!("{note}\n"),
+        None => String::new(),
+    };
+    out.push_str(&format!("{}: an overview\n", o.guide));
     for part in &o.parts {
         match part.kind {
             Kind::Warmup => {
@@ -641,6 +649,7 @@ mod tests {
         let warm_up = |title: &str| OverviewReply {
             guide: "Guide".into(),
             summary: String::new(),
+            note: None,
             parts: vec![OverviewPart {
                 id: "warm-up".into(),
                 title: title.into(),

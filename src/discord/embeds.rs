@@ -194,7 +194,10 @@ fn overview_parts(overview: &OverviewReply) -> EmbedParts {
         .collect();
     EmbedParts {
         title: format!("{}: an overview", overview.guide),
-        description: format!("{}\n\n{OVERVIEW_MORE}", overview.summary),
+        description: match &overview.note {
+            Some(note) => format!("*{note}*\n\n{}\n\n{OVERVIEW_MORE}", overview.summary),
+            None => format!("{}\n\n{OVERVIEW_MORE}", overview.summary),
+        },
         colour: ANSWER_COLOUR,
         fields,
         footer: format!(

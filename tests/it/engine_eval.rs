@@ -264,6 +264,33 @@ fn a_red_flag_in_another_language_is_answered_in_that_language() {
 }
 
 #[test]
+fn a_question_in_a_language_without_a_guide_gets_the_english_answer_and_says_so() {
+    let engine = engine();
+    let german = engine.knowledge().red_flags_in(Lang::De);
+    let note = &german
+        .replies
+        .as_ref()
+        .expect("German replies")
+        .guide_in_english;
+    let answer = engine.ask("Wie mache ich die Dehnung im Sitzen für den unteren Rücken richtig?");
+    assert_eq!(answer.triage.lang, Lang::De);
+    let text = answer.reply.text();
+    assert!(text.starts_with(note.as_str()), "{text}");
+    // A Spanish question is answered from the Spanish guide, in Spanish.
+    let answer = engine.ask("¿cómo hago el puente para soltar la espalda baja?");
+    let Reply::Section(section) = &answer.reply else {
+        panic!("no section for a Spanish question: {}", answer.reply.text());
+    };
+    let spanish = &engine.knowledge().translations[0];
+    assert_eq!(spanish.lang, Lang::Es);
+    assert!(spanish
+        .guide
+        .sections
+        .iter()
+        .any(|s| s.title == section.title));
+}
+
+#[test]
 fn at_most_one_benign_question_in_twenty_escalates() {
     let engine = engine();
     for (name, set) in sets::<TriageSet>(&fixtures(), "triage") {
