@@ -11,7 +11,7 @@ use crate::reply::{
     covers_text, english_replies, Greeting, Labels, NoMatch, OutOfScopeNote, OverviewReply, Reply,
     SectionReply, SeekCare,
 };
-use crate::search::translated::Translated;
+use crate::search::translated::{Translated, TranslatedAnswer};
 use crate::search::{ExampleMatch, Hit, IndexError, Opened, QueryTerm, Search, Target};
 use crate::triage::{Confidence, FlagHit, Multilingual, Triaged};
 
@@ -563,7 +563,14 @@ impl Engine {
         let (_, cell) = self.translated.iter().find(|(l, _)| *l == lang)?;
         cell.get_or_init(|| {
             let translation = self.knowledge.translations.iter().find(|t| t.lang == lang)?;
-            match Translated::new(lang, translation.guide.clone()) {
+            let words = self
+                .knowledge
+                .language_words
+                .iter()
+                .find(|(l, _)| *l == lang)
+                .map(|(_, w)| w);
+            let filler = &self.knowledge.red_flags_in(lang).language.filler;
+            match Translated::new(lang, translation.guide.clone(), words, filler) {
                 Ok(translated) => Some(translated),
                 Err(err) => {
                     tracing::warn!(guide = %translation.guide.file, error = %err, "cannot index a translated guide; answering in English");
@@ -584,7 +591,11 @@ impl Engine {
             .unwrap_or_else(english_replies);
         let labels = Labels::from_replies(&replies);
         let guide = &translated.guide;
-        let hit = translated.search(searched_part(question));
+        let answered = translated.answer(searched_part(question));
+        let hit = match &answered {
+            TranslatedAnswer::Section(hit) => Some(*hit),
+            _ => None,
+        };
         let (reply, section, score) = match hit {
             Some(hit) => {
                 let shown = &guide.sections[hit.section];

@@ -6,7 +6,7 @@
 
 use std::ops::Range;
 
-use crate::knowledge::Knowledge;
+use crate::knowledge::{Knowledge, Words};
 use crate::phrases::{Found, Phrases};
 use crate::text::Markdown;
 
@@ -87,8 +87,26 @@ pub struct Reader {
 
 impl Reader {
     pub fn new(knowledge: &Knowledge) -> Reader {
-        let words = &knowledge.words;
-        let mut phrases = Phrases::new();
+        let covers: Vec<String> = knowledge
+            .guides
+            .iter()
+            .flat_map(|g| g.covers.iter().cloned())
+            .collect();
+        Reader::build(&knowledge.words, &covers, Phrases::new())
+    }
+
+    /// A reader of another language's words (`words.es.toml`), with that language's filler
+    /// words and stemmer.
+    pub fn for_language(
+        words: &Words,
+        covers: &[String],
+        lang: crate::language::Lang,
+        filler: &[String],
+    ) -> Reader {
+        Reader::build(words, covers, Phrases::for_lang(lang, filler))
+    }
+
+    fn build(words: &Words, covers: &[String], mut phrases: Phrases) -> Reader {
         let mut meanings = Vec::new();
         let mut group = |phrases: &mut Phrases, meaning: Meaning, list: &[String]| {
             let id = meanings.len();
@@ -102,10 +120,9 @@ impl Reader {
                 }
             }
         };
-        let covers: Vec<String> = knowledge
-            .guides
+        let covers: Vec<String> = covers
             .iter()
-            .flat_map(|g| g.covers.iter().cloned())
+            .cloned()
             .chain(words.scope.back.iter().cloned())
             .collect();
         group(&mut phrases, Meaning::Back, &covers);

@@ -86,6 +86,7 @@ pub fn generated(n: usize) -> Knowledge {
             .map(|&lang| backcare::knowledge::LanguageFlags::floor(lang))
             .collect(),
         translations: Vec::new(),
+        language_words: Vec::new(),
         words: Words::default(),
         fingerprint: format!("generated-{n}"),
         files: Vec::new(),

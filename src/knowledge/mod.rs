@@ -76,6 +76,8 @@ pub struct Knowledge {
     /// Guides in another language (`lower-back.es.md`), with the same section ids as the
     /// English guide they translate.
     pub translations: Vec<Translation>,
+    /// Words of another language for its translated guide (`words.es.toml`; its `[scope]`).
+    pub language_words: Vec<(Lang, Words)>,
     /// Everyday words, scope, conditions and small talk (`words.toml`; empty without it).
     pub words: Words,
     /// A hash of every file the knowledge was built from; the index records it.
@@ -106,6 +108,7 @@ impl Knowledge {
         let mut flags_text = None;
         let mut language_texts: Vec<(Lang, String, String)> = Vec::new();
         let mut translations = Vec::new();
+        let mut language_words = Vec::new();
         let mut warnings = Vec::new();
         let mut words = Words::default();
         let mut hasher = Sha256::new();
@@ -129,7 +132,13 @@ impl Knowledge {
                 ));
                 continue;
             }
-            if !is_guide && name != RED_FLAGS_FILE && name != WORDS_FILE && language.is_none() {
+            let words_lang = words_language(&name);
+            if !is_guide
+                && name != RED_FLAGS_FILE
+                && name != WORDS_FILE
+                && language.is_none()
+                && words_lang.is_none()
+            {
                 continue;
             }
             let bytes = match fs::read(path) {
@@ -166,6 +175,11 @@ impl Knowledge {
             } else if name == WORDS_FILE {
                 match words::parse(&name, &text) {
                     Ok(parsed) => words = parsed,
+                    Err(mut found) => problems.append(&mut found),
+                }
+            } else if let Some(lang) = words_lang {
+                match words::parse(&name, &text) {
+                    Ok(parsed) => language_words.push((lang, parsed)),
                     Err(mut found) => problems.append(&mut found),
                 }
             } else if let Some(Ok(lang)) = language {
@@ -226,6 +240,7 @@ impl Knowledge {
             red_flags,
             languages,
             translations,
+            language_words,
             words,
             fingerprint: hex(&hasher.finalize()),
             files,
@@ -305,6 +320,12 @@ fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+/// For `words.es.toml`, Spanish.
+fn words_language(name: &str) -> Option<Lang> {
+    let code = name.strip_prefix("words.")?.strip_suffix(".toml")?;
+    Lang::from_code(code).filter(|&l| l != Lang::En)
 }
 
 /// For `lower-back.es.md`, Spanish and `lower-back.md`.

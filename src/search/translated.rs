@@ -18,8 +18,9 @@ use tantivy::tokenizer::{
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
 use super::IndexError;
-use crate::knowledge::Guide;
+use crate::knowledge::{Guide, Words};
 use crate::language::Lang;
+use crate::reading::Reader;
 use crate::text;
 
 /// The fields searched, with their weights (as the English search's).
@@ -34,17 +35,35 @@ const FIELDS: [(&str, f32); 4] = [
 /// found in a section's examples or keywords, not only in its body.
 pub const MIN_SCORE: f32 = 4.0;
 
+/// The least score when the language's scope words say the question is about back care
+/// (it names the back, a technique or a back-care word, and no other part).
+pub const MIN_SCORE_IN_SCOPE: f32 = 1.5;
+
 /// One translated guide, searchable.
 pub struct Translated {
     pub lang: Lang,
     /// The translated guide (its section ids are the English guide's).
     pub guide: Guide,
     analyzer: TextAnalyzer,
-    reader: IndexReader,
+    index: IndexReader,
     id: Field,
     fields: Vec<(Field, f32)>,
     /// Each example question as words, to the section it asks for.
     examples: Vec<(String, usize)>,
+    /// The language's scope words (`words.es.toml`), when it has them.
+    reader: Option<Reader>,
+    /// The reader has back-care topic words: a question needs one of them (or the back, or
+    /// a technique) to be answered from the search.
+    needs_topic: bool,
+}
+
+/// What a question in the translation's language gets.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TranslatedAnswer {
+    Section(TranslatedHit),
+    /// About another part of the body or another sense of a word (as written).
+    OutOfScope(String),
+    NoMatch,
 }
 
 /// A section of the translation as an answer.
@@ -91,7 +110,13 @@ fn key(text: &str) -> String {
 }
 
 impl Translated {
-    pub fn new(lang: Lang, guide: Guide) -> Result<Translated, IndexError> {
+    /// `words` are the language's scope words, read with the language's `filler` words.
+    pub fn new(
+        lang: Lang,
+        guide: Guide,
+        words: Option<&Words>,
+        filler: &[String],
+    ) -> Result<Translated, IndexError> {
         let tokenizer = format!("{}_backcare", lang.code());
         let mut schema = Schema::builder();
         let id = schema.add_text_field("id", STRING | STORED);
@@ -133,18 +158,53 @@ impl Translated {
             .enumerate()
             .flat_map(|(p, s)| s.examples.iter().map(move |e| (key(&e.text), p)))
             .collect();
+        let needs_topic = words.is_some_and(|w| !w.scope.topic.is_empty());
+        let scope = words.map(|w| Reader::for_language(w, &guide.covers, lang, filler));
         Ok(Translated {
             lang,
             guide,
             analyzer: analyzer(lang),
-            reader,
+            index: reader,
             id,
             fields,
             examples,
+            reader: scope,
+            needs_topic,
         })
     }
 
-    /// The section that answers `question`, if one does confidently enough.
+    /// The answer to `question`: an example question's section, else out of scope when it
+    /// names another part or sense and not the back, else the best section when it is about
+    /// back care and scores enough, else no match.
+    pub fn answer(&self, question: &str) -> TranslatedAnswer {
+        let asked = key(question);
+        if let Some((_, section)) = self.examples.iter().find(|(k, _)| *k == asked) {
+            return TranslatedAnswer::Section(TranslatedHit {
+                section: *section,
+                score: f32::INFINITY,
+                example: true,
+            });
+        }
+        let mut min_score = MIN_SCORE;
+        if let Some(reader) = &self.reader {
+            let canonical = text::canonical(&text::split_elisions(question));
+            let read = reader.read(&canonical);
+            if let Some((_, words)) = read.out_of_scope {
+                return TranslatedAnswer::OutOfScope(words);
+            }
+            match read.topic {
+                Some(_) => min_score = MIN_SCORE_IN_SCOPE,
+                None if self.needs_topic => return TranslatedAnswer::NoMatch,
+                None => {}
+            }
+        }
+        match self.search(question) {
+            Some(hit) if hit.score >= min_score => TranslatedAnswer::Section(hit),
+            _ => TranslatedAnswer::NoMatch,
+        }
+    }
+
+    /// The best section for `question` and its score (however low), or the example it is.
     pub fn search(&self, question: &str) -> Option<TranslatedHit> {
         let asked = key(question);
         if let Some((_, section)) = self.examples.iter().find(|(k, _)| *k == asked) {
@@ -180,14 +240,14 @@ impl Translated {
         if clauses.is_empty() {
             return None;
         }
-        let searcher = self.reader.searcher();
+        let searcher = self.index.searcher();
         let top = searcher
             .search(&BooleanQuery::new(clauses), &TopDocs::with_limit(1))
             .ok()?;
         let (score, address) = top.into_iter().next()?;
         let doc: TantivyDocument = searcher.doc(address).ok()?;
         let section = doc.get_first(self.id)?.as_str()?.parse().ok()?;
-        (score >= MIN_SCORE).then_some(TranslatedHit {
+        Some(TranslatedHit {
             section,
             score,
             example: false,

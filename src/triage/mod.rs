@@ -615,13 +615,10 @@ impl Multilingual {
     fn check_in(&self, message: &str, detected: &Detected, gated: Vec<Lang>) -> Triaged {
         let english_typos = detected.main == Lang::En || !detected.sure;
         let mut triaged = self.english.check_typos(message, english_typos);
-        // Replies change language only when the detector is sure: a short English message
-        // that happens to read like Spanish is still answered in English.
-        triaged.lang = if detected.sure {
-            detected.main
-        } else {
-            Lang::En
-        };
+        // The detector only runs on messages of many non-English words (`check`), so its
+        // guess is the reply's language even when it is unsure: short English chat never
+        // gets that far.
+        triaged.lang = detected.main;
         let mut languages = detected.others.clone();
         // A message that is surely in one language is read in it and English; one that may
         // be English is also read in each language whose red-flag words it has.
