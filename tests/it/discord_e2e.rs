@@ -29,25 +29,32 @@ fn assert_no_pings(body: &Value) {
     assert_eq!(mentions["roles"], json!([]), "allowed_mentions: {mentions}");
 }
 
+/// Mentions the bot with `text` in a guild channel and returns its reply, checked to be a
+/// red (seek-care) embed, with the embed's text.
+async fn red_reply_to_mention(bot: &Bot, text: &str) -> (common::fake_discord::Recorded, String) {
+    let fake = &bot.fake;
+    let from = fake.mark();
+    let id = fake
+        .send_message(CHANNEL_ID, Some(GUILD_ID), &mention(text))
+        .await;
+    let reply = fake.wait_reply_to(from, id).await;
+    let embed = &reply.body["embeds"][0];
+    assert_eq!(embed["color"], json!(RED), "{embed:#}");
+    let text = embed_text(&reply.body);
+    (reply, text)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spanish_member_gets_the_seek_care_reply_in_spanish() {
     use backcare::knowledge::{RedFlags, Tier};
     use backcare::language::Lang;
     let spanish = RedFlags::floor_of(Lang::Es);
     let bot = Bot::start().await;
-    let fake = &bot.fake;
-    let from = fake.mark();
-    let id = fake
-        .send_message(
-            CHANNEL_ID,
-            Some(GUILD_ID),
-            &mention("desde anoche no puedo orinar y tengo las dos piernas dormidas, que hago?"),
-        )
-        .await;
-    let reply = fake.wait_reply_to(from, id).await;
-    let embed = &reply.body["embeds"][0];
-    assert_eq!(embed["color"], json!(RED), "{embed:#}");
-    let text = embed_text(&reply.body);
+    let (_, text) = red_reply_to_mention(
+        &bot,
+        "desde anoche no puedo orinar y tengo las dos piernas dormidas, que hago?",
+    )
+    .await;
     // The heading, advice and footer come from the Spanish file, not the English one.
     let emergency = spanish.tier_text(Tier::Emergency);
     assert!(text.contains(&emergency.heading), "{text}");
@@ -64,20 +71,8 @@ async fn a_spanish_member_gets_the_seek_care_reply_in_spanish() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn red_flag_mention_gets_the_seek_care_reply_and_no_technique() {
     let bot = Bot::start().await;
-    let fake = &bot.fake;
-    let from = fake.mark();
-    let id = fake
-        .send_message(
-            CHANNEL_ID,
-            Some(GUILD_ID),
-            &mention("my legs are numb and I can't control my bladder"),
-        )
-        .await;
-    let reply = fake.wait_reply_to(from, id).await;
-
-    let embed = &reply.body["embeds"][0];
-    assert_eq!(embed["color"], json!(RED), "{embed:#}");
-    let text = embed_text(&reply.body);
+    let (reply, text) =
+        red_reply_to_mention(&bot, "my legs are numb and I can't control my bladder").await;
     assert!(text.contains("emergency"), "{text}");
     assert!(text.contains("bladder"), "{text}");
     assert!(!text.contains("Knee-to-chest"), "{text}");
