@@ -113,6 +113,12 @@ impl Phrases {
         self.starting = starting;
     }
 
+    /// True when `word` (canonical, one word) is a word of one of the groups, or an
+    /// inflection of one.
+    pub fn knows(&self, word: &str) -> bool {
+        self.lexicon.knows(word)
+    }
+
     /// Finds every group word and phrase in one reading of canonical text (see
     /// [`text::canonical`]), into `found.occurrences`. Returns true when a markdown marker
     /// stood inside a word, so the other reading may find other words.

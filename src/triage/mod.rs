@@ -514,11 +514,23 @@ struct Vocabulary {
 const GATE_LETTERS: usize = 5;
 
 impl Gate {
-    /// Built at every load, so cheap: the first letters of every word, English or not (a
-    /// message's English words are never looked up).
+    /// Built at every load, so cheap: the first letters of every word of the groups that
+    /// rules use, English or not (a message's English words are never looked up). Groups
+    /// that only make a word figurative ("minecraft") cannot raise a flag on their own.
     fn new(red_flags: &RedFlags) -> Gate {
+        let in_rules: rustc_hash::FxHashSet<&str> = red_flags
+            .flags
+            .iter()
+            .flat_map(|flag| &flag.rules)
+            .flat_map(|rule| &rule.groups)
+            .map(String::as_str)
+            .collect();
         let mut prefixes = rustc_hash::FxHashSet::default();
-        for group in &red_flags.groups {
+        for group in red_flags
+            .groups
+            .iter()
+            .filter(|group| in_rules.contains(group.name.as_str()))
+        {
             for written in &group.words {
                 let canonical = text::canonical(&text::split_elisions(written));
                 text::for_each_word(&canonical, Markdown::Split, |word| {
@@ -563,12 +575,17 @@ impl Multilingual {
     /// Reads the message's words once: how many there are, how many are not English, and
     /// the languages whose red-flag words it has.
     fn vocabulary_of(&self, message: &str) -> Vocabulary {
-        let canonical = text::split_elisions(message).into_owned();
-        let canonical = text::canonical(&canonical);
+        let canonical = if text::only_ascii_letters(message) {
+            message.to_ascii_lowercase()
+        } else {
+            text::canonical(message)
+        };
+        let canonical = text::split_elisions(&canonical);
         let mut vocabulary = Vocabulary::default();
         text::for_each_word(&canonical, Markdown::Split, |word| {
             vocabulary.words += 1;
-            if crate::morph::is_english_word(word) {
+            // A word the English red flags know ("lumbar", "cancer") is read in English.
+            if crate::morph::is_english_word(word) || self.english.phrases.knows(word) {
                 return;
             }
             vocabulary.foreign += 1;
