@@ -11,7 +11,7 @@ use std::fmt;
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use serde::Deserialize;
 
-use super::problem::{line_of, Problem};
+use super::problem::{Lines, Problem};
 
 /// What a section is for; shapes how it is answered and listed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -209,8 +209,11 @@ pub fn parse(file: &str, text: &str) -> Result<Guide, Vec<Problem>> {
     let mut buf = String::new();
     let mut lists: Vec<List> = Vec::new();
 
+    // Line numbers by binary search: counting newlines at every event made parsing
+    // quadratic in the guide's length (a fifth of each `backcare ask`).
+    let lines = Lines::new(text);
     for (event, range) in Parser::new_ext(text, options).into_offset_iter() {
-        let line = line_of(text, range.start);
+        let line = lines.of(range.start);
         match event {
             Event::Start(Tag::MetadataBlock(_)) => {
                 block = Block::FrontMatter(line);
@@ -359,7 +362,8 @@ fn overview(
 ) -> Overview {
     // The front matter's text starts after the opening `+++` line.
     let offset = text.find('\n').map_or(0, |n| n + 1);
-    let line = |span: std::ops::Range<usize>| line_of(text, offset + span.start);
+    let lines = Lines::new(text);
+    let line = |span: std::ops::Range<usize>| lines.of(offset + span.start);
     if table.sections.is_empty() {
         problems.push(Problem::new(
             file,
@@ -466,7 +470,7 @@ fn parse_front_matter(
         Err(err) => {
             let line = err
                 .span()
-                .map(|s| start + line_of(text, s.start))
+                .map(|s| start + Lines::new(text).of(s.start))
                 .unwrap_or(start);
             problems.push(Problem::new(
                 file,

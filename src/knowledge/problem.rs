@@ -41,7 +41,8 @@ mod tests {
         let text = "a\nbb\n\nccc";
         let lines = Lines::new(text);
         for offset in 0..=text.len() {
-            assert_eq!(lines.of(offset), line_of(text, offset), "{offset}");
+            let counted = text[..offset].matches('\n').count() + 1;
+            assert_eq!(lines.of(offset), counted, "{offset}");
         }
     }
 }
@@ -92,14 +93,4 @@ impl Lines {
     pub(crate) fn of(&self, offset: usize) -> usize {
         self.starts.partition_point(|&newline| newline < offset) + 1
     }
-}
-
-/// Converts a byte offset into a 1-based line number.
-pub(crate) fn line_of(text: &str, offset: usize) -> usize {
-    let offset = offset.min(text.len());
-    text.as_bytes()[..offset]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
 }

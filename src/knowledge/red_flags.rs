@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use super::problem::{line_of, Lines as LineIndex, Problem};
+use super::problem::{Lines as LineIndex, Problem};
 use crate::language::Lang;
 use crate::text;
 
@@ -453,7 +453,10 @@ pub fn parse_lang(lang: Lang, name: &str, text: &str) -> Result<Loaded, Vec<Prob
 fn parse_file(lang: Lang, name: &str, text: &str, base: &RedFlags) -> Result<Parsed, Vec<Problem>> {
     let trusted = name.starts_with("built-in ");
     let file: File = toml::from_str(text).map_err(|err| {
-        let line = err.span().map(|s| line_of(text, s.start)).unwrap_or(0);
+        let line = err
+            .span()
+            .map(|s| LineIndex::new(text).of(s.start))
+            .unwrap_or(0);
         vec![Problem::new(name, line, toml_message(&err, text))]
     })?;
     let language = file
