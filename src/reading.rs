@@ -184,8 +184,11 @@ impl Reader {
                 .iter()
                 .any(|o| o.start <= span.start && span.end <= o.end)
         };
+        // Nor is a back that shares a word with another part: "upper back is tight" names
+        // the upper back, though "back is" alone would be the back.
+        let other_parts: Vec<Range<usize>> = spans(Meaning::OtherPart).collect();
         let back: Vec<Range<usize>> = spans(Meaning::Back)
-            .filter(|s| !inside(s, &not_back))
+            .filter(|s| !inside(s, &not_back) && !overlaps(s, &other_parts))
             .collect();
         let technique: Vec<Range<usize>> = spans(Meaning::Technique)
             .filter(|s| !overlaps(s, &not_back))
