@@ -229,9 +229,6 @@ impl Lexicon {
         })
     }
 
-    /// Pushes the terms a message word may stand for onto `out`, and tells whether it is a
-    /// filler word. Common words take a lookup and an index; the rest are stemmed or, when
-    /// `typos` allows and the language is English, tried as typos.
     /// True when `word` (canonical, one word) is one of the lexicon's words or an
     /// inflection of one, typos aside.
     pub fn knows(&self, word: &str) -> bool {
@@ -240,6 +237,9 @@ impl Lexicon {
                 && self.stems.contains_key(self.morph.term(word).as_ref()))
     }
 
+    /// Pushes the terms a message word may stand for onto `out`, and tells whether it is a
+    /// filler word. Common words take a lookup and an index; the rest are stemmed or, when
+    /// `typos` allows and the language is English, tried as typos.
     pub fn classify(&self, word: &str, out: &mut Vec<TermId>, typos: bool) -> bool {
         // `out` holds the terms of the message's earlier words too: this word's start here.
         let before = out.len();
