@@ -710,6 +710,11 @@ pub fn check(paths: &Paths) -> ExitCode {
         knowledge.sections().count(),
         knowledge.red_flags.flags.len()
     );
+    // Warnings do not stop the bot (a word listed twice, a group no rule uses), but a
+    // moderator running `check` is the one who can mend them.
+    for warning in &knowledge.warnings {
+        println!("warning: {warning}");
+    }
     let cases = match regression::load(&paths.knowledge) {
         Ok(cases) => cases,
         Err(problems) => return report_problems(&paths.knowledge, &problems),

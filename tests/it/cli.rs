@@ -391,6 +391,23 @@ fn line_with(text: &str, needle: &str) -> usize {
 }
 
 #[test]
+fn check_shows_warnings_such_as_a_word_listed_twice() {
+    let dir = edited_knowledge(|text| {
+        text.replacen("weak = [\"weak\",", "weak = [\"weak\", \"weakness\",", 1)
+    });
+    let out = check(dir.path());
+    assert!(out.status.success(), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("warning: red-flags.toml:")
+            && text.contains("\"weakness\" is the same word as \"weak\""),
+        "{text}"
+    );
+    let out = check(&knowledge_dir());
+    assert!(!stdout(&out).contains("warning:"), "{}", stdout(&out));
+}
+
+#[test]
 fn bad_red_flag_edits_are_named_by_line_with_a_fix() {
     let extra = "\n[[flags]]\nid = \"edited\"\ntier = \"urgent\"\nnoticed = \"x\"\nrules = [\n  \"numbb + leg within 3\",\n  \" + \",\n  \"numb + leg within 0\",\n  \"numb + leg within 100\",\n]\n\n[[figurative]]\nquiets = \"legs_plural\"\nnear = [\"banana\"]\n";
     let dir = edited_knowledge(|text| text + extra);
