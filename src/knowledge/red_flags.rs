@@ -1305,4 +1305,19 @@ mod tests {
         let p = problems("\n[[figurative]]\nquiets = \"fever\"\nnear = [\"x\"]\nwithin = 13\n");
         assert!(p[0].contains("outside 0 to 12"), "{p:?}");
     }
+
+    #[test]
+    fn a_figurative_word_inside_a_longer_red_flag_phrase_quiets_nothing() {
+        let triage = crate::triage::Triage::new(&RedFlags::floor());
+        // "cutting" is weight lost on purpose...
+        let cutting = "down 5kg since i started cutting, my back feels better for it";
+        assert!(!triage.check(cutting).is_red_flag(), "{cutting}");
+        // ...but inside "not cutting" it says the opposite, and the loss counts.
+        let unexplained = "down 5kg and i'm not cutting, no idea why, back's been sore too";
+        assert!(triage.check(unexplained).is_red_flag(), "{unexplained}");
+        // A phrase around the quieted word itself leaves the figurative use standing: the
+        // shoulder blades are no blade.
+        let blades = "how do i crack my upper back between my shoulder blades";
+        assert!(!triage.check(blades).is_red_flag(), "{blades}");
+    }
 }

@@ -396,6 +396,7 @@ impl Triage {
                 // numbness"), never a neighbour ("my legs are numb, no tingling though").
                 let close = occurrences.iter().find(|near| {
                     near.group == figurative.near
+                        && !self.inside_evidence(near, occurrence, occurrences)
                         && if figurative.within == 0 {
                             near.first <= occurrence.first && occurrence.last <= near.last
                         } else {
@@ -410,6 +411,25 @@ impl Triage {
             }
         }
         quieted
+    }
+
+    /// Whether a figurative word is only part of a longer red-flag phrase apart from the word
+    /// it would quiet: "diet" is weight lost on purpose, but in "not on a diet" it is the
+    /// reverse, and cannot quiet "lost 5 kg". A phrase that takes in the quieted word itself
+    /// ("between my shoulder blades") leaves the figurative use standing.
+    fn inside_evidence(
+        &self,
+        near: &Occurrence,
+        quieted: &Occurrence,
+        occurrences: &[Occurrence],
+    ) -> bool {
+        occurrences.iter().any(|other| {
+            !self.figurative.iter().any(|f| f.near == other.group)
+                && (other.last < quieted.first || quieted.last < other.first)
+                && other.first <= near.first
+                && near.last <= other.last
+                && other.last - other.first > near.last - near.first
+        })
     }
 
     fn hit(
