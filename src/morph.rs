@@ -690,6 +690,32 @@ mod tests {
     }
 
     #[test]
+    fn words_kept_apart_are_terms_of_their_own() {
+        let text = include_str!("stems-apart.txt");
+        let lines = text
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'));
+        let mut count = 0;
+        for line in lines {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            for word in &words {
+                assert_eq!(english_stem(word), Some(words[0]), "{word}");
+                count += 1;
+            }
+            let term: Vec<&str> = ENGLISH
+                .with_stem(words[0])
+                .map(|n| ENGLISH.word(n))
+                .collect();
+            assert_eq!(term, words, "{line}");
+        }
+        assert!(count >= 10);
+        // What the stemmer alone would have joined stays apart.
+        assert_eq!(english_stem("severe"), Some("sever"));
+        assert_ne!(english_stem("several"), english_stem("severe"));
+        assert_ne!(english_stem("standings"), english_stem("standing"));
+    }
+
+    #[test]
     fn every_irregular_form_differs_from_its_stemmed_base() {
         let stemmer = Stemmer::create(Algorithm::English);
         for (form, base) in IRREGULAR {

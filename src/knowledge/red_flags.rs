@@ -1307,6 +1307,24 @@ mod tests {
     }
 
     #[test]
+    fn words_the_stemmer_would_join_stay_apart() {
+        let triage = crate::triage::Triage::new(&RedFlags::floor());
+        // "standing" is not the league's "standings", which quiets a fall...
+        let fall = "i was standing on the ladder and fell onto my back";
+        assert!(triage.check(fall).is_red_flag(), "{fall}");
+        // ...nor "several" "severe", nor a secondary school cancer's secondaries.
+        for benign in [
+            "is cracking my lower back several times a day too much?",
+            "i teach at a secondary school and my lower back aches after standing all day",
+            "i sat against the radiator and my lower back feels nice and loose",
+        ] {
+            assert!(!triage.check(benign).is_red_flag(), "{benign}");
+        }
+        let severe = "the pain in my lower back is severe";
+        assert!(triage.check(severe).is_red_flag(), "{severe}");
+    }
+
+    #[test]
     fn a_figurative_word_inside_a_longer_red_flag_phrase_quiets_nothing() {
         let triage = crate::triage::Triage::new(&RedFlags::floor());
         // "cutting" is weight lost on purpose...
