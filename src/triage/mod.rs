@@ -396,12 +396,12 @@ impl Triage {
                 // numbness"), never a neighbour ("my legs are numb, no tingling though").
                 let close = occurrences.iter().find(|near| {
                     near.group == figurative.near
-                        && !self.inside_evidence(near, occurrence, occurrences)
                         && if figurative.within == 0 {
                             near.first <= occurrence.first && occurrence.last <= near.last
                         } else {
                             gap(near.first, near.last, occurrence) <= figurative.within
                         }
+                        && !self.inside_evidence(near, occurrence, occurrences)
                 });
                 if let Some(near) = close {
                     let span = near.span.clone();
@@ -424,11 +424,11 @@ impl Triage {
         occurrences: &[Occurrence],
     ) -> bool {
         occurrences.iter().any(|other| {
-            !self.figurative.iter().any(|f| f.near == other.group)
-                && (other.last < quieted.first || quieted.last < other.first)
+            (other.last < quieted.first || quieted.last < other.first)
                 && other.first <= near.first
                 && near.last <= other.last
                 && other.last - other.first > near.last - near.first
+                && !self.figurative.iter().any(|f| f.near == other.group)
         })
     }
 
