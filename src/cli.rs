@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 
 use crate::config::{Checked, Config};
+pub use crate::config::{Given, Paths, ServeArgs};
 use crate::engine::{Answer, Because, Engine, MAX_QUESTION_CHARS};
 use crate::knowledge::{Knowledge, Problem};
 use crate::reading::OutOfScope;
@@ -27,9 +28,9 @@ use crate::triage::Confidence;
 pub struct Cli {
     #[command(flatten)]
     pub paths: Paths,
-    /// Log lines as `human` (the default) or `json` [env: BACKCARE_LOG_FORMAT]
-    #[arg(long, global = true, value_name = "FORMAT")]
-    pub log_format: Option<String>,
+    /// Settings every command takes as flags besides the paths (the log format).
+    #[command(flatten)]
+    pub global: Given<true>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -43,73 +44,12 @@ impl Cli {
             _ => None,
         };
         Config::check(&self.paths, |name| {
-            let flag = match name {
-                "BACKCARE_LOG_FORMAT" => self.log_format.clone(),
-                _ => serve.and_then(|args| args.flag(name)),
-            };
-            flag.or_else(|| std::env::var(name).ok())
+            self.global
+                .get(name)
+                .or_else(|| serve.and_then(|args| args.get(name)))
+                .or_else(|| std::env::var(name).ok())
         })
     }
-}
-
-/// Settings of the running bot that can be given as flags; each overrides its environment
-/// variable. The token has no flag: a command line is visible to every user of the machine.
-#[derive(Debug, Clone, Default, Args)]
-pub struct ServeArgs {
-    /// Serve GET /healthz and GET /metrics on this address, e.g. 0.0.0.0:8080
-    /// [env: BACKCARE_HTTP_ADDR]
-    #[arg(long, value_name = "ADDR")]
-    pub http_addr: Option<String>,
-    /// Total number of shards across all processes, with --shard-range [env: BACKCARE_SHARDS]
-    #[arg(long, value_name = "TOTAL")]
-    pub shards: Option<String>,
-    /// The shards this process runs, e.g. 0..=1 [env: BACKCARE_SHARD_RANGE]
-    #[arg(long, value_name = "FIRST..=LAST")]
-    pub shard_range: Option<String>,
-    /// Register the slash commands in this server only [env: BACKCARE_GUILD_ID]
-    #[arg(long, value_name = "ID")]
-    pub guild_id: Option<String>,
-    /// Channels where every message is checked for red flags [env: BACKCARE_WATCH_CHANNELS]
-    #[arg(long, value_name = "IDS")]
-    pub watch_channels: Option<String>,
-}
-
-impl ServeArgs {
-    /// The value given on the command line for the variable `name`, if any.
-    fn flag(&self, name: &str) -> Option<String> {
-        match name {
-            "BACKCARE_HTTP_ADDR" => self.http_addr.clone(),
-            "BACKCARE_SHARDS" => self.shards.clone(),
-            "BACKCARE_SHARD_RANGE" => self.shard_range.clone(),
-            "BACKCARE_GUILD_ID" => self.guild_id.clone(),
-            "BACKCARE_WATCH_CHANNELS" => self.watch_channels.clone(),
-            _ => None,
-        }
-    }
-}
-
-/// Where the knowledge and the index live.
-#[derive(Debug, Clone, Args)]
-pub struct Paths {
-    /// Folder of knowledge files (Markdown guides and red-flags.toml).
-    #[arg(
-        long,
-        global = true,
-        env = "BACKCARE_KNOWLEDGE_DIR",
-        default_value = "knowledge"
-    )]
-    pub knowledge: PathBuf,
-    /// Folder for the search index (a build artefact, rebuilt when the knowledge changes).
-    #[arg(
-        long,
-        global = true,
-        env = "BACKCARE_INDEX_DIR",
-        default_value = "index"
-    )]
-    pub index: PathBuf,
-    /// Folder for the store (`backcare.db`): usage counts, feedback and unanswered questions.
-    #[arg(long, global = true, env = "BACKCARE_DATA_DIR", default_value = "data")]
-    pub data: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -934,5 +874,28 @@ pub fn serve(checked: Checked) -> ExitCode {
             Some(hint) => fail(1, format!("{err:#} ({hint})")),
             None => fail(1, format!("{err:#}")),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serve_flags_and_global_flags_reach_the_config() {
+        let cli = Cli::try_parse_from([
+            "backcare",
+            "--log-format",
+            "json",
+            "config",
+            "--http-addr",
+            "127.0.0.1:9",
+        ])
+        .expect("parse");
+        let config = cli.config().config;
+        assert_eq!(config.http_addr, Some("127.0.0.1:9".parse().unwrap()));
+        assert_eq!(config.log_format, crate::config::LogFormat::Json);
+        // Serve's flags belong to serve and config only.
+        assert!(Cli::try_parse_from(["backcare", "check", "--http-addr", "127.0.0.1:9"]).is_err());
     }
 }

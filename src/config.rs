@@ -1,7 +1,9 @@
 //! Start-up configuration for `backcare serve`: read once (flags, then the environment; see
-//! [`crate::cli::Cli::config`]), validated into one typed [`Config`]. Nothing else reads
-//! environment variables, and the token never reaches a log line or a `Debug` print.
+//! [`crate::cli::Cli::config`]), validated into one typed [`Config`]. Each setting is defined
+//! once, in [`SETTINGS`]: its variable, flag, default, check and how it is shown. Nothing else
+//! reads environment variables, and the token never reaches a log line or a `Debug` print.
 
+use std::ffi::OsString;
 use std::fmt;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
@@ -9,7 +11,8 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::cli::Paths;
+use clap::error::ErrorKind;
+use clap::{Arg, ArgMatches, Args, FromArgMatches};
 
 /// Where Discord's API lives unless `DISCORD_API_URL` says otherwise.
 pub const DEFAULT_API_URL: &str = "https://discord.com";
@@ -135,6 +138,500 @@ impl FromStr for RateLimit {
     }
 }
 
+/// A setting's default: a value read like one given, or what leaving it unset means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingDefault {
+    /// Used when the setting is unset, read and checked like a value given.
+    Value(&'static str),
+    /// Unset is a state of its own; says what it means (`"unset: no HTTP server"`).
+    Unset(&'static str),
+}
+
+/// The command-line flag of a setting. The flag wins over the environment variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flag {
+    /// `--long`.
+    pub long: &'static str,
+    /// The placeholder `--help` shows for the value.
+    pub value_name: &'static str,
+    /// Taken by every command (paths, log format); otherwise only by `serve` and `config`.
+    pub every_command: bool,
+}
+
+/// One setting, defined once: its environment variable, flag, default, what it is, how it
+/// is read and checked, and how `backcare config` shows it. `.env.example` and the settings
+/// table in docs/deploy.md are tested against [`SETTINGS`].
+pub struct Setting {
+    /// The environment variable (and `.env` key).
+    pub name: &'static str,
+    pub flag: Option<Flag>,
+    pub default: SettingDefault,
+    /// One line: the flag's `--help` and the docs table.
+    pub summary: &'static str,
+    /// The value `.env.example` shows for it.
+    pub example: &'static str,
+    /// Reads the trimmed value (or the default value; `None` when unset) into the
+    /// configuration, reporting a problem if it is wrong.
+    read: fn(&mut Reading, Option<&str>),
+    /// The effective value, as `backcare config` prints it.
+    show: fn(&Config) -> String,
+}
+
+impl fmt::Debug for Setting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Setting")
+            .field("name", &self.name)
+            .field("flag", &self.flag)
+            .field("default", &self.default)
+            .finish_non_exhaustive()
+    }
+}
+
+const fn flag(long: &'static str, value_name: &'static str) -> Option<Flag> {
+    Some(Flag {
+        long,
+        value_name,
+        every_command: false,
+    })
+}
+
+const fn global_flag(long: &'static str, value_name: &'static str) -> Option<Flag> {
+    Some(Flag {
+        long,
+        value_name,
+        every_command: true,
+    })
+}
+
+/// Every setting, in the order `.env.example`, the docs and `backcare config` list them.
+pub const SETTINGS: &[Setting] = &[
+    Setting {
+        name: "DISCORD_TOKEN",
+        // No flag: a command line is visible to every user of the machine.
+        flag: None,
+        default: SettingDefault::Unset("required"),
+        summary: "The bot token. Never logged or printed, and no flag: a command line is visible to every user.",
+        example: "",
+        read: read_token,
+        show: |c| {
+            if c.token.expose().is_empty() {
+                "(not set)".to_owned()
+            } else {
+                c.token.to_string()
+            }
+        },
+    },
+    Setting {
+        name: "DISCORD_API_URL",
+        flag: None,
+        default: SettingDefault::Value(DEFAULT_API_URL),
+        summary: "Discord's API base URL; change only for an HTTP proxy.",
+        example: DEFAULT_API_URL,
+        read: |r, value| {
+            let value = value.unwrap_or_default().trim_end_matches('/');
+            if !(value.starts_with("http://") || value.starts_with("https://"))
+                || value.contains(char::is_whitespace)
+            {
+                r.problem(format!(
+                    "must be an http:// or https:// base URL such as {DEFAULT_API_URL}"
+                ));
+            }
+            r.config.api_url = value.to_owned();
+        },
+        show: |c| c.api_url.clone(),
+    },
+    Setting {
+        name: "BACKCARE_GUILD_ID",
+        flag: flag("guild-id", "ID"),
+        default: SettingDefault::Unset("unset: global commands"),
+        summary: "Register the slash commands in this one server only (instant; for testing).",
+        example: "123456789012345678",
+        read: |r, value| {
+            r.config.guild_id = r.id(
+                value,
+                "must be a Discord server id (a positive whole number), or unset to register commands globally",
+            );
+        },
+        show: |c| {
+            c.guild_id
+                .map_or("(none: commands registered globally)".to_owned(), |id| {
+                    id.to_string()
+                })
+        },
+    },
+    Setting {
+        name: "BACKCARE_WATCH_CHANNELS",
+        flag: flag("watch-channels", "IDS"),
+        default: SettingDefault::Unset("none"),
+        summary: "Comma-separated channel ids where every message is checked for red flags.",
+        example: "123456789012345678,234567890123456789",
+        read: |r, value| r.config.watch_channels = r.ids(value, "channel"),
+        show: |c| ids(&c.watch_channels),
+    },
+    Setting {
+        name: "BACKCARE_MOD_LOG_CHANNEL",
+        flag: None,
+        default: SettingDefault::Unset("none"),
+        summary: "Channel id where reload results are posted for moderators.",
+        example: "123456789012345678",
+        read: |r, value| {
+            r.config.mod_log_channel = r.id(
+                value,
+                "must be a channel id (a positive whole number), or unset to only log reloads",
+            );
+        },
+        show: |c| c.mod_log_channel.map_or("(none)".to_owned(), |id| id.to_string()),
+    },
+    Setting {
+        name: "BACKCARE_MODERATOR_ROLES",
+        flag: None,
+        default: SettingDefault::Unset("none"),
+        summary: "Comma-separated role ids allowed to use `/reload` and `/stats`.",
+        example: "123456789012345678,234567890123456789",
+        read: |r, value| r.config.moderator_roles = r.ids(value, "role"),
+        show: |c| ids(&c.moderator_roles),
+    },
+    Setting {
+        name: "BACKCARE_RATE_LIMIT",
+        flag: None,
+        default: SettingDefault::Value("5/30s"),
+        summary: "Questions one member may ask per period (`QUESTIONS/PERIOD`, period in `s`, `m` or `h`); see [Abuse limits](#abuse-limits).",
+        example: "5/30s",
+        read: |r, value| match value.unwrap_or_default().parse() {
+            Ok(limit) => r.config.rate_limit = limit,
+            Err(()) => r.problem(format!(
+                "must be QUESTIONS/PERIOD, the questions one member may ask per period, such as {} (the default) or 20/10m: 1 to {} questions, a period of 1s to 24h",
+                RateLimit::DEFAULT,
+                RateLimit::MAX_QUESTIONS
+            )),
+        },
+        show: |c| format!("{} per member", c.rate_limit),
+    },
+    Setting {
+        name: KNOWLEDGE_DIR,
+        flag: global_flag("knowledge", "DIR"),
+        default: SettingDefault::Value("knowledge"),
+        summary: "The knowledge folder (Markdown guides, `red-flags.toml`).",
+        example: "knowledge",
+        // Given as [`Paths`], read with the command line: every command needs them.
+        read: |_, _| {},
+        show: |c| c.knowledge_dir.display().to_string(),
+    },
+    Setting {
+        name: INDEX_DIR,
+        flag: global_flag("index", "DIR"),
+        default: SettingDefault::Value("index"),
+        summary: "The search index (rebuilt automatically).",
+        example: "index",
+        // Given as [`Paths`], read with the command line: every command needs them.
+        read: |_, _| {},
+        show: |c| c.index_dir.display().to_string(),
+    },
+    Setting {
+        name: DATA_DIR,
+        flag: global_flag("data", "DIR"),
+        default: SettingDefault::Value("data"),
+        summary: "The store (`backcare.db` and the key `backcare.key` that member ids are hashed with).",
+        example: "data",
+        // Given as [`Paths`], read with the command line: every command needs them.
+        read: |_, _| {},
+        show: |c| c.data_dir.display().to_string(),
+    },
+    Setting {
+        name: "BACKCARE_RETENTION_DAYS",
+        flag: None,
+        default: SettingDefault::Value("30"),
+        summary: "Days the text of unanswered questions is kept; an hourly job deletes older text (the counts stay).",
+        example: "30",
+        read: |r, value| match value.unwrap_or_default().parse::<u32>() {
+            Ok(days) if (1..=3650).contains(&days) => r.config.retention_days = days,
+            _ => r.problem(
+                "must be the days unanswered questions are kept for moderators, 1 to 3650 (default 30)",
+            ),
+        },
+        show: |c| format!("{} days", c.retention_days),
+    },
+    Setting {
+        name: "RUST_LOG",
+        flag: None,
+        default: SettingDefault::Unset("`info,tantivy=warn` for `serve`, `warn` otherwise"),
+        summary: "Log filter (tracing's `EnvFilter` syntax); an invalid one is reported and the default used.",
+        example: "info,tantivy=warn",
+        read: |r, value| r.config.log_filter = value.map(str::to_owned),
+        show: |c| c.log_filter.clone().unwrap_or_else(|| "(default)".to_owned()),
+    },
+    Setting {
+        name: "BACKCARE_LOG_FORMAT",
+        flag: global_flag("log-format", "FORMAT"),
+        default: SettingDefault::Value("human"),
+        summary: "Log line format: `human` (readable lines) or `json` (one object per line).",
+        example: "human",
+        read: |r, value| match value.unwrap_or_default().to_ascii_lowercase().as_str() {
+            "human" => r.config.log_format = LogFormat::Human,
+            "json" => r.config.log_format = LogFormat::Json,
+            _ => r.problem("must be `human` (the default) or `json`"),
+        },
+        show: |c| c.log_format.as_str().to_owned(),
+    },
+    Setting {
+        name: "BACKCARE_HTTP_ADDR",
+        flag: flag("http-addr", "ADDR"),
+        default: SettingDefault::Unset("unset: no HTTP server"),
+        summary: "Address for `/healthz` and `/metrics`, e.g. `127.0.0.1:8080`.",
+        example: "127.0.0.1:8080",
+        read: |r, value| {
+            let addr = value.map(str::parse::<SocketAddr>);
+            if let Some(Err(_)) = addr {
+                r.problem("must be an IP address and port such as 127.0.0.1:8080 or 0.0.0.0:8080, or unset to serve no health and metrics endpoint");
+            }
+            r.config.http_addr = addr.and_then(Result::ok);
+        },
+        show: |c| c.http_addr.map_or("(off)".to_owned(), |addr| addr.to_string()),
+    },
+    Setting {
+        name: SHARDS,
+        flag: flag("shards", "TOTAL"),
+        default: SettingDefault::Unset("unset: automatic"),
+        summary: "Total number of shards across all processes.",
+        example: "2",
+        // Read together with BACKCARE_SHARD_RANGE: both or neither.
+        read: |r, value| {
+            let range = r.value_of(SHARD_RANGE);
+            r.config.shards = shards(value, range.as_deref(), &mut r.problems);
+        },
+        show: |c| match c.shards {
+            Shards::Auto => "(auto: as Discord recommends)".to_owned(),
+            Shards::Range { total, .. } => total.to_string(),
+        },
+    },
+    Setting {
+        name: SHARD_RANGE,
+        flag: flag("shard-range", "FIRST..=LAST"),
+        default: SettingDefault::Unset("unset: all"),
+        summary: "The shards this process runs, `FIRST..=LAST`. Set both shard settings or neither.",
+        example: "0..=0",
+        // Read with BACKCARE_SHARDS, above.
+        read: |_, _| {},
+        show: |c| match c.shards {
+            Shards::Auto => "(all)".to_owned(),
+            Shards::Range { first, last, .. } => format!("{first}..={last}"),
+        },
+    },
+];
+
+const SHARDS: &str = "BACKCARE_SHARDS";
+/// The settings every command needs, given as [`Paths`].
+pub const KNOWLEDGE_DIR: &str = "BACKCARE_KNOWLEDGE_DIR";
+pub const INDEX_DIR: &str = "BACKCARE_INDEX_DIR";
+pub const DATA_DIR: &str = "BACKCARE_DATA_DIR";
+const SHARD_RANGE: &str = "BACKCARE_SHARD_RANGE";
+
+/// Where the knowledge, the index and the store live: settings every command takes (see
+/// [`SETTINGS`]), as flags or their environment variables.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub knowledge: PathBuf,
+    pub index: PathBuf,
+    /// The store (`backcare.db`): usage counts, feedback and unanswered questions.
+    pub data: PathBuf,
+}
+
+impl Paths {
+    /// The settings read into these fields, in order.
+    const SETTINGS: [&'static str; 3] = [KNOWLEDGE_DIR, INDEX_DIR, DATA_DIR];
+}
+
+impl FromArgMatches for Paths {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Paths, clap::Error> {
+        let path = |name: &str| {
+            matches
+                .get_one::<OsString>(name)
+                .map(PathBuf::from)
+                .ok_or_else(|| clap::Error::raw(ErrorKind::MissingRequiredArgument, name))
+        };
+        Ok(Paths {
+            knowledge: path(KNOWLEDGE_DIR)?,
+            index: path(INDEX_DIR)?,
+            data: path(DATA_DIR)?,
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Paths::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl Args for Paths {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.args(
+            SETTINGS
+                .iter()
+                .filter(|s| Paths::SETTINGS.contains(&s.name))
+                .filter_map(flag_arg),
+        )
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Paths::augment_args(cmd)
+    }
+}
+
+/// The flags of the settings in one scope other than the paths: those every command takes
+/// (`EVERY_COMMAND`, the log format) or those only `serve` and `config` take. Each holds
+/// the value given on the command line or, failing that, in its environment variable.
+#[derive(Debug, Clone, Default)]
+pub struct Given<const EVERY_COMMAND: bool>(Vec<(&'static str, String)>);
+
+/// Settings only `serve` and `config` take as flags.
+pub type ServeArgs = Given<false>;
+
+impl<const EVERY_COMMAND: bool> Given<EVERY_COMMAND> {
+    fn settings() -> impl Iterator<Item = &'static Setting> {
+        SETTINGS.iter().filter(|s| {
+            s.flag.is_some_and(|f| f.every_command == EVERY_COMMAND)
+                && !Paths::SETTINGS.contains(&s.name)
+        })
+    }
+
+    /// The value given for the setting `name`, if any.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(given, _)| *given == name)
+            .map(|(_, value)| value.clone())
+    }
+}
+
+impl<const EVERY_COMMAND: bool> FromArgMatches for Given<EVERY_COMMAND> {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let given = Self::settings()
+            .filter_map(|s| {
+                let value = matches.get_one::<OsString>(s.name)?;
+                Some((s.name, value.to_string_lossy().into_owned()))
+            })
+            .collect();
+        Ok(Given(given))
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl<const EVERY_COMMAND: bool> Args for Given<EVERY_COMMAND> {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.args(Self::settings().filter_map(flag_arg))
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+/// The command-line argument of a setting with a flag: its environment variable is read
+/// when the flag is not given, and a default value applies when neither is.
+fn flag_arg(setting: &'static Setting) -> Option<Arg> {
+    let flag = setting.flag?;
+    let mut arg = Arg::new(setting.name)
+        .long(flag.long)
+        .value_name(flag.value_name)
+        .env(setting.name)
+        .help(setting.summary)
+        .global(flag.every_command)
+        .value_parser(clap::value_parser!(OsString));
+    if let SettingDefault::Value(value) = setting.default {
+        arg = arg.default_value(value);
+    }
+    Some(arg)
+}
+
+/// A configuration being read: the values so far and every problem found.
+pub struct Reading<'a> {
+    config: Config,
+    problems: Vec<String>,
+    /// The setting being read, which each problem names first.
+    name: &'static str,
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Reading<'_> {
+    /// A setting's value, trimmed; `None` when unset or blank.
+    fn value_of(&self, name: &str) -> Option<String> {
+        (self.lookup)(name)
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+    }
+
+    /// Reports a problem with the setting being read: `NAME what`.
+    fn problem(&mut self, what: impl fmt::Display) {
+        self.problems.push(format!("{} {what}", self.name));
+    }
+
+    /// An optional Discord id; a bad one is a problem saying `what` it must be.
+    fn id(&mut self, value: Option<&str>, what: &str) -> Option<u64> {
+        let value = value?;
+        let id = parse_id(value);
+        if id.is_none() {
+            self.problem(what);
+        }
+        id
+    }
+
+    /// A comma-separated list of ids, deduplicated; the first bad entry is one problem.
+    fn ids(&mut self, value: Option<&str>, what: &str) -> Vec<u64> {
+        let mut ids = Vec::new();
+        for part in value.unwrap_or_default().split(',').map(str::trim) {
+            match parse_id(part) {
+                _ if part.is_empty() => {}
+                Some(id) if !ids.contains(&id) => ids.push(id),
+                Some(_) => {}
+                None => {
+                    self.problem(format!(
+                        "must be comma-separated {what} ids (positive whole numbers); `{part}` is not one"
+                    ));
+                    break;
+                }
+            }
+        }
+        ids
+    }
+}
+
+fn read_token(r: &mut Reading, value: Option<&str>) {
+    match value {
+        None => {
+            // Inside a container there is no .env to edit: the settings come from
+            // `docker run --env-file`.
+            let where_to = if std::path::Path::new("/.dockerenv").exists() {
+                "in the file given to `docker run --env-file` (see docs/deploy.md)"
+            } else {
+                "in .env (see docs/discord.md)"
+            };
+            r.problem(format!(
+                "is not set; put the bot token from the Discord developer portal {where_to}"
+            ));
+        }
+        Some(value) => {
+            if !looks_like_token(value) {
+                // Kept (redacted) so `backcare config` shows it is set, though wrong.
+                r.problem("does not look like a bot token: expected three dot-separated base64url parts, as shown on the developer portal's Bot page");
+            }
+            r.config.token = Secret::new(value);
+        }
+    }
+}
+
+/// `ids` as `backcare config` shows them.
+fn ids(ids: &[u64]) -> String {
+    if ids.is_empty() {
+        "(none)".to_owned()
+    } else {
+        ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",")
+    }
+}
+
 /// Everything `backcare serve` needs, validated.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -152,6 +649,8 @@ pub struct Config {
     /// Questions one member may ask per period; red flags are always answered.
     pub rate_limit: RateLimit,
     pub log_format: LogFormat,
+    /// `RUST_LOG`, if set: the log filter, checked when logging starts.
+    pub log_filter: Option<String>,
     /// Where `/healthz` and `/metrics` are served; `None` serves neither.
     pub http_addr: Option<SocketAddr>,
     pub shards: Shards,
@@ -189,238 +688,59 @@ impl Config {
 
     /// Reads the configuration through `lookup` and keeps going past problems, so
     /// `backcare config` can show what is set next to what is wrong. A missing token is an
-    /// empty [`Secret`] here, and a problem.
+    /// empty [`Secret`] here, and a problem; a wrong value shows as its default.
     pub fn check(paths: &Paths, lookup: impl Fn(&str) -> Option<String>) -> Checked {
-        let mut problems = Vec::new();
-        let set = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-
-        let token = match set("DISCORD_TOKEN") {
-            None => {
-                // Inside a container there is no .env to edit: the settings come from
-                // `docker run --env-file`.
-                let where_to = if std::path::Path::new("/.dockerenv").exists() {
-                    "in the file given to `docker run --env-file` (see docs/deploy.md)"
-                } else {
-                    "in .env (see docs/discord.md)"
-                };
-                problems.push(format!(
-                    "DISCORD_TOKEN is not set; put the bot token from the Discord developer portal {where_to}"
-                ));
-                None
+        let mut reading = Reading {
+            config: Config::unread(paths),
+            problems: Vec::new(),
+            name: "",
+            lookup: &lookup,
+        };
+        for setting in SETTINGS {
+            reading.name = setting.name;
+            let default = match setting.default {
+                SettingDefault::Value(value) => Some(value),
+                SettingDefault::Unset(_) => None,
+            };
+            let value = reading.value_of(setting.name);
+            let before = reading.problems.len();
+            (setting.read)(&mut reading, value.as_deref().or(default));
+            if reading.problems.len() > before && default.is_some() {
+                (setting.read)(&mut reading, default);
             }
-            Some(value) if !looks_like_token(value.trim()) => {
-                problems.push(
-                    "DISCORD_TOKEN does not look like a bot token: expected three dot-separated base64url parts, as shown on the developer portal's Bot page"
-                        .to_owned(),
-                );
-                // Kept (redacted) so `backcare config` shows it is set, though wrong.
-                Some(Secret::new(value.trim()))
-            }
-            Some(value) => Some(Secret::new(value.trim())),
-        };
-
-        let api_url = match set("DISCORD_API_URL") {
-            None => DEFAULT_API_URL.to_owned(),
-            Some(value) => {
-                let value = value.trim().trim_end_matches('/').to_owned();
-                if !(value.starts_with("http://") || value.starts_with("https://"))
-                    || value.contains(char::is_whitespace)
-                {
-                    problems.push(format!(
-                        "DISCORD_API_URL must be an http:// or https:// base URL such as {DEFAULT_API_URL}"
-                    ));
-                }
-                value
-            }
-        };
-
-        let guild_id = match set("BACKCARE_GUILD_ID") {
-            None => None,
-            Some(value) => match parse_id(&value) {
-                Some(id) => Some(id),
-                None => {
-                    problems.push(
-                        "BACKCARE_GUILD_ID must be a Discord server id (a positive whole number), or unset to register commands globally"
-                            .to_owned(),
-                    );
-                    None
-                }
-            },
-        };
-
-        let watch_channels = id_list(
-            "BACKCARE_WATCH_CHANNELS",
-            "channel",
-            set("BACKCARE_WATCH_CHANNELS"),
-            &mut problems,
-        );
-
-        let mod_log_channel = match set("BACKCARE_MOD_LOG_CHANNEL") {
-            None => None,
-            Some(value) => match parse_id(&value) {
-                Some(id) => Some(id),
-                None => {
-                    problems.push(
-                        "BACKCARE_MOD_LOG_CHANNEL must be a channel id (a positive whole number), or unset to only log reloads"
-                            .to_owned(),
-                    );
-                    None
-                }
-            },
-        };
-
-        let moderator_roles = id_list(
-            "BACKCARE_MODERATOR_ROLES",
-            "role",
-            set("BACKCARE_MODERATOR_ROLES"),
-            &mut problems,
-        );
-
-        let rate_limit = match set("BACKCARE_RATE_LIMIT") {
-            None => RateLimit::DEFAULT,
-            Some(value) => value.parse().unwrap_or_else(|()| {
-                problems.push(format!(
-                    "BACKCARE_RATE_LIMIT must be QUESTIONS/PERIOD, the questions one member may ask per period, such as {} (the default) or 20/10m: 1 to {} questions, a period of 1s to 24h",
-                    RateLimit::DEFAULT,
-                    RateLimit::MAX_QUESTIONS
-                ));
-                RateLimit::DEFAULT
-            }),
-        };
-
-        let log_format = match set("BACKCARE_LOG_FORMAT").map(|v| v.trim().to_ascii_lowercase()) {
-            None => LogFormat::Human,
-            Some(value) if value == "human" => LogFormat::Human,
-            Some(value) if value == "json" => LogFormat::Json,
-            Some(_) => {
-                problems
-                    .push("BACKCARE_LOG_FORMAT must be `human` (the default) or `json`".to_owned());
-                LogFormat::Human
-            }
-        };
-
-        let http_addr = match set("BACKCARE_HTTP_ADDR") {
-            None => None,
-            Some(value) => match value.trim().parse::<SocketAddr>() {
-                Ok(addr) => Some(addr),
-                Err(_) => {
-                    problems.push(
-                        "BACKCARE_HTTP_ADDR must be an IP address and port such as 127.0.0.1:8080 or 0.0.0.0:8080, or unset to serve no health and metrics endpoint"
-                            .to_owned(),
-                    );
-                    None
-                }
-            },
-        };
-
-        let retention_days = match set("BACKCARE_RETENTION_DAYS") {
-            None => crate::store::DEFAULT_RETENTION_DAYS,
-            Some(value) => match value.trim().parse::<u32>() {
-                Ok(days) if (1..=3650).contains(&days) => days,
-                _ => {
-                    problems.push(format!(
-                        "BACKCARE_RETENTION_DAYS must be the days unanswered questions are kept for moderators, 1 to 3650 (default {})",
-                        crate::store::DEFAULT_RETENTION_DAYS
-                    ));
-                    crate::store::DEFAULT_RETENTION_DAYS
-                }
-            },
-        };
-
-        let shards = shards(
-            set("BACKCARE_SHARDS"),
-            set("BACKCARE_SHARD_RANGE"),
-            &mut problems,
-        );
-
+        }
         Checked {
-            config: Config {
-                token: token.unwrap_or_else(|| Secret::new("")),
-                api_url,
-                guild_id,
-                watch_channels,
-                mod_log_channel,
-                moderator_roles,
-                rate_limit,
-                log_format,
-                http_addr,
-                shards,
-                knowledge_dir: paths.knowledge.clone(),
-                index_dir: paths.index.clone(),
-                data_dir: paths.data.clone(),
-                retention_days,
-                warmup_pace: Duration::from_secs(1),
-            },
-            problems,
+            config: reading.config,
+            problems: reading.problems,
+        }
+    }
+
+    /// The configuration before any setting is read: the paths as given, the rest empty.
+    fn unread(paths: &Paths) -> Config {
+        Config {
+            token: Secret::new(""),
+            api_url: String::new(),
+            guild_id: None,
+            watch_channels: Vec::new(),
+            mod_log_channel: None,
+            moderator_roles: Vec::new(),
+            rate_limit: RateLimit::DEFAULT,
+            log_format: LogFormat::Human,
+            log_filter: None,
+            http_addr: None,
+            shards: Shards::Auto,
+            knowledge_dir: paths.knowledge.clone(),
+            index_dir: paths.index.clone(),
+            data_dir: paths.data.clone(),
+            retention_days: crate::store::DEFAULT_RETENTION_DAYS,
+            warmup_pace: Duration::from_secs(1),
         }
     }
 
     /// Every setting and its effective value, token redacted, in the order `.env.example`
     /// lists them: what `backcare config` prints.
     pub fn settings(&self) -> Vec<(&'static str, String)> {
-        let ids = |ids: &[u64]| {
-            if ids.is_empty() {
-                "(none)".to_owned()
-            } else {
-                ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",")
-            }
-        };
-        let (shards, range) = match self.shards {
-            Shards::Auto => (
-                "(auto: as Discord recommends)".to_owned(),
-                "(all)".to_owned(),
-            ),
-            Shards::Range { first, last, total } => {
-                (total.to_string(), format!("{first}..={last}"))
-            }
-        };
-        vec![
-            (
-                "DISCORD_TOKEN",
-                if self.token.expose().is_empty() {
-                    "(not set)".to_owned()
-                } else {
-                    self.token.to_string()
-                },
-            ),
-            ("DISCORD_API_URL", self.api_url.clone()),
-            (
-                "BACKCARE_GUILD_ID",
-                self.guild_id
-                    .map_or("(none: commands registered globally)".to_owned(), |id| {
-                        id.to_string()
-                    }),
-            ),
-            ("BACKCARE_WATCH_CHANNELS", ids(&self.watch_channels)),
-            (
-                "BACKCARE_MOD_LOG_CHANNEL",
-                self.mod_log_channel
-                    .map_or("(none)".to_owned(), |id| id.to_string()),
-            ),
-            ("BACKCARE_MODERATOR_ROLES", ids(&self.moderator_roles)),
-            (
-                "BACKCARE_RATE_LIMIT",
-                format!("{} per member", self.rate_limit),
-            ),
-            (
-                "BACKCARE_KNOWLEDGE_DIR",
-                self.knowledge_dir.display().to_string(),
-            ),
-            ("BACKCARE_INDEX_DIR", self.index_dir.display().to_string()),
-            ("BACKCARE_DATA_DIR", self.data_dir.display().to_string()),
-            (
-                "BACKCARE_RETENTION_DAYS",
-                format!("{} days", self.retention_days),
-            ),
-            ("BACKCARE_LOG_FORMAT", self.log_format.as_str().to_owned()),
-            (
-                "BACKCARE_HTTP_ADDR",
-                self.http_addr
-                    .map_or("(off)".to_owned(), |addr| addr.to_string()),
-            ),
-            ("BACKCARE_SHARDS", shards),
-            ("BACKCARE_SHARD_RANGE", range),
-        ]
+        SETTINGS.iter().map(|s| (s.name, (s.show)(self))).collect()
     }
 }
 
@@ -444,7 +764,7 @@ impl Checked {
 }
 
 /// `BACKCARE_SHARDS` and `BACKCARE_SHARD_RANGE`: both or neither.
-fn shards(total: Option<String>, range: Option<String>, problems: &mut Vec<String>) -> Shards {
+fn shards(total: Option<&str>, range: Option<&str>, problems: &mut Vec<String>) -> Shards {
     const TOTAL: &str =
         "BACKCARE_SHARDS must be the total number of shards across all processes (a whole number, at least 1), set together with BACKCARE_SHARD_RANGE";
     const RANGE: &str =
@@ -491,37 +811,14 @@ fn parse_id(value: &str) -> Option<u64> {
     value.trim().parse::<u64>().ok().filter(|&id| id != 0)
 }
 
-/// A comma-separated list of ids, deduplicated; the first bad entry is one problem.
-fn id_list(name: &str, what: &str, value: Option<String>, problems: &mut Vec<String>) -> Vec<u64> {
-    let mut ids = Vec::new();
-    let Some(value) = value else {
-        return ids;
-    };
-    for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        match parse_id(part) {
-            Some(id) if !ids.contains(&id) => ids.push(id),
-            Some(_) => {}
-            None => {
-                problems.push(format!(
-                    "{name} must be comma-separated {what} ids (positive whole numbers); `{part}` is not one"
-                ));
-                break;
-            }
-        }
-    }
-    ids
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn paths() -> Paths {
-        use clap::Parser;
         // Parsed rather than built, so path options added later get their defaults here too.
-        crate::cli::Cli::try_parse_from(["backcare", "serve"])
-            .expect("default paths")
-            .paths
+        let command = Paths::augment_args(clap::Command::new("backcare"));
+        Paths::from_arg_matches(&command.get_matches_from(["backcare"])).expect("default paths")
     }
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
@@ -742,5 +1039,91 @@ mod tests {
         let shown = format!("{:?}", config.settings());
         assert!(!shown.contains("fake"), "{shown}");
         assert!(shown.contains("[redacted]"), "{shown}");
+    }
+
+    /// The settings table of docs/deploy.md as [`SETTINGS`] defines it.
+    fn docs_rows() -> Vec<String> {
+        SETTINGS
+            .iter()
+            .map(|s| {
+                let flag = s.flag.map_or(String::new(), |f| format!("`--{}`", f.long));
+                let default = match s.default {
+                    SettingDefault::Value(value) => format!("`{value}`"),
+                    SettingDefault::Unset(meaning) => meaning.to_owned(),
+                };
+                format!("| `{}` | {flag} | {default} | {} |", s.name, s.summary)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_deploy_guide_lists_the_settings_as_defined() {
+        let guide = include_str!("../docs/deploy.md");
+        let header = "| Variable | Flag | Default | What it is |";
+        let table: Vec<&str> = guide
+            .lines()
+            .skip_while(|line| *line != header)
+            .skip(2)
+            .take_while(|line| line.starts_with('|'))
+            .collect();
+        let want = docs_rows();
+        assert_eq!(
+            table,
+            want,
+            "docs/deploy.md's settings table should read:\n{}",
+            want.join("\n")
+        );
+    }
+
+    #[test]
+    fn env_example_lists_every_setting_in_order_with_its_default() {
+        let example = include_str!("../.env.example");
+        let lines: Vec<&str> = example.lines().collect();
+        let mut at = 0;
+        for setting in SETTINGS {
+            let line = if setting.example.is_empty() {
+                format!("{}=", setting.name)
+            } else {
+                format!("# {}={}", setting.name, setting.example)
+            };
+            let found = lines[at..].iter().position(|l| *l == line);
+            let Some(found) = found else {
+                panic!(".env.example lacks `{line}` after line {at}");
+            };
+            at += found;
+            // The comment above it (up to the blank line) names a default value.
+            let block = lines[..at]
+                .iter()
+                .rev()
+                .take_while(|l| l.starts_with('#'))
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" ");
+            if let SettingDefault::Value(value) = setting.default {
+                assert!(
+                    block.contains(&format!("Default: {value}")),
+                    ".env.example: the comment above `{line}` should say `Default: {value}`"
+                );
+            }
+            at += 1;
+        }
+    }
+
+    #[test]
+    fn every_default_value_reads_without_a_problem() {
+        let checked = Config::check(&paths(), |name| {
+            (name == "DISCORD_TOKEN").then(|| "MTIz.fake.token".to_owned())
+        });
+        assert!(checked.problems.is_empty(), "{:?}", checked.problems);
+        assert_eq!(checked.config.rate_limit, RateLimit::DEFAULT);
+        assert_eq!(
+            checked.config.retention_days,
+            crate::store::DEFAULT_RETENTION_DAYS
+        );
+        let names: Vec<&str> = SETTINGS.iter().map(|s| s.name).collect();
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len(), "a setting is defined twice");
     }
 }

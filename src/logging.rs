@@ -7,24 +7,25 @@ use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
-use crate::config::LogFormat;
+use crate::config::{Config, LogFormat};
 
-/// Installs the global subscriber. `default_filter` applies when `RUST_LOG` is unset or
-/// invalid (an invalid one is reported on stderr, since logging is not up yet).
-pub fn init(format: LogFormat, default_filter: &str) {
-    let filter = match std::env::var("RUST_LOG") {
-        Ok(value) if !value.trim().is_empty() => EnvFilter::try_new(&value).unwrap_or_else(|err| {
+/// Installs the global subscriber. `default_filter` applies when `RUST_LOG` (the config's
+/// `log_filter`) is unset or invalid (an invalid one is reported on stderr, since logging
+/// is not up yet).
+pub fn init(config: &Config, default_filter: &str) {
+    let filter = match &config.log_filter {
+        Some(value) => EnvFilter::try_new(value).unwrap_or_else(|err| {
             eprintln!("backcare: RUST_LOG is not a valid filter ({err}); using {default_filter}");
             EnvFilter::new(default_filter)
         }),
-        _ => EnvFilter::new(default_filter),
+        None => EnvFilter::new(default_filter),
     };
     // Colours only for a person at a terminal, not in journald or `docker logs`.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
-    match format {
+    match config.log_format {
         LogFormat::Human => builder.init(),
         LogFormat::Json => builder.json().with_current_span(true).init(),
     }

@@ -18,7 +18,7 @@ fn main() -> ExitCode {
         Command::Serve(_) => "info,tantivy=warn",
         _ => "warn",
     };
-    backcare::logging::init(checked.config.log_format, default_filter);
+    backcare::logging::init(&checked.config, default_filter);
     match &cli.command {
         Command::Ask(args) => cli::ask(&cli.paths, args),
         Command::Index => cli::index(&cli.paths),
