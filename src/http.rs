@@ -17,7 +17,8 @@ use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, Promet
 use serde_json::json;
 use tokio::net::TcpListener;
 
-use crate::service::{metric, Service};
+use crate::health::metric;
+use crate::service::Service;
 
 /// Reply-latency buckets in seconds: answers take well under a millisecond to tens of
 /// milliseconds, and anything past a second is a problem worth seeing.

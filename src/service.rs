@@ -8,24 +8,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::engine::{Answer, Engine};
-use crate::health::Health;
+use crate::health::{metric, Health};
 use crate::live::Live;
 use crate::reply::Reply;
 use crate::store::Store;
 use crate::triage::Confidence;
-
-/// Metric names, in one place so dashboards and tests agree.
-pub mod metric {
-    pub const QUESTIONS: &str = "backcare_questions_total";
-    pub const ESCALATIONS: &str = "backcare_escalations_total";
-    /// Questions not answered because their author was over the rate limit.
-    pub const QUESTIONS_LIMITED: &str = "backcare_questions_limited_total";
-    pub const REPLY_SECONDS: &str = "backcare_reply_seconds";
-    pub const RELOADS: &str = "backcare_reloads_total";
-    pub const RELOADS_FAILED: &str = "backcare_reloads_failed_total";
-    pub const SECTIONS: &str = "backcare_sections_indexed";
-    pub const SHARDS_CONNECTED: &str = "backcare_shards_connected";
-}
 
 /// Where a question came from, for the logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,8 +15,9 @@ use governor::{Quota, RateLimiter};
 use poise::serenity_prelude::UserId;
 
 use crate::config::RateLimit;
+use crate::health::metric;
 use crate::reply::Reply;
-use crate::service::{metric, Service, Via};
+use crate::service::{Service, Via};
 
 type Limiter<C> =
     RateLimiter<UserId, DashMapStateStore<UserId>, C, NoOpMiddleware<<C as Clock>::Instant>>;

@@ -920,3 +920,71 @@ fn items(occurrences: &[Occurrence], chosen: &[usize]) -> u32 {
 
 /// The longest group entry, in content words, that windows allow for.
 const MAX_ENTRY_WORDS: u32 = 8;
+
+#[cfg(test)]
+mod tests {
+    //! The shipped figurative entries and kept-apart words, as the built-in floor reads them.
+
+    use super::*;
+
+    #[test]
+    fn the_shipped_child_and_things_groups_quiet_a_fall_only_where_they_stand() {
+        let triage = Triage::new(&RedFlags::floor());
+        for benign in [
+            "my 6 year old fell off the monkey bars, totally fine",
+            "my phone took a tumble down the stairs",
+        ] {
+            assert!(!triage.check(benign).is_red_flag(), "{benign}");
+        }
+        for injury in [
+            "i fell off the ladder onto my back",
+            "took a tumble down the stairs, my phone is fine but my back is not",
+        ] {
+            assert!(triage.check(injury).is_red_flag(), "{injury}");
+        }
+    }
+
+    #[test]
+    fn a_shipped_figurative_window_of_0_quiets_only_inside_its_own_phrase() {
+        let triage = Triage::new(&RedFlags::floor());
+        // The shipped `intense` entry: "worst part" takes in "worst"...
+        let quiet = "ripping the tape off my back is honestly the worst part of my week";
+        assert!(!triage.check(quiet).is_red_flag(), "{quiet}");
+        // ...but elsewhere "worst" still counts.
+        let severe = "my back is the worst it has ever been, the best part is i can still sit";
+        assert!(triage.check(severe).is_red_flag(), "{severe}");
+    }
+
+    #[test]
+    fn words_the_stemmer_would_join_stay_apart() {
+        let triage = Triage::new(&RedFlags::floor());
+        // "standing" is not the league's "standings", which quiets a fall...
+        let fall = "i was standing on the ladder and fell onto my back";
+        assert!(triage.check(fall).is_red_flag(), "{fall}");
+        // ...nor "several" "severe", nor a secondary school cancer's secondaries.
+        for benign in [
+            "is cracking my lower back several times a day too much?",
+            "i teach at a secondary school and my lower back aches after standing all day",
+            "i sat against the radiator and my lower back feels nice and loose",
+        ] {
+            assert!(!triage.check(benign).is_red_flag(), "{benign}");
+        }
+        let severe = "the pain in my lower back is severe";
+        assert!(triage.check(severe).is_red_flag(), "{severe}");
+    }
+
+    #[test]
+    fn a_figurative_word_inside_a_longer_red_flag_phrase_quiets_nothing() {
+        let triage = Triage::new(&RedFlags::floor());
+        // "cutting" is weight lost on purpose...
+        let cutting = "down 5kg since i started cutting, my back feels better for it";
+        assert!(!triage.check(cutting).is_red_flag(), "{cutting}");
+        // ...but inside "not cutting" it says the opposite, and the loss counts.
+        let unexplained = "down 5kg and i'm not cutting, no idea why, back's been sore too";
+        assert!(triage.check(unexplained).is_red_flag(), "{unexplained}");
+        // A phrase around the quieted word itself leaves the figurative use standing: the
+        // shoulder blades are no blade.
+        let blades = "how do i crack my upper back between my shoulder blades";
+        assert!(!triage.check(blades).is_red_flag(), "{blades}");
+    }
+}
