@@ -3,7 +3,6 @@
 //! need a process of their own (the flood reads the bot's memory) run the `backcare` binary
 //! as a child.
 
-#[path = "../common/mod.rs"]
 mod common;
 
 mod cli;
