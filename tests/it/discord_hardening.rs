@@ -1,7 +1,7 @@
 //! Hardening end to end, the real bot against the fake Discord on 127.0.0.1: the per-member
 //! rate limit never holds back a red flag, long questions are triaged in full, replies that
 //! Discord refuses for now (500, 429) are sent again, no question is lost across a gateway
-//! drop, and a deleted index does not stop the answers. (The flood is in `tests/flood.rs`.)
+//! drop, and a deleted index does not stop the answers. (The flood is in `flood.rs`.)
 
 use crate::common;
 

@@ -16,16 +16,14 @@ use backcare::reply::Reply;
 use backcare::Engine;
 use serde::Deserialize;
 
+/// A triage set. Its `[[mention]]` entries are not read: messages that name a warning sign
+/// while denying it, as past or of someone else. The bot may escalate them (a mention gets
+/// the seek-care reply by design), so they count neither way; they stay in the files so a
+/// set stays whole.
 #[derive(Deserialize)]
 struct TriageSet {
     red_flag: Vec<RedFlagCase>,
     benign: Vec<Text>,
-    /// Messages that name a warning sign while denying it, as past or of someone else: the
-    /// bot may escalate them (a mention gets the seek-care reply by design), so they count
-    /// neither way; kept so a set stays whole.
-    #[serde(default)]
-    #[allow(dead_code)]
-    mention: Vec<Text>,
 }
 
 #[derive(Deserialize)]

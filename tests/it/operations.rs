@@ -6,7 +6,7 @@ use crate::common;
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 
 use backcare::config::Config;
 use common::fake_discord::{embed_text, FakeDiscord, BOT_ID, CHANNEL_ID, GUILD_ID};
-use common::process::KillOnDrop;
+use common::process::{backcare, KillOnDrop};
 use common::FAKE_TOKEN;
 
 /// How long a poll for a state may take before the test fails.
@@ -412,22 +412,6 @@ async fn autosharding_runs_every_shard_discord_recommends() {
 }
 
 // --- the binary ---
-
-/// `backcare` with a clean environment (no developer `.env`: the working dir is `dir`).
-fn backcare(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_backcare"));
-    command
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("BACKCARE_KNOWLEDGE_DIR", common::knowledge_dir())
-        .env("BACKCARE_INDEX_DIR", dir.join("index"))
-        .env("BACKCARE_DATA_DIR", dir.join("data"));
-    for (name, value) in vars {
-        command.env(name, value);
-    }
-    command
-}
 
 fn run(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
     backcare(dir, args, vars)

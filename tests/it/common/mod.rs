@@ -1,5 +1,5 @@
-//! Shared helpers for the Discord tests: the fake Discord, and the real bot started
-//! in-process against it.
+//! Shared helpers for the Discord tests: the fake Discord, the real bot started in-process
+//! against it, and the `backcare` binary started as a child process.
 
 pub mod fake_discord;
 pub mod process;

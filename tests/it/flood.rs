@@ -1,19 +1,22 @@
-//! One member floods the bot with mentions: the real bot against the fake Discord on
-//! 127.0.0.1. Alone in its test binary, so the memory it reads is the bot's (and the fake's),
-//! not another test's. Linux only: memory is read from /proc.
+//! One member floods the bot with mentions: the real binary (`backcare serve`, a child
+//! process) against the fake Discord on 127.0.0.1. The bot's resident memory is read from
+//! /proc/<pid>/status, so it is the bot's alone, not the test's, the fake's or another
+//! test's. Linux only (see `main.rs`): memory is read from /proc.
 
-#![cfg(target_os = "linux")]
+use crate::common;
 
-// The flood uses a few of the shared helpers; the rest serve the tests in tests/it.
-#[allow(dead_code)]
-mod common;
-
+use std::path::Path;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use backcare::store::Store;
 use serde_json::json;
 
-use common::fake_discord::{is_reply_to, Recorded, BOT_ID, CHANNEL_ID, GUILD_ID};
-use common::{Bot, BotOptions};
+use common::fake_discord::{
+    is_reply_to, FakeDiscord, Recorded, BOT_ID, CHANNEL_ID, GUILD_ID, WATCHED_CHANNEL_ID,
+};
+use common::process::{backcare, KillOnDrop};
+use common::FAKE_TOKEN;
 
 const FLOOD: usize = 10_000;
 /// Every this-many messages one is a red flag.
@@ -26,9 +29,10 @@ fn mention(text: &str) -> String {
     format!("<@{BOT_ID}> {text}")
 }
 
-/// This process's resident memory, from /proc/self/status.
-fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
+/// The resident memory of process `pid`, from /proc/<pid>/status.
+fn rss_kib(pid: u32) -> u64 {
+    let path = format!("/proc/{pid}/status");
+    let status = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("read {path}: {err}"));
     status
         .lines()
         .find_map(|line| line.strip_prefix("VmRSS:"))
@@ -36,20 +40,45 @@ fn rss_kib() -> u64 {
         .expect("a VmRSS line")
 }
 
+/// `backcare serve` against `fake`, set up like the in-process test bot (guild commands, one
+/// watched channel) with a rate limit of five questions per 30 seconds; index, data and its
+/// log (stderr) in `dir`.
+fn serve(fake: &FakeDiscord, dir: &Path) -> KillOnDrop {
+    let log = std::fs::File::create(dir.join("stderr.log")).expect("create the log file");
+    let api_url = fake.api_url();
+    let guild = GUILD_ID.to_string();
+    let watched = WATCHED_CHANNEL_ID.to_string();
+    let child = backcare(
+        dir,
+        &["serve"],
+        &[
+            ("DISCORD_TOKEN", FAKE_TOKEN),
+            ("DISCORD_API_URL", &api_url),
+            ("BACKCARE_GUILD_ID", &guild),
+            ("BACKCARE_WATCH_CHANNELS", &watched),
+            ("BACKCARE_RATE_LIMIT", "5/30s"),
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::from(log))
+    .spawn()
+    .expect("start backcare serve");
+    KillOnDrop(child)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_from_one_member_gets_few_replies_but_every_red_flag_is_answered() {
-    let mut bot = Bot::start_custom(BotOptions {
-        vars: vec![("BACKCARE_RATE_LIMIT", "5/30s".to_owned())],
-        ..BotOptions::default()
-    })
-    .await;
-    let fake = &bot.fake;
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut bot = serve(&fake, dir.path());
+    let pid = bot.0.id();
+    fake.wait_ready().await;
     // Warm up (index, caches, the first reply) outside the measurement.
     let (warm, message) = fake.message(CHANNEL_ID, Some(GUILD_ID), &mention("how do I warm up?"));
     let from = fake.mark();
     fake.dispatch("MESSAGE_CREATE", message).await;
     fake.wait_reply_to(from, warm).await;
-    let rss_before = rss_kib();
+    let rss_before = rss_kib(pid);
 
     let questions = [
         "how do I do the knee to chest twist",
@@ -61,8 +90,9 @@ async fn a_flood_from_one_member_gets_few_replies_but_every_red_flag_is_answered
     let started = Instant::now();
     let mut red_ids = Vec::new();
     // Two waves of 5,000, memory read after each (printed): a leak grows with every wave,
-    // while what the allocator keeps from a wave's peak is reused by the next. (Measured over
-    // twelve waves, 60,000 messages: 56 MiB after the first, 59 MiB after the last.)
+    // while what the allocator keeps from a wave's peak is reused by the next. (Measured for
+    // the bot alone over twelve waves, 60,000 messages: 54 MiB before, 56 MiB after the
+    // first, 66 MiB after the seventh and still 66 MiB after the twelfth.)
     let mut rss_after_wave = Vec::new();
     let mut dispatched = Duration::ZERO;
     for wave in 0..2 {
@@ -79,16 +109,23 @@ async fn a_flood_from_one_member_gets_few_replies_but_every_red_flag_is_answered
             }
         }
         dispatched += wave_started.elapsed();
-        wait_for_replies(fake, from, &red_ids).await;
-        rss_after_wave.push(rss_kib());
+        wait_for_replies(&fake, from, &red_ids).await;
+        rss_after_wave.push(rss_kib(pid));
     }
     let answered_at = started.elapsed();
     let rss_after = rss_after_wave[1];
 
-    // Stop the bot (it finishes what is in flight) before counting, so nothing comes later.
-    bot.shut_down().await;
-    let replies: Vec<Recorded> = bot
-        .fake
+    // Stop the bot as a service manager does (it finishes what is in flight) before
+    // counting, so nothing comes later.
+    assert_eq!(
+        fake.unknown_requests(),
+        Vec::<String>::new(),
+        "unexpected requests"
+    );
+    let exit = bot.terminate_within(Duration::from_secs(5)).await;
+    let log = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap_or_default();
+    assert_eq!(exit.code(), Some(0), "{exit:?}; the bot's log:\n{log}");
+    let replies: Vec<Recorded> = fake
         .since(from)
         .into_iter()
         .filter(|r| r.method == "POST" && r.path.ends_with("/messages"))
@@ -111,8 +148,8 @@ async fn a_flood_from_one_member_gets_few_replies_but_every_red_flag_is_answered
     eprintln!(
         "flood: {FLOOD} mentions dispatched in {:.2} s, all {} red flags answered after {:.2} s; \
          {} replies: {answers} answers, {} seek-care, {notices} notices; \
-         VmRSS {rss_before} KiB before, {} KiB after 5,000, {rss_after} KiB after 10,000 \
-         (+{growth_kib} KiB)",
+         the bot's VmRSS {rss_before} KiB before, {} KiB after 5,000, {rss_after} KiB after \
+         10,000 (+{growth_kib} KiB)",
         dispatched.as_secs_f64(),
         red_ids.len(),
         answered_at.as_secs_f64(),
@@ -124,10 +161,13 @@ async fn a_flood_from_one_member_gets_few_replies_but_every_red_flag_is_answered
     assert!(answers >= 4, "the first questions are answered");
     assert!(notices >= 1, "the member is told once");
     assert!(replies.len() <= 20, "{} replies", replies.len());
-    // About 4 MiB measured; a leak of 3 KiB a message would pass 30 MiB.
+    // 1.7 to 5.8 MiB measured; a leak of 3 KiB a message would pass 30 MiB.
     assert!(growth_kib < 32 * 1024, "memory grew by {growth_kib} KiB");
     // Every reply sent was counted in the store, written at shutdown.
-    let stats = bot.service.store.stats().expect("read the store");
+    let stats = Store::open(&dir.path().join("data"))
+        .expect("open the bot's store")
+        .stats()
+        .expect("read the store");
     assert_eq!(
         stats.escalations.get("emergency"),
         Some(&(red_ids.len() as u64))
@@ -140,7 +180,7 @@ async fn a_flood_from_one_member_gets_few_replies_but_every_red_flag_is_answered
 }
 
 /// Waits (bounded by [`FLOOD_WAIT`]) until every message in `ids` has a reply.
-async fn wait_for_replies(fake: &common::fake_discord::FakeDiscord, from: usize, ids: &[u64]) {
+async fn wait_for_replies(fake: &FakeDiscord, from: usize, ids: &[u64]) {
     let deadline = Instant::now() + FLOOD_WAIT;
     loop {
         let sent = fake.since(from);

@@ -1,8 +1,26 @@
 //! A `backcare` process started by a test: killed if the test fails first, and stopped the
 //! way a service manager stops it.
 
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
+
+/// `backcare` with a clean environment (no developer `.env`: the working dir is `dir`), the
+/// repository's knowledge, and its index and data in `dir`.
+pub fn backcare(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_backcare"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("BACKCARE_KNOWLEDGE_DIR", super::knowledge_dir())
+        .env("BACKCARE_INDEX_DIR", dir.join("index"))
+        .env("BACKCARE_DATA_DIR", dir.join("data"));
+    for (name, value) in vars {
+        command.env(name, value);
+    }
+    command
+}
 
 /// Kills the child process if the test fails before it exits by itself.
 pub struct KillOnDrop(pub Child);
