@@ -580,6 +580,9 @@ fn write_explain(out: &mut impl Write, answer: &Answer, engine: &Engine) -> io::
         Because::Ask { name, words } => format!(
             "asks {name} (\"{words}\", words.toml [[ask]]), and that section was a candidate with at least 40% of the best score"
         ),
+        Because::Movement { words } => format!(
+            "tells a technique by its movement (\"{words}\", words.toml [[scope.movement]]), and that section was a candidate with at least 40% of the best score"
+        ),
         Because::FollowUp { after, asked, words } => format!(
             "a follow-up (\"{words}\" = {asked}, words.toml [[follow_up]]) on the answer from `{after}`"
         ),

@@ -107,6 +107,9 @@ pub enum Because {
     /// The question asks for a kind of answer (`words.toml` [[ask]] `name`, found as
     /// `words`) and that section was among the candidates.
     Ask { name: String, words: String },
+    /// The question tells a technique by its movement (`words.toml` [[scope.movement]],
+    /// found as `words`) and that section was among the candidates.
+    Movement { words: String },
     /// A follow-up on an earlier answer: `asked` (a `words.toml` follow-up, found as
     /// `words`) about the section `after`.
     FollowUp {
@@ -749,6 +752,11 @@ impl Engine {
                 return found;
             }
         }
+        // A technique told by its movement ("lift your butt") is that technique, if the
+        // search found it close enough to the best.
+        if let Some(found) = self.moved(read, hits) {
+            return found;
+        }
         // Words the guides never use do not make a "how do I ..." ask specific: "teach me how
         // to pop my back" asks for the whole topic.
         let unknown = if read.broad_ask { &[][..] } else { unknown };
@@ -805,6 +813,25 @@ impl Engine {
             (hit.score >= ASK_SHARE * best).then(|| {
                 let because = Because::Ask {
                     name: ask.name.clone(),
+                    words: words.clone(),
+                };
+                (Some(hit.target), because)
+            })
+        })
+    }
+
+    /// The technique of the question's first movement, if it is a candidate close enough
+    /// to the best one.
+    fn moved(&self, read: &Read, hits: &[Hit]) -> Option<(Option<Target>, Because)> {
+        let best = hits.first()?.score;
+        read.movements.iter().find_map(|(i, words)| {
+            let technique = &self.knowledge.words.scope.movements[*i].technique;
+            let hit = hits.iter().find(|h| match h.target {
+                Target::Section(p) => &self.section_at(p).1.id == technique,
+                Target::Overview(_) => false,
+            })?;
+            (hit.score >= ASK_SHARE * best).then(|| {
+                let because = Because::Movement {
                     words: words.clone(),
                 };
                 (Some(hit.target), because)

@@ -7,7 +7,7 @@
 use std::ops::Range;
 
 use crate::knowledge::{Knowledge, Words};
-use crate::phrases::{Found, Phrases};
+use crate::phrases::{Found, Occurrence, Phrases};
 use crate::text::Markdown;
 
 /// What a group of `words.toml` stands for.
@@ -30,6 +30,9 @@ enum Meaning {
     FollowUp(usize),
     /// Indexes [`crate::knowledge::Words::asks`].
     Ask(usize),
+    /// The parts and the ways of [`crate::knowledge::Scope::movements`], by index.
+    MovePart(usize),
+    MoveWay(usize),
 }
 
 /// Why a question is out of scope.
@@ -76,6 +79,9 @@ pub struct Read {
     /// The question names a technique ("the knee twist"), so it is about that technique
     /// whatever kind of answer it asks for.
     pub names_technique: bool,
+    /// Techniques told by their movement ([`crate::knowledge::Scope::movements`] index)
+    /// and the member's words for it.
+    pub movements: Vec<(usize, String)>,
 }
 
 /// The compiled word lists of one knowledge load.
@@ -83,6 +89,8 @@ pub struct Reader {
     phrases: Phrases,
     meanings: Vec<Meaning>,
     everyday: Vec<String>,
+    /// Each movement's window, by index.
+    movement_windows: Vec<u32>,
 }
 
 impl Reader {
@@ -143,6 +151,10 @@ impl Reader {
         for (i, ask) in words.asks.iter().enumerate() {
             group(&mut phrases, Meaning::Ask(i), &ask.words);
         }
+        for (i, movement) in words.scope.movements.iter().enumerate() {
+            group(&mut phrases, Meaning::MovePart(i), &movement.parts);
+            group(&mut phrases, Meaning::MoveWay(i), &movement.ways);
+        }
         for (i, entry) in words.everyday.iter().enumerate() {
             group(
                 &mut phrases,
@@ -154,8 +166,40 @@ impl Reader {
         Reader {
             phrases,
             meanings,
+            movement_windows: words.scope.movements.iter().map(|m| m.within).collect(),
             everyday: words.everyday.iter().map(|e| e.means.clone()).collect(),
         }
+    }
+
+    /// Where a part moves as a technique moves it: a part and one of its ways within the
+    /// movement's window, in either order ("knee falls across", "lift my butt").
+    fn movements<'a>(
+        &'a self,
+        all: &'a [Occurrence],
+    ) -> impl Iterator<Item = (usize, Range<usize>)> + 'a {
+        let of = move |want: fn(usize) -> Meaning, i: usize| {
+            all.iter()
+                .filter(move |o| !o.quiet && self.meanings[o.group] == want(i))
+        };
+        self.movement_windows
+            .iter()
+            .enumerate()
+            .flat_map(move |(i, &within)| {
+                of(Meaning::MovePart, i).flat_map(move |part| {
+                    of(Meaning::MoveWay, i).filter_map(move |way| {
+                        let apart = part.last < way.first || way.last < part.first;
+                        let first = part.first.min(way.first);
+                        let last = part.last.max(way.last);
+                        let inner = (part.last - part.first) + (way.last - way.first);
+                        let window = (last - first + 1).saturating_sub(inner).max(1);
+                        (apart && window <= within).then(|| {
+                            let span = part.span.start.min(way.span.start)
+                                ..part.span.end.max(way.span.end);
+                            (i, span)
+                        })
+                    })
+                })
+            })
     }
 
     /// Reads canonical text (see [`text::canonical`]).
@@ -190,8 +234,18 @@ impl Reader {
         let back: Vec<Range<usize>> = spans(Meaning::Back)
             .filter(|s| !inside(s, &not_back) && !overlaps(s, &other_parts))
             .collect();
+        // A movement is told within one clause: "my knee hurts, then I walked across" is not.
+        let mut movements: Vec<(usize, Range<usize>)> = self
+            .movements(all)
+            .filter(|(_, s)| !overlaps(s, &not_back))
+            .filter(|(_, s)| !canonical[s.clone()].contains([',', '.', ';', '!', '?', '\n']))
+            .collect();
+        // "knee" and "knees" are one term: the same words found twice count once.
+        movements.sort_by_key(|(i, s)| (s.start, s.end, *i));
+        movements.dedup();
         let technique: Vec<Range<usize>> = spans(Meaning::Technique)
             .filter(|s| !overlaps(s, &not_back))
+            .chain(movements.iter().map(|(_, s)| s.clone()))
             .collect();
         let topic = back
             .iter()
@@ -207,6 +261,10 @@ impl Reader {
             ask_words: words_in(canonical, spans(Meaning::BroadAsk)),
             context_words: words_in(canonical, spans(Meaning::BroadContext)),
             names_technique: !technique.is_empty(),
+            movements: movements
+                .iter()
+                .map(|(i, s)| (*i, canonical[s.clone()].to_owned()))
+                .collect(),
             ..Read::default()
         };
         // A question naming the back or a technique is in scope whatever else it names, so
@@ -284,6 +342,46 @@ mod tests {
         assert!(both.back.is_some());
         let technique = read(&reader, "how long do I hold the knee to chest one");
         assert_eq!(technique.out_of_scope, None);
+    }
+
+    #[test]
+    fn a_part_moving_as_a_technique_moves_it_is_the_technique() {
+        let reader = reader();
+        // The shipped movements: the part near the way it moves, in either order...
+        for (question, words) in [
+            (
+                "for the lying down one where the knee falls across, how long?",
+                "knee falls across",
+            ),
+            (
+                "i lie down with knees bent and lift my butt, nothing cracks",
+                "lift my butt",
+            ),
+            (
+                "sitting, I lean over to the other side slowly, is that right?",
+                "lean over to the other side",
+            ),
+        ] {
+            let read = read(&reader, question);
+            assert_eq!(read.out_of_scope, None, "{question}");
+            assert!(read.names_technique, "{question}");
+            assert_eq!(read.movements.len(), 1, "{question}: {:?}", read.movements);
+            assert_eq!(read.movements[0].1, words, "{question}");
+        }
+        // ...but not a part that only hurts or cracks, nor one too far from the way.
+        for question in [
+            "my knee cracks when I cross my legs",
+            "my hip clicks when I get up off the sofa",
+            "my knee hurts a lot, and then I walked across the road",
+        ] {
+            let read = read(&reader, question);
+            assert!(
+                read.movements.is_empty(),
+                "{question}: {:?}",
+                read.movements
+            );
+            assert!(read.out_of_scope.is_some(), "{question}");
+        }
     }
 
     #[test]

@@ -287,7 +287,7 @@ fn check_unique_ids(guides: &[Guide], problems: &mut Vec<Problem>) {
     }
 }
 
-/// A follow-up or an ask may only name a section that exists.
+/// A follow-up, an ask or a movement may only name a section that exists.
 fn check_follow_ups(words: &Words, guides: &[Guide], problems: &mut Vec<Problem>) {
     let opened = words.follow_ups.iter().filter_map(|f| match &f.answer {
         FollowUpAnswer::Opens(id) => Some((&f.name, id, f.line, "opens")),
@@ -297,7 +297,12 @@ fn check_follow_ups(words: &Words, guides: &[Guide], problems: &mut Vec<Problem>
         .asks
         .iter()
         .map(|a| (&a.name, &a.answers, a.line, "answers with"));
-    for (name, id, line, verb) in opened.chain(asked) {
+    let moved = words
+        .scope
+        .movements
+        .iter()
+        .map(|m| (&m.technique, &m.technique, m.line, "is a movement of"));
+    for (name, id, line, verb) in opened.chain(asked).chain(moved) {
         let known = guides.iter().flat_map(|g| &g.sections).any(|s| &s.id == id);
         if !known {
             let ids: Vec<&str> = guides

@@ -96,6 +96,21 @@ pub struct Scope {
     pub other_parts: Vec<String>,
     /// Other senses of the guides' words (an egg, a joke, a phone screen).
     pub other_senses: Vec<String>,
+    /// Techniques told by their movement: a part that moves near the way it moves ("the
+    /// knee falls across", "lift your butt"). Such a part is the technique's, in scope.
+    pub movements: Vec<Movement>,
+}
+
+/// A part of the body and the ways it moves in a technique, within a window of words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Movement {
+    /// The section of the technique that moves this way.
+    pub technique: String,
+    pub parts: Vec<String>,
+    pub ways: Vec<String>,
+    /// 2 means side by side, as in red-flag rules; filler words do not count.
+    pub within: u32,
+    pub line: usize,
 }
 
 /// A condition where self-cracking needs a professional's go-ahead first.
@@ -169,6 +184,17 @@ struct ScopeTable {
     other_parts: Vec<String>,
     #[serde(default)]
     other_senses: Vec<String>,
+    #[serde(default)]
+    movement: Vec<MovementTable>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MovementTable {
+    technique: String,
+    parts: Spanned<Vec<String>>,
+    ways: Vec<String>,
+    within: u32,
 }
 
 #[derive(Deserialize)]
@@ -286,6 +312,30 @@ pub fn parse(name: &str, text: &str) -> Result<Words, Vec<Problem>> {
             line,
         });
     }
+    let mut movements = Vec::new();
+    for table in file.scope.movement {
+        let line = lines.of(table.parts.span().start);
+        let parts = table.parts.into_inner();
+        if table.technique.trim().is_empty()
+            || !parts.iter().any(|w| has_content(w))
+            || !table.ways.iter().any(|w| has_content(w))
+            || !(2..=MAX_MOVEMENT_WITHIN).contains(&table.within)
+        {
+            problems.push(Problem::new(
+                name,
+                line,
+                format!("a [[scope.movement]] needs `technique` (the section id), `parts` (the body part that moves), `ways` (how it moves) and `within` (2 to {MAX_MOVEMENT_WITHIN} words; 2 means side by side)"),
+            ));
+            continue;
+        }
+        movements.push(Movement {
+            technique: table.technique.trim().to_owned(),
+            parts,
+            ways: table.ways,
+            within: table.within,
+            line,
+        });
+    }
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -298,6 +348,7 @@ pub fn parse(name: &str, text: &str) -> Result<Words, Vec<Problem>> {
             not_the_back: file.scope.not_the_back,
             other_parts: file.scope.other_parts,
             other_senses: file.scope.other_senses,
+            movements,
         },
         conditions,
         small_talk: file.small_talk.words,
@@ -307,6 +358,10 @@ pub fn parse(name: &str, text: &str) -> Result<Words, Vec<Problem>> {
         asks,
     })
 }
+
+/// The widest window a movement may take: wider, and the part and the way belong to
+/// different clauses.
+const MAX_MOVEMENT_WITHIN: u32 = 6;
 
 fn has_content(text: &str) -> bool {
     crate::text::words(text, crate::text::Markdown::Split)
