@@ -11,9 +11,6 @@ use crate::reading::OutOfScope;
 use crate::text::truncate_chars;
 use crate::triage::FlagHit;
 
-/// Discord's limit for message content, and so for every reply text.
-pub const MAX_REPLY_CHARS: usize = 2000;
-
 /// The last line of every reply.
 pub const NOT_MEDICAL_ADVICE: &str =
     "I'm a bot sharing general back-care information, not medical advice.";
@@ -497,8 +494,14 @@ impl NoMatch {
 }
 
 impl Reply {
-    /// The reply as plain chat text, at most [`MAX_REPLY_CHARS`] characters.
+    /// The reply as plain chat text.
     pub fn text(&self) -> String {
+        self.text_within(usize::MAX)
+    }
+
+    /// The reply as plain chat text of at most `max` characters (a platform's limit): the
+    /// body is cut, never its footer (the disclaimer, the safety line).
+    pub fn text_within(&self, max: usize) -> String {
         let text = match self {
             Reply::SeekCare(s) => format!(
                 "⚠️ {}\n{}\n{}\n\n{}",
@@ -507,12 +510,12 @@ impl Reply {
                 s.advice,
                 s.disclaimer
             ),
-            Reply::Section(a) => answer_text(a),
-            Reply::Overview(o) => overview_text(o),
+            Reply::Section(a) => answer_text(a, max),
+            Reply::Overview(o) => overview_text(o, max),
             Reply::NoMatch(n) => no_match_text(n),
             Reply::Greeting(g) => greeting_text(g),
         };
-        truncate_chars(&text, MAX_REPLY_CHARS)
+        truncate_chars(&text, max)
     }
 
     pub fn kind(&self) -> &'static str {
@@ -536,7 +539,7 @@ pub fn condition_line(condition: &str) -> String {
 /// The line after an overview that says how to get a part in full.
 pub const OVERVIEW_MORE: &str = "Ask about any of these by name for the full steps.";
 
-fn overview_text(o: &OverviewReply) -> String {
+fn overview_text(o: &OverviewReply, max: usize) -> String {
     let mut out = match &o.note {
         Some(note) => format!("{note}\n"),
         None => String::new(),
@@ -563,7 +566,7 @@ fn overview_text(o: &OverviewReply) -> String {
     }
     let footer = format!("{OVERVIEW_MORE}\n{NOT_MEDICAL_ADVICE}");
     // The footer is never the part that gets cut.
-    let room = MAX_REPLY_CHARS.saturating_sub(footer.chars().count() + 1);
+    let room = max.saturating_sub(footer.chars().count() + 1);
     format!("{}\n{footer}", truncate_chars(out.trim_end(), room))
 }
 
@@ -574,7 +577,7 @@ fn greeting_text(g: &Greeting) -> String {
     )
 }
 
-fn answer_text(a: &SectionReply) -> String {
+fn answer_text(a: &SectionReply, max: usize) -> String {
     let mut out = format!("{} ({})\n", a.title, a.kind);
     if let Some(condition) = &a.condition {
         out.push_str(&condition_line(condition));
@@ -610,7 +613,7 @@ fn answer_text(a: &SectionReply) -> String {
     }
     footer.push_str(&a.labels.footer(&a.guide));
     // The footer is never the part that gets cut.
-    let room = MAX_REPLY_CHARS.saturating_sub(footer.chars().count() + 1);
+    let room = max.saturating_sub(footer.chars().count() + 1);
     format!("{}\n{footer}", truncate_chars(out.trim_end(), room))
 }
 
@@ -658,13 +661,13 @@ mod tests {
                 steps: vec!["Walk for a minute.".into()],
             }],
         };
-        let titled_first = overview_text(&warm_up("Warm up first"));
+        let titled_first = overview_text(&warm_up("Warm up first"), usize::MAX);
         assert!(
             titled_first.contains("\nWarm up first: Walk for a minute."),
             "{titled_first}"
         );
         assert!(!titled_first.contains("First,"), "{titled_first}");
-        let plain = overview_text(&warm_up("Gentle warm-up"));
+        let plain = overview_text(&warm_up("Gentle warm-up"), usize::MAX);
         assert!(
             plain.contains("\nFirst, gentle warm-up: Walk for a minute."),
             "{plain}"
@@ -736,8 +739,8 @@ mod tests {
             note: None,
             labels: Labels::default(),
         };
-        let text = Reply::Section(answer).text();
-        assert!(text.chars().count() <= MAX_REPLY_CHARS);
+        let text = Reply::Section(answer).text_within(2000);
+        assert!(text.chars().count() <= 2000);
         assert!(text.ends_with(NOT_MEDICAL_ADVICE));
         assert!(text.contains("Safety: be gentle"));
     }

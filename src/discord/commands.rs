@@ -156,7 +156,7 @@ async fn send_reply(
     };
     tracing::warn!(error = %format!("{err:#}"), "embed response failed; retrying as text");
     let text = CreateReply::default()
-        .content(truncate_chars(&reply.text(), embeds::MAX_CONTENT))
+        .content(reply.text_within(embeds::MAX_CONTENT))
         .components(buttons)
         .allowed_mentions(no_mentions());
     send_with_retry("text response", || ctx.send(text.clone())).await?;

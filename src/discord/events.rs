@@ -16,7 +16,6 @@ use super::retry::send_with_retry;
 use super::{feedback, menu, Data, Error};
 use crate::reply::Reply;
 use crate::service::Via;
-use crate::text::truncate_chars;
 
 /// poise's event hook: everything that is not a slash command arrives here.
 pub async fn handle(
@@ -128,7 +127,7 @@ async fn send_reply(ctx: &serenity::Context, msg: &Message, reply: &Reply) {
     };
     tracing::warn!(channel = %msg.channel_id, message = %msg.id, error = %err, "embed reply failed; retrying as text");
     let text = CreateMessage::new()
-        .content(truncate_chars(&reply.text(), MAX_CONTENT))
+        .content(reply.text_within(MAX_CONTENT))
         .components(buttons)
         .reference_message(msg)
         .allowed_mentions(no_mentions());

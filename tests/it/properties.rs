@@ -4,8 +4,9 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
+use backcare::discord::embeds::MAX_CONTENT;
 use backcare::knowledge::{Guide, Kind, Knowledge, Overview, Section};
-use backcare::reply::{OverviewReply, Reply, SectionReply, MAX_REPLY_CHARS};
+use backcare::reply::{OverviewReply, Reply, SectionReply};
 use backcare::Engine;
 use proptest::prelude::*;
 
@@ -65,13 +66,13 @@ proptest! {
     #[test]
     fn any_text_gets_a_reply_that_fits_discord(text in "\\PC{0,3000}") {
         let answer = engine().ask(&text);
-        prop_assert!(answer.reply.text().chars().count() <= MAX_REPLY_CHARS);
+        prop_assert!(answer.reply.text_within(MAX_CONTENT).chars().count() <= MAX_CONTENT);
     }
 
     #[test]
     fn chat_text_never_panics_and_fits(text in chat()) {
         let answer = engine().ask(&text);
-        prop_assert!(answer.reply.text().chars().count() <= MAX_REPLY_CHARS);
+        prop_assert!(answer.reply.text_within(MAX_CONTENT).chars().count() <= MAX_CONTENT);
     }
 
     #[test]
@@ -135,12 +136,12 @@ proptest! {
             }),
             sections: vec![section.clone()],
         };
-        let text = Reply::Section(SectionReply::new(&guide, &section)).text();
-        prop_assert!(text.chars().count() <= MAX_REPLY_CHARS);
+        let text = Reply::Section(SectionReply::new(&guide, &section)).text_within(MAX_CONTENT);
+        prop_assert!(text.chars().count() <= MAX_CONTENT);
         prop_assert!(text.ends_with(backcare::reply::NOT_MEDICAL_ADVICE));
         let overview = OverviewReply::new(&guide).expect("the guide has an overview");
-        let text = Reply::Overview(overview).text();
-        prop_assert!(text.chars().count() <= MAX_REPLY_CHARS);
+        let text = Reply::Overview(overview).text_within(MAX_CONTENT);
+        prop_assert!(text.chars().count() <= MAX_CONTENT);
         prop_assert!(text.ends_with(backcare::reply::NOT_MEDICAL_ADVICE));
     }
 }
