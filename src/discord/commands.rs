@@ -11,7 +11,7 @@ use super::embeds::{self, no_mentions, EmbedParts};
 use super::rate_limit::{self, Asked};
 use super::retry::send_with_retry;
 use super::{feedback, moderation, Context, Data, Error};
-use crate::knowledge::Kind;
+use crate::knowledge::{Kind, Section};
 use crate::reply::Reply;
 use crate::service::Via;
 use crate::text::truncate_chars;
@@ -120,17 +120,37 @@ async fn autocomplete_technique(
     ctx: Context<'_>,
     partial: &str,
 ) -> serenity::CreateAutocompleteResponse {
-    let partial = partial.trim().to_lowercase();
+    section_choices(
+        ctx,
+        partial,
+        |s, typed| {
+            is_technique(s.kind) && (typed.is_empty() || s.title.to_lowercase().contains(typed))
+        },
+        |s| {
+            let title = truncate_chars(&s.title, 100);
+            (title.clone(), title)
+        },
+    )
+}
+
+/// Up to 25 autocomplete choices: the sections that `fits` what was typed so far (trimmed,
+/// lower-cased), each as `choice` names and values it.
+pub(super) fn section_choices(
+    ctx: Context<'_>,
+    partial: &str,
+    fits: impl Fn(&Section, &str) -> bool,
+    choice: impl Fn(&Section) -> (String, String),
+) -> serenity::CreateAutocompleteResponse {
+    let typed = partial.trim().to_lowercase();
     let engine = ctx.data().service.engine();
     let choices = engine
         .knowledge()
         .sections()
-        .filter(|(_, s)| is_technique(s.kind))
-        .filter(|(_, s)| partial.is_empty() || s.title.to_lowercase().contains(&partial))
+        .filter(|(_, s)| fits(s, &typed))
         .take(25)
         .map(|(_, s)| {
-            let title = truncate_chars(&s.title, 100);
-            serenity::AutocompleteChoice::new(title.clone(), title)
+            let (name, value) = choice(s);
+            serenity::AutocompleteChoice::new(name, value)
         })
         .collect();
     serenity::CreateAutocompleteResponse::new().set_choices(choices)

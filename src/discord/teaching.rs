@@ -15,6 +15,7 @@ use serenity::{
     CreateInteractionResponse, CreateInteractionResponseMessage, EditInteractionResponse,
 };
 
+use super::commands::section_choices;
 use super::embeds::{no_mentions, MAX_CONTENT};
 use super::moderation::{allowed, code_block, fit_lines, private, run_reload};
 use super::retry::send_with_retry;
@@ -264,23 +265,17 @@ async fn autocomplete_section(
     ctx: Context<'_>,
     partial: &str,
 ) -> serenity::CreateAutocompleteResponse {
-    let partial = partial.trim().to_lowercase();
-    let engine = ctx.data().service.engine();
-    let choices = engine
-        .knowledge()
-        .sections()
-        .filter(|(_, s)| {
-            partial.is_empty()
-                || s.id.contains(&partial)
-                || s.title.to_lowercase().contains(&partial)
-        })
-        .take(25)
-        .map(|(_, s)| {
-            let name = truncate_chars(&format!("{} ({})", s.title, s.id), CHOICE_CHARS).to_owned();
-            serenity::AutocompleteChoice::new(name, s.id.clone())
-        })
-        .collect();
-    serenity::CreateAutocompleteResponse::new().set_choices(choices)
+    section_choices(
+        ctx,
+        partial,
+        |s, typed| {
+            typed.is_empty() || s.id.contains(typed) || s.title.to_lowercase().contains(typed)
+        },
+        |s| {
+            let name = truncate_chars(&format!("{} ({})", s.title, s.id), CHOICE_CHARS);
+            (name, s.id.clone())
+        },
+    )
 }
 
 #[cfg(test)]
