@@ -139,12 +139,8 @@ const BAD_INPUT: u8 = 2;
 /// failure exit code. The hints name flags and settings, so they live here, not in the
 /// library's errors, which also reach Discord in `/reload` reports.
 fn fail_error(code: u8, err: &(dyn std::error::Error + 'static)) -> ExitCode {
-    let mut message = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        message.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
+    let causes = std::iter::successors(err.source(), |cause| cause.source());
+    let message = chain_text(std::iter::once(err.to_string()).chain(causes.map(|c| c.to_string())));
     match hint(err) {
         Some(hint) => fail(code, format!("{message} ({hint})")),
         None => fail(code, message),
@@ -192,6 +188,25 @@ const KNOWLEDGE_HINT: &str = "pass --knowledge DIR or set BACKCARE_KNOWLEDGE_DIR
 const INDEX_HINT: &str = "pass --index DIR or set BACKCARE_INDEX_DIR to a writable folder";
 
 /// Prints a one-line error and returns the failure exit code.
+/// An error and its causes on one line, each said once: a cause whose text its error
+/// already printed (serenity's HTTP errors repeat reqwest's) is left out.
+fn chain_text(links: impl Iterator<Item = String>) -> String {
+    let mut message = String::new();
+    let mut previous = String::new();
+    for link in links {
+        let link = link.trim_end_matches(['.', ' ']).to_owned();
+        if link.is_empty() || previous.contains(&link) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&link);
+        previous = link;
+    }
+    message
+}
+
 fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
     eprintln!("backcare: {message}");
     ExitCode::from(code)
@@ -871,18 +886,42 @@ pub fn serve(checked: Checked) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if err.downcast_ref::<crate::discord::Refused>().is_some() => {
-            fail(BAD_INPUT, format!("{err:#}"))
+            fail(BAD_INPUT, chain_text(err.chain().map(|e| e.to_string())))
         }
-        Err(err) => match err.chain().find_map(hint) {
-            Some(hint) => fail(1, format!("{err:#} ({hint})")),
-            None => fail(1, format!("{err:#}")),
-        },
+        Err(err) => {
+            let message = chain_text(err.chain().map(|e| e.to_string()));
+            match err.chain().find_map(hint) {
+                Some(hint) => fail(1, format!("{message} ({hint})")),
+                None => fail(1, message),
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_cause_is_said_once() {
+        let links = [
+            "the Discord connection stopped",
+            "Error while sending HTTP request.",
+            "Error while sending HTTP request.",
+            "error sending request for url (http://127.0.0.1:9/api/v10/gateway/bot)",
+            "tcp connect error: Connection refused (os error 111)",
+        ];
+        assert_eq!(
+            chain_text(links.iter().map(|l| l.to_string())),
+            "the Discord connection stopped: Error while sending HTTP request: error sending request for url (http://127.0.0.1:9/api/v10/gateway/bot): tcp connect error: Connection refused (os error 111)"
+        );
+        // A cause its error already quotes is not repeated.
+        let quoted = ["cannot read knowledge/x.md: No such file", "No such file"];
+        assert_eq!(
+            chain_text(quoted.iter().map(|l| l.to_string())),
+            "cannot read knowledge/x.md: No such file"
+        );
+    }
 
     #[test]
     fn serve_flags_and_global_flags_reach_the_config() {
