@@ -805,9 +805,9 @@ pub(crate) fn toml_message(err: &toml::de::Error, text: &str) -> String {
         "; a bracket or quote is not closed: every [ needs its ] and every \" its closing \""
     } else if message.contains("duplicate key") {
         "; the same name is written twice in one table; merge the two"
-    } else if message.contains("unknown field") {
-        "; allowed here: id, tier, noticed, rules (flags); quiets, near, near_groups, within (figurative)"
     } else {
+        // An unknown field's message already names the fields allowed in its table (in
+        // words.toml as in red-flags.toml).
         ""
     };
     format!("invalid TOML: {message}{hint}")

@@ -374,6 +374,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_unknown_field_names_the_fields_of_its_own_table() {
+        let text = "[[scope.movement]]\ntechnique = \"x\"\nparts = [\"knee\"]\nway = [\"across\"]\nwithin = 3\n";
+        let problems = parse("words.toml", text).unwrap_err();
+        let message = &problems[0].message;
+        assert!(message.contains("unknown field `way`"), "{message}");
+        assert!(message.contains("`ways`"), "{message}");
+        // Not red-flags.toml's fields.
+        assert!(!message.contains("noticed"), "{message}");
+    }
+
+    #[test]
+    fn a_movement_needs_its_technique_parts_ways_and_a_window() {
+        let text = "[[scope.movement]]\ntechnique = \"x\"\nparts = [\"knee\"]\nways = [\"across\"]\nwithin = 9\n";
+        let problems = parse("words.toml", text).unwrap_err();
+        assert_eq!(problems[0].line, 3, "{problems:?}"); // its `parts` line
+        assert!(problems[0].message.contains("2 to 6 words"), "{problems:?}");
+        let good = text.replace("within = 9", "within = 3");
+        let words = parse("words.toml", &good).unwrap();
+        assert_eq!(words.scope.movements[0].ways, ["across"]);
+    }
+
+    #[test]
     fn parses_every_table() {
         let text = "[everyday]\nsofa = \"sitting\"\n\"heat pack\" = \"warm up\"\n\n[scope]\nback = [\"spine\"]\nother_parts = [\"neck\"]\n\n[[condition]]\nname = \"osteoporosis\"\nwords = [\"osteoporosis\", \"brittle bones\"]\n\n[small_talk]\nwords = [\"hi\"]\n";
         let words = parse("words.toml", text).unwrap();
