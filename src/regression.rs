@@ -232,8 +232,32 @@ impl fmt::Display for Failure {
     }
 }
 
-/// Runs the questions and returns those whose outcome differs from the expectation.
+/// Questions below which a second thread costs more than it saves.
+const MIN_CASES_PER_THREAD: usize = 100;
+
+/// Runs the questions and returns those whose outcome differs from the expectation, in the
+/// order of `cases`. The questions are shared among the machine's cores: a reload asks over
+/// a thousand of them, and a moderator waits for `check`.
 pub fn run(engine: &Engine, cases: &[Case]) -> Vec<Failure> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let threads = cores.min(cases.len() / MIN_CASES_PER_THREAD).max(1);
+    if threads == 1 {
+        return run_here(engine, cases);
+    }
+    let per_thread = cases.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = cases
+            .chunks(per_thread)
+            .map(|part| scope.spawn(move || run_here(engine, part)))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|part| part.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+fn run_here(engine: &Engine, cases: &[Case]) -> Vec<Failure> {
     cases
         .iter()
         .filter_map(|case| {
@@ -288,6 +312,34 @@ mod tests {
         assert_eq!(cases[1].expect, Outcome::SeekCare(Tier::Urgent));
         assert_eq!(cases[1].line, 5);
         assert_eq!(cases[2].expect, Outcome::NoMatch);
+    }
+
+    /// Shared among threads, the failures still come in the order of the questions.
+    #[test]
+    fn failures_come_in_question_order_whatever_the_threads() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
+        let engine = Engine::in_memory(crate::knowledge::Knowledge::load(&dir).unwrap()).unwrap();
+        // Every third question expects a red flag it does not have.
+        let cases: Vec<Case> = (0..3 * MIN_CASES_PER_THREAD)
+            .map(|n| Case {
+                text: "how do I do the bridge?".to_owned(),
+                expect: if n % 3 == 0 {
+                    Outcome::SeekCare(Tier::Urgent)
+                } else {
+                    Outcome::NotRedFlag
+                },
+                file: QUESTIONS_FILE,
+                line: n + 1,
+            })
+            .collect();
+        let failures = run(&engine, &cases);
+        let lines: Vec<usize> = failures.iter().map(|f| f.case.line).collect();
+        let expected: Vec<usize> = (0..3 * MIN_CASES_PER_THREAD)
+            .filter(|n| n % 3 == 0)
+            .map(|n| n + 1)
+            .collect();
+        assert_eq!(lines, expected);
+        assert_eq!(failures, run_here(&engine, &cases));
     }
 
     #[test]
