@@ -14,6 +14,7 @@ pub mod config;
 #[cfg(feature = "discord")]
 pub mod discord;
 pub mod engine;
+mod filler;
 #[cfg(feature = "discord")]
 pub mod health;
 #[cfg(feature = "discord")]
@@ -41,5 +42,6 @@ pub mod vocab;
 pub mod warmup;
 #[cfg(feature = "discord")]
 pub mod watch;
+mod word_table;
 
 pub use engine::{Answer, Engine, EngineError};

@@ -19,146 +19,54 @@ use crate::language::Lang;
 /// another one ("never" is not "fever", "pied" is not "peed").
 pub const TYPO_MIN_CHARS: usize = 4;
 
-/// The hash words are looked up by: one multiply per byte, and never 0 (the empty slot).
-#[inline]
-pub fn word_hash(word: &str) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for &byte in word.as_bytes() {
-        hash = (hash.rotate_left(5) ^ u64::from(byte)).wrapping_mul(0x5170_80c2_1b73_6a95);
-    }
-    hash | 1
-}
-
-/// A map from word hashes to numbers, open addressing: a lookup is one probe in most cases,
-/// with no string compared, and touches only the hashes until it finds one. Two different
-/// words with the same 64-bit hash are vanishingly unlikely; the first one in is kept.
-#[derive(Default, Clone)]
-pub struct WordTable {
-    hashes: Vec<u64>,
-    values: Vec<u32>,
-    len: usize,
-}
-
-impl WordTable {
-    pub fn with_capacity(words: usize) -> WordTable {
-        let slots = (words * 3 / 2).next_power_of_two().max(16);
-        WordTable {
-            hashes: vec![0; slots],
-            values: vec![0; slots],
-            len: 0,
-        }
-    }
-
-    /// Inserts `value` for `hash` unless the hash is there already; returns the value kept.
-    pub fn insert(&mut self, hash: u64, value: u32) -> u32 {
-        if (self.len + 1) * 10 > self.hashes.len() * 7 {
-            self.grow();
-        }
-        let mask = self.hashes.len() - 1;
-        let mut at = (hash as usize) & mask;
-        loop {
-            match self.hashes[at] {
-                0 => {
-                    self.hashes[at] = hash;
-                    self.values[at] = value;
-                    self.len += 1;
-                    return value;
-                }
-                h if h == hash => return self.values[at],
-                _ => at = (at + 1) & mask,
-            }
-        }
-    }
-
-    #[inline]
-    pub fn get(&self, hash: u64) -> Option<u32> {
-        let mask = self.hashes.len().wrapping_sub(1);
-        let mut at = (hash as usize) & mask;
-        loop {
-            match *self.hashes.get(at)? {
-                0 => return None,
-                h if h == hash => return Some(self.values[at]),
-                _ => at = (at + 1) & mask,
-            }
-        }
-    }
-
-    fn grow(&mut self) {
-        let hashes = std::mem::take(&mut self.hashes);
-        let values = std::mem::take(&mut self.values);
-        *self = WordTable::with_capacity(hashes.len().max(8));
-        for (hash, value) in hashes.into_iter().zip(values).filter(|&(h, _)| h != 0) {
-            self.insert(hash, value);
-        }
-    }
-}
+use crate::word_table::{u32_at, FrozenTable};
+pub use crate::word_table::{word_hash, WordTable};
 
 /// Common English, chat and filler words with their English stems, worked out when the crate
 /// is built (see `build.rs`): a word in this list is never read as a typo of another, and is
 /// never stemmed at run time. Words are numbered, grouped by stem, so a load can find every
-/// word of a stem as one range.
+/// word of a stem as one range. The tables are compiled in as `build.rs` wrote them: a start
+/// builds nothing.
 pub struct English {
     /// Word hash to its number.
-    numbers: WordTable,
-    /// By word number: the word, whether it is a filler word.
-    words: Vec<(&'static str, bool)>,
-    /// Stem hash to its number, and by stem number the range of its words and the stem.
-    stem_numbers: WordTable,
-    stems: Vec<(u32, u32, &'static str)>,
+    numbers: FrozenTable,
+    /// Every word, one after another; by word number, where it ends in `words` and its stem's
+    /// number (the top bit set for a filler word), two little-endian `u32` each.
+    words: &'static str,
+    word_info: &'static [u8],
+    /// Stem hash to its number; every stem one after another; by stem number, where it ends
+    /// in `stems` and the range of its words, three `u32` each.
+    stem_numbers: FrozenTable,
+    stems: &'static str,
+    stem_info: &'static [u8],
 }
 
-pub static ENGLISH: LazyLock<English> = LazyLock::new(|| {
-    let text = include_str!(concat!(env!("OUT_DIR"), "/english-stems.txt"));
-    let lines = text.len() / 20;
-    let mut english = English {
-        numbers: WordTable::with_capacity(lines * 3),
-        words: Vec::with_capacity(lines * 3),
-        stem_numbers: WordTable::with_capacity(lines),
-        stems: Vec::with_capacity(lines),
-    };
-    // One line per stem: the stem, then its words, all separated by single spaces. Split by
-    // bytes: this runs at every start, over 40,000 words.
-    let mut words: Vec<&'static str> = Vec::with_capacity(16);
-    let mut start = 0;
-    for (at, byte) in text.bytes().enumerate() {
-        if byte == b' ' || byte == b'\n' {
-            if at > start {
-                words.push(&text[start..at]);
-            }
-            start = at + 1;
-            if byte == b'\n' {
-                if let Some((&stem, rest)) = words.split_first() {
-                    english.add_stem(stem, rest.iter().copied());
-                }
-                words.clear();
-            }
-        }
-    }
-    for &word in crate::text::FILLER {
-        english.add_stem(word, std::iter::once(word));
-        if let Some(number) = english.numbers.get(word_hash(word)) {
-            english.words[number as usize].1 = true;
-        }
-    }
-    english
-});
+const FILLER_BIT: u32 = 1 << 31;
+
+pub static ENGLISH: English = English {
+    numbers: FrozenTable::new(include_bytes!(concat!(
+        env!("OUT_DIR"),
+        "/english-numbers.bin"
+    ))),
+    words: include_str!(concat!(env!("OUT_DIR"), "/english-words.txt")),
+    word_info: include_bytes!(concat!(env!("OUT_DIR"), "/english-words.bin")),
+    stem_numbers: FrozenTable::new(include_bytes!(concat!(
+        env!("OUT_DIR"),
+        "/english-stem-numbers.bin"
+    ))),
+    stems: include_str!(concat!(env!("OUT_DIR"), "/english-stems.txt")),
+    stem_info: include_bytes!(concat!(env!("OUT_DIR"), "/english-stems.bin")),
+};
 
 impl English {
-    fn add_stem(&mut self, stem: &'static str, words: impl Iterator<Item = &'static str>) {
-        let start = self.words.len() as u32;
-        for word in words {
-            let number = self.words.len() as u32;
-            if self.numbers.insert(word_hash(word), number) == number {
-                self.words.push((word, false));
-            }
-        }
-        let end = self.words.len() as u32;
-        if end > start {
-            let number = self.stems.len() as u32;
-            if self.stem_numbers.insert(word_hash(stem), number) == number {
-                self.stems.push((start, end, stem));
-            }
-        }
+    /// Stem number `number`.
+    fn stem(&self, number: u32) -> &'static str {
+        let at = number as usize * 3;
+        let start = match at {
+            0 => 0,
+            _ => u32_at(self.stem_info, at - 3),
+        };
+        &self.stems[start as usize..u32_at(self.stem_info, at) as usize]
     }
 }
 
@@ -171,41 +79,44 @@ impl English {
 
     /// How many common words there are.
     pub fn len(&self) -> usize {
-        self.words.len()
+        self.word_info.len() / 8
     }
 
     pub fn is_empty(&self) -> bool {
-        self.words.is_empty()
+        self.word_info.is_empty()
     }
 
     /// Word number `number`.
     pub fn word(&self, number: u32) -> &'static str {
-        self.words[number as usize].0
+        let at = number as usize * 2;
+        let start = match at {
+            0 => 0,
+            _ => u32_at(self.word_info, at - 2),
+        };
+        &self.words[start as usize..u32_at(self.word_info, at) as usize]
     }
 
     /// Whether word number `number` is a filler word.
     #[inline]
     pub fn is_filler(&self, number: u32) -> bool {
-        self.words[number as usize].1
+        u32_at(self.word_info, number as usize * 2 + 1) & FILLER_BIT != 0
     }
 
     /// The common words whose stem is `stem`, by number.
     pub fn with_stem(&self, stem: &str) -> std::ops::Range<u32> {
         self.stem_numbers.get(word_hash(stem)).map_or(0..0, |n| {
-            let (start, end, _) = self.stems[n as usize];
-            start..end
+            let at = n as usize * 3;
+            u32_at(self.stem_info, at + 1)..u32_at(self.stem_info, at + 2)
         })
     }
 }
 
 /// The stem of a common word, without stemming it.
 pub fn english_stem(word: &str) -> Option<&'static str> {
-    let english = &*ENGLISH;
+    let english = &ENGLISH;
     let number = english.numbers.get(word_hash(word))?;
-    // Stems are in the order of their words: find the one whose range holds it.
-    let at = english.stems.partition_point(|&(_, end, _)| end <= number);
-    let &(start, _, stem) = english.stems.get(at)?;
-    (start <= number).then_some(stem)
+    let stem = u32_at(english.word_info, number as usize * 2 + 1) & !FILLER_BIT;
+    Some(english.stem(stem))
 }
 
 /// True when `word` is a common English word, or a regular inflection of one ("toppings"),
@@ -652,6 +563,46 @@ fn within_one_edit_of<T: PartialEq>(a: &[T], b: &[T]) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_compiled_in_table_holds_every_common_word_with_its_stem() {
+        let apart: HashSet<&str> = include_str!("stems-apart.txt")
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .flat_map(str::split_whitespace)
+            .collect();
+        let stemmer = Stemmer::create(Algorithm::English);
+        let lists = [
+            include_str!("english-words.txt"),
+            include_str!("chat-words.txt"),
+        ];
+        let mut count = 0;
+        for word in lists
+            .iter()
+            .flat_map(|list| list.lines())
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
+            let number = ENGLISH.number(word_hash(word)).expect(word);
+            assert_eq!(ENGLISH.word(number), word);
+            if !apart.contains(word) {
+                assert_eq!(
+                    english_stem(word),
+                    Some(stemmer.stem(word).as_ref()),
+                    "{word}"
+                );
+            }
+            let stem = english_stem(word).expect(word);
+            assert!(ENGLISH.with_stem(stem).contains(&number), "{word}");
+            count += 1;
+        }
+        assert!(count > 40_000 && ENGLISH.len() > 40_000, "{count}");
+        for word in crate::text::FILLER {
+            let number = ENGLISH.number(word_hash(word)).expect(word);
+            assert!(ENGLISH.is_filler(number), "{word}");
+        }
+        assert!(!ENGLISH.is_filler(ENGLISH.number(word_hash("numb")).unwrap()));
+        assert_eq!(ENGLISH.number(word_hash("qzxv")), None);
+    }
 
     #[test]
     fn an_undoubled_inflection_of_a_one_syllable_word_is_a_typo_not_a_word() {

@@ -168,7 +168,7 @@ impl Lexicon {
 
     /// Builds the lookup tables once every group word is in.
     pub fn finish(&mut self) {
-        let english = &*morph::ENGLISH;
+        let english = &morph::ENGLISH;
         // The words that mean something here: every spelling of a term, and every common
         // word sharing a stem with a term. A filler word only ever counts as written.
         let mut meaning: HashMap<&str, Vec<TermId>> = HashMap::default();
@@ -257,7 +257,7 @@ impl Lexicon {
             }
             return self.is_filler(word);
         }
-        let english = &*morph::ENGLISH;
+        let english = &morph::ENGLISH;
         if let Some(number) = english.number(hash) {
             return english.is_filler(number);
         }
