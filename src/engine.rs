@@ -765,6 +765,26 @@ impl Engine {
             .filter(|t| !read.ask_words.contains(&t.word) && !read.context_words.contains(&t.word))
             .cloned()
             .collect();
+        // Nor do the words that name the back ("the small of my back" says "back", not
+        // "small"), unless nothing else of its own is left ("lower back tips?").
+        let back_words: Vec<&str> = read
+            .back
+            .iter()
+            .flat_map(|b| b.split(|c: char| !c.is_alphanumeric()))
+            .collect();
+        let beyond_the_back: Vec<QueryTerm> = topic_terms
+            .iter()
+            .filter(|t| {
+                let named = |w: &str| w.split(' ').all(|w| back_words.contains(&w));
+                !named(&t.word) && !t.everyday.as_deref().is_some_and(named)
+            })
+            .cloned()
+            .collect();
+        let topic_terms = if beyond_the_back.iter().all(|t| t.everyday.is_some()) {
+            topic_terms
+        } else {
+            beyond_the_back
+        };
         // Nothing left but the ask itself ("what stretches help?"): as broad as it gets.
         let broad = if topic_terms.is_empty() {
             read.broad_ask

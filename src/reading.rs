@@ -15,6 +15,7 @@ use crate::text::Markdown;
 enum Meaning {
     Back,
     Technique,
+    GeneralTechnique,
     Topic,
     NotTheBack,
     OtherPart,
@@ -135,6 +136,11 @@ impl Reader {
             .collect();
         group(&mut phrases, Meaning::Back, &covers);
         group(&mut phrases, Meaning::Technique, &words.scope.techniques);
+        group(
+            &mut phrases,
+            Meaning::GeneralTechnique,
+            &words.scope.general_techniques,
+        );
         group(&mut phrases, Meaning::Topic, &words.scope.topic);
         group(&mut phrases, Meaning::NotTheBack, &words.scope.not_the_back);
         group(&mut phrases, Meaning::OtherPart, &words.scope.other_parts);
@@ -247,9 +253,14 @@ impl Reader {
             .filter(|s| !overlaps(s, &not_back))
             .chain(movements.iter().map(|(_, s)| s.clone()))
             .collect();
+        // A warm-up names a technique, but any part of the body has one.
+        let general: Vec<Range<usize>> = spans(Meaning::GeneralTechnique)
+            .filter(|s| !overlaps(s, &not_back))
+            .collect();
         let topic = back
             .iter()
             .chain(&technique)
+            .chain(&general)
             .cloned()
             .chain(spans(Meaning::Topic).filter(|s| !overlaps(s, &not_back)))
             .next();
@@ -260,7 +271,7 @@ impl Reader {
             broad_ask: spans(Meaning::BroadAsk).next().is_some(),
             ask_words: words_in(canonical, spans(Meaning::BroadAsk)),
             context_words: words_in(canonical, spans(Meaning::BroadContext)),
-            names_technique: !technique.is_empty(),
+            names_technique: !technique.is_empty() || !general.is_empty(),
             movements: movements
                 .iter()
                 .map(|(i, s)| (*i, canonical[s.clone()].to_owned()))
@@ -397,6 +408,25 @@ mod tests {
         let bridge = read(&reader, "anyone want to play bridge tonight");
         assert_eq!(bridge.back, None);
         assert!(bridge.out_of_scope.is_some());
+    }
+
+    #[test]
+    fn a_warm_up_names_a_technique_but_keeps_no_other_part_in_scope() {
+        let reader = reader();
+        let neck = read(&reader, "does my neck need warming up before I crack it");
+        assert_eq!(
+            neck.out_of_scope,
+            Some((OutOfScope::OtherPart, "neck".into()))
+        );
+        let first = read(&reader, "should i warm up before i crack it?");
+        assert!(first.names_technique && first.topic.is_some());
+        assert_eq!(first.out_of_scope, None);
+        // The back named with it keeps it in scope.
+        let both = read(&reader, "warm up for my neck and my lower back");
+        assert_eq!(both.out_of_scope, None);
+        // A garden behind the house is no back, though "my back" is in it.
+        let garden = read(&reader, "my back garden is overgrown, what should i plant");
+        assert_eq!(garden.back, None);
     }
 
     #[test]

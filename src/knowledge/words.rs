@@ -86,6 +86,10 @@ pub struct Scope {
     /// The techniques' own words ("knee twist", "side lean"): in scope even next to another
     /// part's name ("which hand goes on my thigh for the side lean?").
     pub techniques: Vec<String>,
+    /// Technique words every body part shares ("warm up"): they name a technique, but keep
+    /// no question in scope that names another part and not the back ("does my neck need
+    /// warming up?").
+    pub general_techniques: Vec<String>,
     /// Back-care words ("crack", "stiff", "physio"): a question with none of these, no
     /// technique and no back is not about back care, however well its words score.
     pub topic: Vec<String>,
@@ -176,6 +180,8 @@ struct ScopeTable {
     back: Vec<String>,
     #[serde(default)]
     techniques: Vec<String>,
+    #[serde(default)]
+    general_techniques: Vec<String>,
     #[serde(default)]
     topic: Vec<String>,
     #[serde(default)]
@@ -344,6 +350,7 @@ pub fn parse(name: &str, text: &str) -> Result<Words, Vec<Problem>> {
         scope: Scope {
             back: file.scope.back,
             techniques: file.scope.techniques,
+            general_techniques: file.scope.general_techniques,
             topic: file.scope.topic,
             not_the_back: file.scope.not_the_back,
             other_parts: file.scope.other_parts,
