@@ -576,3 +576,24 @@ fn the_kind_of_answer_asked_for_picks_the_section() {
     // Naming a technique keeps the question with it.
     assert_eq!(id("is the knee to chest twist safe?"), "knee-to-chest");
 }
+
+/// The words that name the back ("the small of my back") do not make a broad ask look
+/// specific, and a warm-up of another part is out of scope.
+#[test]
+fn the_backs_own_words_leave_a_broad_ask_broad() {
+    let engine = engine();
+    for question in [
+        "give me all the ways to pop the small of my back",
+        "lower back tips?",
+        "whats good to do for the bottom of my back",
+    ] {
+        let answer = engine.ask(question);
+        assert!(
+            matches!(answer.reply, Reply::Overview(_)),
+            "{question}: {:?}",
+            answer.section
+        );
+    }
+    let neck = engine.ask("does my neck need warming up before I crack it");
+    assert!(matches!(neck.reply, Reply::NoMatch(_)), "{:?}", neck.section);
+}
