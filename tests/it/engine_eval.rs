@@ -595,5 +595,9 @@ fn the_backs_own_words_leave_a_broad_ask_broad() {
         );
     }
     let neck = engine.ask("does my neck need warming up before I crack it");
-    assert!(matches!(neck.reply, Reply::NoMatch(_)), "{:?}", neck.section);
+    assert!(
+        matches!(neck.reply, Reply::NoMatch(_)),
+        "{:?}",
+        neck.section
+    );
 }
