@@ -265,6 +265,13 @@ impl Engine {
         }
     }
 
+    /// This engine answering from `search` instead (an index of the same knowledge): what a
+    /// reload checked in memory goes live on the index on disk without building its tables,
+    /// triage and readers again.
+    pub fn with_search(self, search: Search) -> Engine {
+        Engine { search, ..self }
+    }
+
     pub fn knowledge(&self) -> &Knowledge {
         &self.knowledge
     }

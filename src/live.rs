@@ -227,7 +227,7 @@ impl Live {
 
         let (search, _) = Search::open(&self.index_dir, &knowledge)?;
         let changes = Changes::between(old.knowledge(), &knowledge);
-        self.engine.store(Arc::new(Engine::new(knowledge, search)));
+        self.engine.store(Arc::new(candidate.with_search(search)));
         Ok(Reloaded { changes, failures })
     }
 }
