@@ -774,15 +774,10 @@ impl Engine {
             .collect();
         // Nor do the words that name the back ("the small of my back" says "back", not
         // "small"), unless nothing else of its own is left ("lower back tips?").
-        let back_words: Vec<&str> = read
-            .back
-            .iter()
-            .flat_map(|b| b.split(|c: char| !c.is_alphanumeric()))
-            .collect();
         let beyond_the_back: Vec<QueryTerm> = topic_terms
             .iter()
             .filter(|t| {
-                let named = |w: &str| w.split(' ').all(|w| back_words.contains(&w));
+                let named = |w: &str| w.split(' ').all(|w| read.back_words.iter().any(|b| b == w));
                 !named(&t.word) && !t.everyday.as_deref().is_some_and(named)
             })
             .cloned()

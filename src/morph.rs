@@ -61,13 +61,20 @@ pub static ENGLISH: English = English {
 impl English {
     /// Stem number `number`.
     fn stem(&self, number: u32) -> &'static str {
-        let at = number as usize * 3;
-        let start = match at {
-            0 => 0,
-            _ => u32_at(self.stem_info, at - 3),
-        };
-        &self.stems[start as usize..u32_at(self.stem_info, at) as usize]
+        nth(self.stems, self.stem_info, 3, number)
     }
+}
+
+/// Item `number` of `text`, where record `number` of `info` (`stride` little-endian `u32`s
+/// each) starts with where the item ends in `text`, and the item before it ends where it
+/// starts.
+fn nth(text: &'static str, info: &[u8], stride: usize, number: u32) -> &'static str {
+    let at = number as usize * stride;
+    let start = match at {
+        0 => 0,
+        _ => u32_at(info, at - stride),
+    };
+    &text[start as usize..u32_at(info, at) as usize]
 }
 
 impl English {
@@ -88,12 +95,7 @@ impl English {
 
     /// Word number `number`.
     pub fn word(&self, number: u32) -> &'static str {
-        let at = number as usize * 2;
-        let start = match at {
-            0 => 0,
-            _ => u32_at(self.word_info, at - 2),
-        };
-        &self.words[start as usize..u32_at(self.word_info, at) as usize]
+        nth(self.words, self.word_info, 2, number)
     }
 
     /// Whether word number `number` is a filler word.

@@ -67,6 +67,9 @@ pub struct Read {
     /// The words that say how the stiffness came about ("lifting boxes all weekend"): like
     /// the ask's own words, they never make a broad ask specific.
     pub context_words: Vec<String>,
+    /// The words of [`Read::back`] ("small", "of", "my", "back"): they name the back, so
+    /// they do not make a broad ask specific either, unless nothing else is left.
+    pub back_words: Vec<String>,
     /// Where the greetings and thanks are, in the canonical text.
     pub small_talk: Vec<Range<usize>>,
     /// Everyday words found: (member's words, the guide words they stand for).
@@ -271,6 +274,7 @@ impl Reader {
             broad_ask: spans(Meaning::BroadAsk).next().is_some(),
             ask_words: words_in(canonical, spans(Meaning::BroadAsk)),
             context_words: words_in(canonical, spans(Meaning::BroadContext)),
+            back_words: words_in(canonical, back.first().cloned().into_iter()),
             names_technique: !technique.is_empty() || !general.is_empty(),
             movements: movements
                 .iter()
