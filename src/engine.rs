@@ -47,6 +47,13 @@ const CLEAR_LEAD: f32 = 1.5;
 /// An [[ask]]'s section answers when its score is at least this share of the best one's.
 const ASK_SHARE: f32 = 0.4;
 
+/// A question that has at least this share of an example question of the best section, and
+/// half its own words in it, is what that example asks for: the kind of answer its other
+/// words ask for ("habit", "is it ok") does not move it elsewhere ("habit of cracking every
+/// hour, bad?" is "is it bad to crack every day").
+const SETTLED_BY_EXAMPLE: f32 = 0.75;
+const SETTLED_COVERS: f32 = 0.5;
+
 /// A question asked in general ("what's the full set of moves?") gets the overview when the
 /// overview's example questions score at least this share of the best section.
 const BROAD_OVERVIEW_SHARE: f32 = 0.85;
@@ -731,6 +738,11 @@ impl Engine {
         if read.topic.is_none() && opens_or_ends(canonical, &read.small_talk) {
             return (None, Because::SmallTalk);
         }
+        // Thanks that ask nothing more ("thank you, my back feels better already").
+        let asks_something = canonical.contains('?') || read.broad_ask || !read.asks.is_empty();
+        if !asks_something && opens_or_ends(canonical, &read.thanks) {
+            return (None, Because::SmallTalk);
+        }
         if let Some(because) = out_of_scope {
             return (None, because);
         }
@@ -753,8 +765,11 @@ impl Engine {
             _ => false,
         };
         // The kind of answer asked for ("is that ok?", "what causes it?") picks among the
-        // candidates, unless the question names a technique ("is the knee twist safe?").
-        if !read.names_technique {
+        // candidates, unless the question names a technique ("is the knee twist safe?") or is
+        // close to one of the best section's example questions.
+        let settled =
+            example.is_some_and(|e| e.share >= SETTLED_BY_EXAMPLE && e.covers >= SETTLED_COVERS);
+        if !read.names_technique && !settled {
             if let Some(found) = self.asked_for(read, hits) {
                 return found;
             }
@@ -782,17 +797,21 @@ impl Engine {
             })
             .cloned()
             .collect();
+        let only_the_back = beyond_the_back.is_empty();
         let topic_terms = if beyond_the_back.iter().all(|t| t.everyday.is_some()) {
             topic_terms
         } else {
             beyond_the_back
         };
-        // Nothing left but the ask itself ("what stretches help?"): as broad as it gets.
-        let broad = if topic_terms.is_empty() {
-            read.broad_ask
-        } else {
-            self.search.is_broad(&topic_terms, unknown)
-        };
+        // Nothing left but the ask itself ("what stretches help?"), or the ask and the back or
+        // everyday words ("low back a bit stiff now, what helps"): as broad as it gets.
+        let only_everyday = topic_terms.iter().all(|t| t.everyday.is_some());
+        let broad =
+            if topic_terms.is_empty() || (read.broad_ask && (only_the_back || only_everyday)) {
+                read.broad_ask
+            } else {
+                self.search.is_broad(&topic_terms, unknown)
+            };
         // Asked in general, and the overview's examples are about as close as any section.
         let overview_close = read.broad_ask
             && hits.iter().any(|h| {
@@ -822,24 +841,30 @@ impl Engine {
         }
     }
 
-    /// The first [[ask]] of the question whose section is a candidate close enough to the
+    /// The [[ask]] of the question whose section is the best-rated candidate close enough to the
     /// best one.
     fn asked_for(&self, read: &Read, hits: &[Hit]) -> Option<(Option<Target>, Because)> {
         let best = hits.first()?.score;
-        read.asks.iter().find_map(|(i, words)| {
-            let ask = &self.knowledge.words.asks[*i];
-            let hit = hits.iter().find(|h| match h.target {
-                Target::Section(p) => self.section_at(p).1.id == ask.answers,
-                Target::Overview(_) => false,
-            })?;
-            (hit.score >= ASK_SHARE * best).then(|| {
+        // Two kinds asked for at once ("a habit now, is that bad?"): the one the search
+        // rates higher.
+        read.asks
+            .iter()
+            .filter_map(|(i, words)| {
+                let ask = &self.knowledge.words.asks[*i];
+                let hit = hits.iter().find(|h| match h.target {
+                    Target::Section(p) => self.section_at(p).1.id == ask.answers,
+                    Target::Overview(_) => false,
+                })?;
+                (hit.score >= ASK_SHARE * best).then_some((ask, words, hit))
+            })
+            .max_by(|a, b| a.2.score.total_cmp(&b.2.score))
+            .map(|(ask, words, hit)| {
                 let because = Because::Ask {
                     name: ask.name.clone(),
                     words: words.clone(),
                 };
                 (Some(hit.target), because)
             })
-        })
     }
 
     /// The technique of the question's first movement, if it is a candidate close enough

@@ -21,6 +21,7 @@ enum Meaning {
     OtherPart,
     OtherSense,
     SmallTalk,
+    Thanks,
     BroadAsk,
     BroadContext,
     /// Indexes [`crate::knowledge::Words::conditions`].
@@ -72,6 +73,8 @@ pub struct Read {
     pub back_words: Vec<String>,
     /// Where the greetings and thanks are, in the canonical text.
     pub small_talk: Vec<Range<usize>>,
+    /// Where the question says thanks.
+    pub thanks: Vec<Range<usize>>,
     /// Everyday words found: (member's words, the guide words they stand for).
     pub everyday: Vec<(String, String)>,
     /// Follow-up asks found, first in the text first: (index into `Words::follow_ups`,
@@ -149,6 +152,7 @@ impl Reader {
         group(&mut phrases, Meaning::OtherPart, &words.scope.other_parts);
         group(&mut phrases, Meaning::OtherSense, &words.scope.other_senses);
         group(&mut phrases, Meaning::SmallTalk, &words.small_talk);
+        group(&mut phrases, Meaning::Thanks, &words.thanks);
         group(&mut phrases, Meaning::BroadAsk, &words.broad_asks);
         group(&mut phrases, Meaning::BroadContext, &words.broad_context);
         for (i, condition) in words.conditions.iter().enumerate() {
@@ -271,6 +275,7 @@ impl Reader {
             back: back.first().map(|s| canonical[s.clone()].to_owned()),
             topic: topic.map(|s| canonical[s].to_owned()),
             small_talk: spans(Meaning::SmallTalk).collect(),
+            thanks: spans(Meaning::Thanks).collect(),
             broad_ask: spans(Meaning::BroadAsk).next().is_some(),
             ask_words: words_in(canonical, spans(Meaning::BroadAsk)),
             context_words: words_in(canonical, spans(Meaning::BroadContext)),

@@ -22,6 +22,9 @@ pub struct Words {
     pub conditions: Vec<Condition>,
     /// Greetings and thanks: a message of only these gets a friendly line.
     pub small_talk: Vec<String>,
+    /// Thanks: a message that opens or ends with one and asks nothing ("thanks, my back feels
+    /// better already") gets the friendly line, whatever back-care words it has.
+    pub thanks: Vec<String>,
     /// How members ask for a method in general ("how do I", "teach me"): with only broad
     /// words besides, the overview answers even when one section scores well.
     pub broad_asks: Vec<String>,
@@ -215,6 +218,8 @@ struct ConditionTable {
 struct SmallTalkTable {
     #[serde(default)]
     words: Vec<String>,
+    #[serde(default)]
+    thanks: Vec<String>,
 }
 
 /// Parses `words.toml`. Every problem is collected, with its line.
@@ -359,6 +364,7 @@ pub fn parse(name: &str, text: &str) -> Result<Words, Vec<Problem>> {
         },
         conditions,
         small_talk: file.small_talk.words,
+        thanks: file.small_talk.thanks,
         broad_asks: file.broad.asks,
         broad_context: file.broad.context,
         follow_ups,

@@ -215,6 +215,9 @@ pub struct ExampleMatch {
     pub line: usize,
     /// The share of the example's words that the question has, from 0 to 1.
     pub share: f32,
+    /// The share of the question's own words (not those [everyday] added) that the example
+    /// has, from 0 to 1: a short example is all in a long question without being what it asks.
+    pub covers: f32,
 }
 
 /// An example question as the terms it searches for.
@@ -530,10 +533,22 @@ impl Search {
             })
             .filter(|&(_, share)| share > 0.0)
             .max_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(e, share)| ExampleMatch {
-                text: e.text.clone(),
-                line: e.line,
-                share,
+            .map(|(e, share)| {
+                let own: HashSet<&str> = terms
+                    .iter()
+                    .filter(|t| t.everyday.is_none())
+                    .map(|t| t.stem.as_str())
+                    .collect();
+                let covered = own
+                    .iter()
+                    .filter(|&&stem| e.terms.iter().any(|&t| self.vocab.stem(t) == stem))
+                    .count();
+                ExampleMatch {
+                    text: e.text.clone(),
+                    line: e.line,
+                    share,
+                    covers: covered as f32 / own.len().max(1) as f32,
+                }
             })
     }
 

@@ -601,3 +601,62 @@ fn the_backs_own_words_leave_a_broad_ask_broad() {
         neck.section
     );
 }
+
+/// Two kinds of answer asked for at once ("a habit now, is that bad?") go to the one the
+/// search rates higher, and a question that is mostly one of a section's example questions
+/// is not moved elsewhere by an ask word ("habit").
+#[test]
+fn the_kind_of_answer_asked_for_is_the_one_the_search_rates_higher() {
+    let engine = engine();
+    for question in [
+        "popping my lower back every hour has become a habit, is that bad",
+        "cracking my back all day out of habit, bad?",
+    ] {
+        let answer = engine.ask(question);
+        let id = answer.section.map(|s| s.id).unwrap_or_default();
+        assert_eq!(id, "precautions", "{question}");
+    }
+}
+
+/// A broad ask whose other words only say how the back feels or what the member was doing
+/// ("low back a bit stiff today, what helps") gets the overview, and the rear one of a thing
+/// (a back wheel) is not the back.
+#[test]
+fn a_broad_ask_about_how_the_back_feels_gets_the_overview() {
+    let engine = engine();
+    for question in [
+        "my low back is a bit stiff today, what helps",
+        "lower back sore from hoovering, what helps",
+    ] {
+        let answer = engine.ask(question);
+        assert!(
+            matches!(answer.reply, Reply::Overview(_)),
+            "{question}: {:?}",
+            answer.section
+        );
+    }
+    let wheel = engine.ask("my back wheel keeps squeaking on the commute");
+    assert!(
+        matches!(wheel.reply, Reply::NoMatch(_)),
+        "{:?}",
+        wheel.section
+    );
+}
+
+/// Thanks that ask nothing more get the friendly line even with back-care words in them;
+/// thanks with a question still get the answer.
+#[test]
+fn thanks_that_ask_nothing_get_the_friendly_line() {
+    let engine = engine();
+    let thanks = engine.ask("cheers, my lower back is loads looser now");
+    assert!(
+        matches!(thanks.reply, Reply::Greeting(_)),
+        "{:?}",
+        thanks.section
+    );
+    let question = engine.ask("thanks! how long do i hold the bridge?");
+    assert_eq!(
+        question.section.map(|s| s.id).as_deref(),
+        Some("bridge-release")
+    );
+}
