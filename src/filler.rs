@@ -11,6 +11,8 @@ pub const FILLER: &[&str] = &[
     "the",
     "my",
     "ma",
+    // Caribbean "my": "both mih foot".
+    "mih",
     "your",
     "ur",
     "his",
