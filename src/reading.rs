@@ -300,12 +300,25 @@ impl Reader {
                 });
         }
         let mut asks: Vec<(usize, Range<usize>)> = Vec::new();
+        let everyday: Vec<Range<usize>> = all
+            .iter()
+            .filter(|o| matches!(self.meanings[o.group], Meaning::Everyday(_)))
+            .map(|o| o.span.clone())
+            .collect();
+        let inside_a_longer = |span: &Range<usize>| {
+            everyday
+                .iter()
+                .any(|o| o.start <= span.start && span.end <= o.end && o.len() > span.len())
+        };
         for occurrence in all {
             let words = || canonical[occurrence.span.clone()].to_owned();
             match self.meanings[occurrence.group] {
                 Meaning::Condition(i) if read.condition.is_none() => {
                     read.condition = Some((i, words()));
                 }
+                // The longest everyday phrase speaks for its words: "walk on my back" is
+                // someone forcing it, not also "on my back" (lying down).
+                Meaning::Everyday(_) if inside_a_longer(&occurrence.span) => {}
                 Meaning::Everyday(i) => read.everyday.push((words(), self.everyday[i].clone())),
                 Meaning::FollowUp(i) => read.follow_ups.push((i, occurrence.span.clone())),
                 Meaning::Ask(i) => asks.push((i, occurrence.span.clone())),
@@ -447,5 +460,16 @@ mod tests {
         assert_eq!(hi.small_talk.len(), 2);
         let sofa = read(&reader, "stiff after a night on the sofa");
         assert_eq!(sofa.everyday, [("sofa".to_owned(), "sitting".to_owned())]);
+    }
+
+    #[test]
+    fn the_longest_everyday_phrase_speaks_for_its_words() {
+        let reader = reader();
+        let walk = read(&reader, "can my partner walk on my back to crack it");
+        let phrases: Vec<&str> = walk.everyday.iter().map(|(w, _)| w.as_str()).collect();
+        assert!(phrases.contains(&"walk on my back"), "{phrases:?}");
+        assert!(!phrases.contains(&"on my back"), "{phrases:?}");
+        let lying = read(&reader, "a stretch i can do on my back");
+        assert!(lying.everyday.iter().any(|(w, _)| w == "on my back"));
     }
 }
