@@ -242,7 +242,18 @@ impl Engine {
     }
 
     pub fn new(knowledge: Knowledge, search: Search) -> Engine {
-        let triage = Multilingual::new(&knowledge);
+        Engine::reusing(knowledge, search, None)
+    }
+
+    /// An engine whose index lives in memory, taking over from `previous` the red-flag
+    /// tables of every language whose red flags are unchanged (a reload's candidate).
+    pub fn in_memory_after(knowledge: Knowledge, previous: &Engine) -> Result<Engine, EngineError> {
+        let search = Search::in_memory(&knowledge)?;
+        Ok(Engine::reusing(knowledge, search, Some(previous)))
+    }
+
+    fn reusing(knowledge: Knowledge, search: Search, previous: Option<&Engine>) -> Engine {
+        let triage = Multilingual::reusing(&knowledge, previous.map(|p| (&p.knowledge, &p.triage)));
         let translated = knowledge
             .translations
             .iter()

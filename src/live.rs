@@ -201,12 +201,12 @@ impl Live {
 
         // Check the new knowledge in memory first, so a refused edit never touches the
         // index on disk that the running engine reads.
-        let candidate = Engine::in_memory(knowledge.clone()).map_err(|e| match e {
+        let old = self.current();
+        let candidate = Engine::in_memory_after(knowledge.clone(), &old).map_err(|e| match e {
             crate::EngineError::Knowledge(k) => ReloadError::Invalid(k.problems()),
             crate::EngineError::Index(i) => ReloadError::Index(i),
         })?;
         let failures = regression::run(&candidate, &cases);
-        let old = self.current();
         // Only a red-flag question that escalates today and would not tomorrow blocks the
         // reload; one that already failed must not block the fix for something else.
         // Only the questions failing now need asking of the old engine.

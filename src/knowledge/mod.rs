@@ -54,6 +54,15 @@ impl LanguageFlags {
     pub fn get(&self) -> &RedFlags {
         self.flags.get_or_init(|| RedFlags::floor_of(self.lang))
     }
+
+    /// The same red flags as `other`, without reading a floor neither has needed yet.
+    pub fn same_as(&self, other: &LanguageFlags) -> bool {
+        self.lang == other.lang
+            && match (self.flags.get(), other.flags.get()) {
+                (None, None) => true,
+                _ => self.get() == other.get(),
+            }
+    }
 }
 
 /// A guide in another language.

@@ -485,7 +485,7 @@ const MAX_QUOTE_CHARS: usize = 60;
 /// Triage in every language the bot knows: English always, the language the message is
 /// in, and each language one of whose red-flag words the message has.
 pub struct Multilingual {
-    english: Triage,
+    english: Arc<Triage>,
     others: Vec<Other>,
     detector: Detector,
 }
@@ -495,21 +495,28 @@ pub struct Multilingual {
 struct Other {
     lang: Lang,
     red_flags: crate::knowledge::LanguageFlags,
-    triage: std::sync::OnceLock<Triage>,
+    triage: std::sync::OnceLock<Arc<Triage>>,
     /// The words that tell its vocabulary is in a message, gathered the first time a
     /// message has a word that is not English.
-    gate: std::sync::OnceLock<Gate>,
+    gate: std::sync::OnceLock<Arc<Gate>>,
 }
 
 impl Other {
     fn triage(&self) -> &Triage {
         self.triage
-            .get_or_init(|| Triage::new(self.red_flags.get()))
+            .get_or_init(|| Arc::new(Triage::new(self.red_flags.get())))
     }
 
     fn gate(&self) -> &Gate {
-        self.gate.get_or_init(|| Gate::new(self.red_flags.get()))
+        self.gate
+            .get_or_init(|| Arc::new(Gate::new(self.red_flags.get())))
     }
+}
+
+/// What `lock` holds, if it was built, in a lock of its own.
+fn carried<T: Clone>(lock: Option<&std::sync::OnceLock<T>>) -> std::sync::OnceLock<T> {
+    lock.and_then(|l| l.get().cloned())
+        .map_or_else(std::sync::OnceLock::new, std::sync::OnceLock::from)
 }
 
 /// The first letters of a language's red-flag words that are not English words: a message
@@ -574,19 +581,45 @@ impl Gate {
 
 impl Multilingual {
     pub fn new(knowledge: &Knowledge) -> Multilingual {
+        Multilingual::reusing(knowledge, None)
+    }
+
+    /// The triage of `knowledge`, taking over from `previous` (the triage of `before`) the
+    /// tables of every language whose red flags did not change: a reload after an edit to a
+    /// guide or to one language file builds only what the edit touched.
+    pub fn reusing(
+        knowledge: &Knowledge,
+        previous: Option<(&Knowledge, &Multilingual)>,
+    ) -> Multilingual {
         let others: Vec<Other> = knowledge
             .languages
             .iter()
-            .map(|red_flags| Other {
-                lang: red_flags.lang,
-                gate: std::sync::OnceLock::new(),
-                red_flags: red_flags.clone(),
-                triage: std::sync::OnceLock::new(),
+            .map(|red_flags| {
+                let same = previous.and_then(|(before, triage)| {
+                    before
+                        .languages
+                        .iter()
+                        .any(|l| l.same_as(red_flags))
+                        .then(|| triage.others.iter().find(|o| o.lang == red_flags.lang))
+                        .flatten()
+                });
+                Other {
+                    lang: red_flags.lang,
+                    gate: carried(same.map(|o| &o.gate)),
+                    red_flags: red_flags.clone(),
+                    triage: carried(same.map(|o| &o.triage)),
+                }
             })
             .collect();
         let known: Vec<Lang> = others.iter().map(|o| o.lang).collect();
+        let english = match previous {
+            Some((before, triage)) if before.red_flags == knowledge.red_flags => {
+                Arc::clone(&triage.english)
+            }
+            _ => Arc::new(Triage::new(&knowledge.red_flags)),
+        };
         Multilingual {
-            english: Triage::new(&knowledge.red_flags),
+            english,
             detector: Detector::new(&known),
             others,
         }
@@ -926,6 +959,59 @@ mod tests {
     //! The shipped figurative entries and kept-apart words, as the built-in floor reads them.
 
     use super::*;
+
+    #[test]
+    fn a_reload_builds_again_only_the_languages_whose_red_flags_changed() {
+        let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
+        let edited = tempfile::tempdir().unwrap();
+        for entry in std::fs::read_dir(&shipped).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, edited.path().join(path.file_name().unwrap())).unwrap();
+        }
+        let spanish = edited.path().join("red-flags.es.toml");
+        let text = std::fs::read_to_string(&spanish).unwrap();
+        let text = text.replacen(
+            "fever = [\"fiebre\",",
+            "fever = [\"fiebre\", \"calorón\",",
+            1,
+        );
+        std::fs::write(&spanish, text).unwrap();
+
+        let before = Knowledge::load(&shipped).unwrap();
+        let old = Multilingual::new(&before);
+        let message = "tengo un calorón tremendo y me duele la espalda desde ayer";
+        let fever = |t: &Triaged| t.hits.iter().any(|h| &*h.id == "fever");
+        assert!(!fever(&old.check(message)));
+        // German was needed before the edit (a message in German builds it on first use).
+        old.others
+            .iter()
+            .find(|o| o.lang == Lang::De)
+            .unwrap()
+            .triage();
+        let after = Knowledge::load(edited.path()).unwrap();
+        let new = Multilingual::reusing(&after, Some((&before, &old)));
+
+        assert!(Arc::ptr_eq(&old.english, &new.english));
+        let built = |m: &Multilingual, lang: Lang| {
+            m.others
+                .iter()
+                .find(|o| o.lang == lang)
+                .unwrap()
+                .triage
+                .get()
+                .cloned()
+        };
+        assert!(
+            built(&new, Lang::Es).is_none(),
+            "the edited language is built anew"
+        );
+        assert!(fever(&new.check(message)), "and its edit counts");
+        let german = (built(&old, Lang::De).unwrap(), built(&new, Lang::De));
+        assert!(Arc::ptr_eq(
+            &german.0,
+            &german.1.expect("German is taken over")
+        ));
+    }
 
     #[test]
     fn the_shipped_child_and_things_groups_quiet_a_fall_only_where_they_stand() {
