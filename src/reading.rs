@@ -300,15 +300,13 @@ impl Reader {
                 });
         }
         let mut asks: Vec<(usize, Range<usize>)> = Vec::new();
-        let everyday: Vec<Range<usize>> = all
-            .iter()
-            .filter(|o| matches!(self.meanings[o.group], Meaning::Everyday(_)))
-            .map(|o| o.span.clone())
-            .collect();
         let inside_a_longer = |span: &Range<usize>| {
-            everyday
-                .iter()
-                .any(|o| o.start <= span.start && span.end <= o.end && o.len() > span.len())
+            all.iter().any(|o| {
+                matches!(self.meanings[o.group], Meaning::Everyday(_))
+                    && o.span.start <= span.start
+                    && span.end <= o.span.end
+                    && o.span.len() > span.len()
+            })
         };
         for occurrence in all {
             let words = || canonical[occurrence.span.clone()].to_owned();

@@ -595,13 +595,11 @@ impl Multilingual {
             .languages
             .iter()
             .map(|red_flags| {
-                let same = previous.and_then(|(before, triage)| {
-                    before
-                        .languages
+                let same = previous.and_then(|(_, triage)| {
+                    triage
+                        .others
                         .iter()
-                        .any(|l| l.same_as(red_flags))
-                        .then(|| triage.others.iter().find(|o| o.lang == red_flags.lang))
-                        .flatten()
+                        .find(|o| o.red_flags.same_as(red_flags))
                 });
                 Other {
                     lang: red_flags.lang,
