@@ -595,6 +595,9 @@ fn write_explain(out: &mut impl Write, answer: &Answer, engine: &Engine) -> io::
         Because::Ask { name, words } => format!(
             "asks {name} (\"{words}\", words.toml [[ask]]), and that section was a candidate with at least 40% of the best score"
         ),
+        Because::AskAlone { name, words } => format!(
+            "asks {name} (\"{words}\", words.toml [[ask]]) and names no technique, and no section matched more closely: that section rather than the overview"
+        ),
         Because::Movement { words } => format!(
             "tells a technique by its movement (\"{words}\", words.toml [[scope.movement]]), and that section was a candidate with at least 40% of the best score"
         ),

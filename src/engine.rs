@@ -114,6 +114,10 @@ pub enum Because {
     /// The question asks for a kind of answer (`words.toml` [[ask]] `name`, found as
     /// `words`) and that section was among the candidates.
     Ask { name: String, words: String },
+    /// The question asks for a kind of answer (`words.toml` [[ask]] `name`, found as
+    /// `words`), names no technique, and the search found nothing more specific: that
+    /// kind's section rather than the overview ("what shouldnt i do when cracking my back").
+    AskAlone { name: String, words: String },
     /// The question tells a technique by its movement (`words.toml` [[scope.movement]],
     /// found as `words`) and that section was among the candidates.
     Movement { words: String },
@@ -830,6 +834,12 @@ impl Engine {
                     && best.is_some_and(|b| h.score >= BROAD_OVERVIEW_SHARE * b.score)
             });
         if ((!clear_winner || read.broad_ask) && broad) || overview_close {
+            // Broad by its words alone, yet it asks for one kind of answer.
+            if !read.broad_ask && !read.names_technique {
+                if let Some(found) = self.asked_alone(read) {
+                    return found;
+                }
+            }
             if let Some(overview) = self.any_overview() {
                 return (Some(overview), Because::Broad);
             }
@@ -839,6 +849,9 @@ impl Engine {
                 let topic = read.topic.clone().unwrap_or_default();
                 (Some(hit.target), Because::Search { topic })
             }
+            (None, Some(_)) if !read.names_technique && self.asked_alone(read).is_some() => self
+                .asked_alone(read)
+                .unwrap_or((None, Because::NoConfidentMatch)),
             (None, Some(words)) => match self.any_overview() {
                 Some(overview) => (
                     Some(overview),
@@ -876,6 +889,21 @@ impl Engine {
                 };
                 (Some(hit.target), because)
             })
+    }
+
+    /// The section of the question's first [[ask]], candidate or not.
+    fn asked_alone(&self, read: &Read) -> Option<(Option<Target>, Because)> {
+        let (i, words) = read.asks.first()?;
+        let ask = &self.knowledge.words.asks[*i];
+        let position = self
+            .knowledge
+            .sections()
+            .position(|(_, s)| s.id == ask.answers)?;
+        let because = Because::AskAlone {
+            name: ask.name.clone(),
+            words: words.clone(),
+        };
+        Some((Some(Target::Section(position)), because))
     }
 
     /// The technique of the question's first movement, if it is a candidate close enough

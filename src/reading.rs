@@ -278,7 +278,14 @@ impl Reader {
             thanks: spans(Meaning::Thanks).collect(),
             broad_ask: spans(Meaning::BroadAsk).next().is_some(),
             ask_words: words_in(canonical, spans(Meaning::BroadAsk)),
-            context_words: words_in(canonical, spans(Meaning::BroadContext)),
+            context_words: words_in(
+                canonical,
+                spans(Meaning::BroadContext).chain(story_before_ask(
+                    canonical,
+                    spans(Meaning::BroadAsk).map(|s| s.start).min(),
+                    technique.iter().chain(&general).map(|s| s.start).min(),
+                )),
+            ),
             back_words: words_in(canonical, back.first().cloned().into_iter()),
             names_technique: !technique.is_empty() || !general.is_empty(),
             movements: movements
@@ -335,6 +342,21 @@ impl Reader {
 }
 
 /// The words of the text inside the spans, in order.
+/// The sentences told before the one that asks in general ("spent the day painting, and my
+/// back is stiff. what are my options?"): how it came about, not what is asked for. None
+/// when the ask is in the first sentence, or a technique is named or a question asked
+/// before it ("can i twist sat down? how do i do it?").
+fn story_before_ask(
+    canonical: &str,
+    ask: Option<usize>,
+    technique: Option<usize>,
+) -> Option<Range<usize>> {
+    let ask = ask?;
+    let start = canonical[..ask].rfind(['.', '!', '?', '\n'])? + 1;
+    let told = !canonical[..start].contains('?') && technique.is_none_or(|t| t >= start);
+    told.then_some(0..start)
+}
+
 fn words_in(canonical: &str, spans: impl Iterator<Item = Range<usize>>) -> Vec<String> {
     spans
         .flat_map(|s| {
@@ -373,6 +395,25 @@ mod tests {
         assert!(both.back.is_some());
         let technique = read(&reader, "how long do I hold the knee to chest one");
         assert_eq!(technique.out_of_scope, None);
+    }
+
+    #[test]
+    fn a_story_told_before_a_broad_ask_is_context() {
+        let reader = reader();
+        let story = read(
+            &reader,
+            "spent the day painting, reaching and bending. what are my options?",
+        );
+        assert!(story.broad_ask);
+        for word in ["painting", "reaching", "bending"] {
+            assert!(story.context_words.iter().any(|w| w == word), "{word}");
+        }
+        // A question before the ask is what the ask refers to, not a story.
+        let asked = read(&reader, "can i twist while sat down? how do i do it?");
+        assert!(!asked.context_words.iter().any(|w| w == "twist"));
+        // Nor is anything in the sentence that asks.
+        let one = read(&reader, "what are my options for reaching and bending");
+        assert!(!one.context_words.iter().any(|w| w == "reaching"));
     }
 
     #[test]

@@ -424,6 +424,9 @@ fn broad_questions_conditions_scope_and_small_talk_get_the_answer_that_fits() {
         ),
         // A place to do it in still picks the technique done there.
         ("any stretch i can do in my desk chair?", "seated-side-bend"),
+        // An [[ask]] with no technique named and no confident section is that ask's section,
+        // not the overview, even when its words are not in any guide ("shouldnt").
+        ("what shouldnt i do when cracking my back", "precautions"),
         // A technique told by its movement is in scope although it names the leg.
         (
             "lying down with my leg across to the other side, which way should my head face?",
