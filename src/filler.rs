@@ -13,6 +13,11 @@ pub const FILLER: &[&str] = &[
     "ma",
     // Caribbean "my": "both mih foot".
     "mih",
+    // Jamaican "my", "the", "on", "in": "land pon mi back hard", "drop off di bike".
+    "mi",
+    "di",
+    "pon",
+    "inna",
     "your",
     "ur",
     "his",

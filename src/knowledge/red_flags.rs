@@ -184,7 +184,10 @@ pub struct Flag {
 /// A figurative use: a word of the `quiets` group does not count where one of the `near`
 /// words, or a word of one of the `near_groups`, stands within `within` words of it
 /// ("mind-numbing", "fever pitch", a child who fell). With `within` 0 only a `near` phrase
-/// that includes the word itself counts (a denial: "no numbness").
+/// that includes the word itself counts (a denial: "no numbness"). With `after`, the word
+/// is quieted only when it comes after the `near` words: the cause told first ("sat cross
+/// legged and my foot went numb"), never a comparison told after the sign ("numb, like when
+/// you sit cross legged, but it does not pass").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Figurative {
     pub quiets: String,
@@ -193,6 +196,8 @@ pub struct Figurative {
     /// every entry that needs it.
     pub near_groups: Vec<String>,
     pub within: usize,
+    /// Only a word told after the `near` words is quieted.
+    pub after: bool,
     /// Shipped with the bot (part of the floor), rather than added by a moderator: only
     /// shipped entries may quiet an emergency concept or a word a two-group rule needs.
     pub built_in: bool,
@@ -377,6 +382,8 @@ struct RawFigurative {
     #[serde(default)]
     near_groups: Vec<Spanned<String>>,
     within: Option<Spanned<usize>>,
+    #[serde(default)]
+    after: bool,
 }
 
 /// A file parsed and checked on its own, before it is laid over the floor.
@@ -650,6 +657,7 @@ fn parse_file(lang: Lang, name: &str, text: &str, base: &RedFlags) -> Result<Par
             near,
             near_groups,
             within,
+            after: raw.after,
             built_in: trusted,
         });
     }
@@ -993,6 +1001,7 @@ fn same_figurative(a: &Figurative, b: &Figurative) -> bool {
     a.quiets == b.quiets
         && a.near == b.near
         && a.near_groups == b.near_groups
+        && a.after == b.after
         && a.within == b.within
 }
 

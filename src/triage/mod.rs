@@ -119,6 +119,8 @@ struct CompiledFigurative {
     /// A group of its own, holding the `near` words.
     near: GroupId,
     within: usize,
+    /// Only a word after the near words is quieted.
+    after: bool,
 }
 
 struct FlagInfo {
@@ -185,6 +187,7 @@ impl Triage {
                 quiets,
                 near,
                 within: entry.within,
+                after: entry.after,
             });
         }
         phrases.finish();
@@ -401,6 +404,7 @@ impl Triage {
                         } else {
                             gap(near.first, near.last, occurrence) <= figurative.within
                         }
+                        && (!figurative.after || near.last < occurrence.first)
                         && !self.inside_evidence(near, occurrence, occurrences)
                 });
                 if let Some(near) = close {
@@ -1026,6 +1030,20 @@ mod tests {
         ] {
             assert!(triage.check(injury).is_red_flag(), "{injury}");
         }
+    }
+
+    #[test]
+    fn a_figurative_entry_with_after_quiets_only_a_word_told_after_its_cause() {
+        let triage = Triage::new(&RedFlags::floor());
+        // The shipped `asleep` entry for sitting cross legged has `after = true`: the
+        // position told first is the cause...
+        let cause =
+            "sat cross legged on the floor all evening and my foot fell asleep, back is stiff";
+        assert!(!triage.check(cause).is_red_flag(), "{cause}");
+        // ...but told after the sign it is a comparison, and the sign still counts.
+        let comparison =
+            "my foot is asleep all the time now, the way it feels after hours of sitting cross legged, but it never passes";
+        assert!(triage.check(comparison).is_red_flag(), "{comparison}");
     }
 
     #[test]

@@ -363,21 +363,24 @@ fn the_holdout_sets_meet_the_targets() {
             .to_string_lossy()
             .into_owned();
         let triage: TriageSet = sets(&dir, "triage").remove(0).1;
-        let search: SearchSet = sets(&dir, "search").remove(0).1;
         let recall = recall(&engine, &name, &triage);
         let alarms = false_alarms(&engine, &name, &triage);
-        let right = right_first(&engine, &name, &search);
-        let none = no_match(&engine, &name, &search);
         recall.print("red-flag recall");
         alarms.print("benign false escalations");
-        right.print("right section first");
-        none.print("off-topic no match");
         if !recall.failures.is_empty() {
             failed.push(format!("{name}: red flags missed"));
         }
         if alarms.ok * 20 > alarms.total {
             failed.push(format!("{name}: too many false alarms"));
         }
+        // A triage-only hold-out (holdout-6) has no search set.
+        let Some((_, search)) = sets::<SearchSet>(&dir, "search").into_iter().next() else {
+            continue;
+        };
+        let right = right_first(&engine, &name, &search);
+        let none = no_match(&engine, &name, &search);
+        right.print("right section first");
+        none.print("off-topic no match");
         if right.ok * 10 < right.total * 9 {
             failed.push(format!("{name}: right section first below 90%"));
         }
