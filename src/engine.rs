@@ -835,7 +835,7 @@ impl Engine {
             });
         if ((!clear_winner || read.broad_ask) && broad) || overview_close {
             // Broad by its words alone, yet it asks for one kind of answer.
-            if !read.broad_ask && !read.names_technique {
+            if !read.broad_ask {
                 if let Some(found) = self.asked_alone(read) {
                     return found;
                 }
@@ -849,17 +849,15 @@ impl Engine {
                 let topic = read.topic.clone().unwrap_or_default();
                 (Some(hit.target), Because::Search { topic })
             }
-            (None, Some(_)) if !read.names_technique && self.asked_alone(read).is_some() => self
-                .asked_alone(read)
-                .unwrap_or((None, Because::NoConfidentMatch)),
-            (None, Some(words)) => match self.any_overview() {
-                Some(overview) => (
+            (None, Some(words)) => match (self.asked_alone(read), self.any_overview()) {
+                (Some(found), _) => found,
+                (None, Some(overview)) => (
                     Some(overview),
                     Because::AboutTheBack {
                         words: words.clone(),
                     },
                 ),
-                None => (None, Because::NoConfidentMatch),
+                (None, None) => (None, Because::NoConfidentMatch),
             },
             (None, None) => (None, Because::NoConfidentMatch),
         }
@@ -891,8 +889,12 @@ impl Engine {
             })
     }
 
-    /// The section of the question's first [[ask]], candidate or not.
+    /// The section of the question's first [[ask]], candidate or not, unless the question
+    /// names a technique (then it is about that technique).
     fn asked_alone(&self, read: &Read) -> Option<(Option<Target>, Because)> {
+        if read.names_technique {
+            return None;
+        }
         let (i, words) = read.asks.first()?;
         let ask = &self.knowledge.words.asks[*i];
         let position = self
