@@ -405,7 +405,7 @@ impl Engine {
         let target = if id == OVERVIEW_ID {
             self.any_overview()?
         } else {
-            Target::Section(self.knowledge.sections().position(|(_, s)| s.id == id)?)
+            Target::Section(self.knowledge.section_position(id)?)
         };
         Some((self.target_reply(target)?, self.target_ref(target)))
     }
@@ -435,8 +435,7 @@ impl Engine {
             self.any_overview()
         } else {
             self.knowledge
-                .sections()
-                .position(|(_, s)| s.id == section.id)
+                .section_position(&section.id)
                 .map(Target::Section)
         };
         target
@@ -453,7 +452,7 @@ impl Engine {
         if answer.triage.is_red_flag() {
             return answer;
         }
-        let Some(mut context) = self.knowledge.sections().position(|(_, s)| s.id == section) else {
+        let Some(mut context) = self.knowledge.section_position(section) else {
             return answer;
         };
         let canonical = crate::text::canonical(searched_part(question));
@@ -489,7 +488,7 @@ impl Engine {
         let follow_up = &self.knowledge.words.follow_ups[first];
         let target = match &follow_up.answer {
             FollowUpAnswer::Lines(_) => Some(context),
-            FollowUpAnswer::Opens(id) => self.knowledge.sections().position(|(_, s)| s.id == *id),
+            FollowUpAnswer::Opens(id) => self.knowledge.section_position(id),
             FollowUpAnswer::Next => self.next_technique(context),
         };
         let Some(target) = target else {
@@ -897,10 +896,7 @@ impl Engine {
         }
         let (i, words) = read.asks.first()?;
         let ask = &self.knowledge.words.asks[*i];
-        let position = self
-            .knowledge
-            .sections()
-            .position(|(_, s)| s.id == ask.answers)?;
+        let position = self.knowledge.section_position(&ask.answers)?;
         let because = Because::AskAlone {
             name: ask.name.clone(),
             words: words.clone(),

@@ -276,6 +276,11 @@ impl Knowledge {
     pub fn section(&self, id: &str) -> Option<(&Guide, &Section)> {
         self.sections().find(|(_, s)| s.id == id)
     }
+
+    /// Where a section is among [`Knowledge::sections`], by its id.
+    pub fn section_position(&self, id: &str) -> Option<usize> {
+        self.sections().position(|(_, s)| s.id == id)
+    }
 }
 
 fn check_unique_ids(guides: &[Guide], problems: &mut Vec<Problem>) {
