@@ -217,6 +217,10 @@ pub const IRREGULAR: &[(&str, &str)] = &[
     ("sunk", "sink"),
     ("hung", "hang"),
     ("children", "child"),
+    // Censored spellings, read with the asterisks taken out ("sh*t myself", "p*ssed").
+    ("sht", "shit"),
+    ("pss", "piss"),
+    ("pssed", "piss"),
     // Scots spellings of the negatives ("canny feel the seat").
     ("cannae", "cant"),
     ("canny", "cant"),

@@ -337,6 +337,36 @@ fn nine_off_topic_questions_in_ten_get_no_match() {
     assert!(all.ok * 10 >= all.total * 9, "below 90%");
 }
 
+/// The hold-out folders (`tests/fixtures/holdout-*/`), by name, in order.
+fn holdout_dirs() -> Vec<(String, PathBuf)> {
+    let mut dirs: Vec<(String, PathBuf)> = std::fs::read_dir(fixtures())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .filter_map(|p| {
+            let name = p.file_name()?.to_string_lossy().into_owned();
+            name.starts_with("holdout").then_some((name, p))
+        })
+        .collect();
+    dirs.sort();
+    assert!(!dirs.is_empty(), "no tests/fixtures/holdout-* folder");
+    dirs
+}
+
+/// A hold-out set may keep more false alarms than the one in twenty asserted above, but
+/// never a missed red flag: once tuned on, each of its red flags must escalate.
+#[test]
+fn every_red_flag_of_the_holdout_sets_escalates() {
+    let engine = engine();
+    for (name, dir) in holdout_dirs() {
+        let triage: TriageSet = sets(&dir, "triage").remove(0).1;
+        let score = recall(&engine, &name, &triage);
+        score.print("red-flag recall");
+        assert!(score.total >= 40, "{name}: only {} red flags", score.total);
+        assert!(score.failures.is_empty(), "missed red flags in {name}");
+    }
+}
+
 /// The hold-out sets (`tests/fixtures/holdout-*/`), each against the targets.
 /// Ignored by default because they measure unseen wording rather than guard against
 /// regressions; the first measurement of each is recorded in the commit that added it.
@@ -344,24 +374,8 @@ fn nine_off_topic_questions_in_ten_get_no_match() {
 #[ignore = "measures the hold-out sets; run with --ignored --nocapture"]
 fn the_holdout_sets_meet_the_targets() {
     let engine = engine();
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(fixtures())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.is_dir()
-                && p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with("holdout"))
-        })
-        .collect();
-    dirs.sort();
-    assert!(!dirs.is_empty(), "no tests/fixtures/holdout-* folder");
     let mut failed = Vec::new();
-    for dir in dirs {
-        let name = dir
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
+    for (name, dir) in holdout_dirs() {
         let triage: TriageSet = sets(&dir, "triage").remove(0).1;
         let recall = recall(&engine, &name, &triage);
         let alarms = false_alarms(&engine, &name, &triage);
