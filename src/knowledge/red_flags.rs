@@ -187,7 +187,9 @@ pub struct Flag {
 /// that includes the word itself counts (a denial: "no numbness"). With `after`, the word
 /// is quieted only when it comes after the `near` words: the cause told first ("sat cross
 /// legged and my foot went numb"), never a comparison told after the sign ("numb, like when
-/// you sit cross legged, but it does not pass").
+/// you sit cross legged, but it does not pass"). With `before`, only when it comes before
+/// them: an event told as history before it is said to be over ("came off a horse in 2016,
+/// fully healed"), never a new one told after ("fully healed, then I fell again today").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Figurative {
     pub quiets: String,
@@ -198,6 +200,8 @@ pub struct Figurative {
     pub within: usize,
     /// Only a word told after the `near` words is quieted.
     pub after: bool,
+    /// Only a word told before the `near` words is quieted.
+    pub before: bool,
     /// Shipped with the bot (part of the floor), rather than added by a moderator: only
     /// shipped entries may quiet an emergency concept or a word a two-group rule needs.
     pub built_in: bool,
@@ -384,6 +388,8 @@ struct RawFigurative {
     within: Option<Spanned<usize>>,
     #[serde(default)]
     after: bool,
+    #[serde(default)]
+    before: bool,
 }
 
 /// A file parsed and checked on its own, before it is laid over the floor.
@@ -652,12 +658,20 @@ fn parse_file(lang: Lang, name: &str, text: &str, base: &RedFlags) -> Result<Par
             Some(within) => *within.get_ref(),
             None => 2,
         };
+        if raw.after && raw.before {
+            problems.push(Problem::new(
+                name,
+                line,
+                "`after = true` and `before = true` together would quiet nothing: keep the one that fits (after: the cause is told first; before: the word is told first, then said to be over)",
+            ));
+        }
         figurative.push(Figurative {
             quiets,
             near,
             near_groups,
             within,
             after: raw.after,
+            before: raw.before,
             built_in: trusted,
         });
     }
@@ -828,6 +842,11 @@ fn missing_tier() -> TierText {
     }
 }
 
+/// The group whose words change the subject ("anyway", "on another note"): no rule or
+/// figurative entry reaches across one of them, so "a static shock zapping up my arm, anyway,
+/// back question" does not put the zapping in the back. Rules need not name it.
+pub const TOPIC_BREAK: &str = "topic_break";
+
 /// Warnings about a file that loads: unused groups, rules covered by others.
 fn lint(name: &str, red_flags: &RedFlags, lines: &Lines) -> Vec<Problem> {
     let mut warnings = Vec::new();
@@ -838,6 +857,7 @@ fn lint(name: &str, red_flags: &RedFlags, lines: &Lines) -> Vec<Problem> {
         .chain(red_flags.figurative.iter().map(|f| &f.quiets))
         .chain(red_flags.figurative.iter().flat_map(|f| &f.near_groups))
         .map(String::as_str)
+        .chain([TOPIC_BREAK])
         .collect();
     for group in &red_flags.groups {
         if !used.contains(group.name.as_str()) {
@@ -1002,6 +1022,7 @@ fn same_figurative(a: &Figurative, b: &Figurative) -> bool {
         && a.near == b.near
         && a.near_groups == b.near_groups
         && a.after == b.after
+        && a.before == b.before
         && a.within == b.within
 }
 
@@ -1285,6 +1306,15 @@ mod tests {
         assert!(p[0].contains("did you mean `child`"), "{p:?}");
         let p = problems("\n[[figurative]]\nquiets = \"fever\"\n");
         assert!(p[0].contains("needs `near` or `near_groups`"), "{p:?}");
+    }
+
+    #[test]
+    fn a_figurative_entry_is_either_after_or_before_its_near_words() {
+        let p = problems(
+            "\n[[figurative]]\nquiets = \"fever\"\nnear = [\"pitch\"]\nafter = true\nbefore = true\n",
+        );
+        assert!(p[0].starts_with("r.toml:2: "), "{p:?}");
+        assert!(p[0].contains("would quiet nothing"), "{p:?}");
     }
 
     #[test]

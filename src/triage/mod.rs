@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::knowledge::{Knowledge, RedFlags, Tier};
+use crate::knowledge::{Knowledge, RedFlags, Tier, TOPIC_BREAK};
 use crate::language::{Detected, Detector, Lang};
 use crate::text::{self, Markdown};
 
@@ -121,6 +121,8 @@ struct CompiledFigurative {
     within: usize,
     /// Only a word after the near words is quieted.
     after: bool,
+    /// Only a word before the near words is quieted.
+    before: bool,
 }
 
 struct FlagInfo {
@@ -139,6 +141,31 @@ pub struct Triage {
     anchored: Vec<Vec<usize>>,
     figurative: Vec<CompiledFigurative>,
     flags: Vec<FlagInfo>,
+    /// The `topic_break` group, if the file has one: words that change the subject.
+    topic_break: Option<GroupId>,
+}
+
+/// How far apart a change of subject sets the words on either side of it: wider than any
+/// window, so no rule or figurative entry reaches across.
+const TOPIC_GAP: u32 = 1_000;
+
+/// Moves every occurrence told after a change of subject ("anyway", `topic_break`) out of
+/// reach of those told before it.
+fn part_at_topic_breaks(occurrences: &mut [Occurrence], topic_break: GroupId) {
+    if !occurrences.iter().any(|o| o.group == topic_break) {
+        return;
+    }
+    let breaks: Vec<u32> = occurrences
+        .iter()
+        .filter(|o| o.group == topic_break)
+        .map(|o| o.first)
+        .collect();
+    // A word inside the turn itself ("back" in "anyway, back question") is told after it.
+    for occurrence in occurrences.iter_mut() {
+        let after = breaks.iter().filter(|&&at| at <= occurrence.first).count() as u32;
+        occurrence.first += after * TOPIC_GAP;
+        occurrence.last += after * TOPIC_GAP;
+    }
 }
 
 impl Triage {
@@ -188,6 +215,7 @@ impl Triage {
                 near,
                 within: entry.within,
                 after: entry.after,
+                before: entry.before,
             });
         }
         phrases.finish();
@@ -243,6 +271,7 @@ impl Triage {
             anchored,
             figurative,
             flags,
+            topic_break: by_name.get(TOPIC_BREAK).copied(),
         }
     }
 
@@ -337,6 +366,9 @@ impl Triage {
         if occurrences.is_empty() {
             return joined;
         }
+        if let Some(topic_break) = self.topic_break {
+            part_at_topic_breaks(occurrences, topic_break);
+        }
         present.reset(self.group_names.len());
         for occurrence in occurrences.iter() {
             present.insert(occurrence.group);
@@ -405,6 +437,7 @@ impl Triage {
                             gap(near.first, near.last, occurrence) <= figurative.within
                         }
                         && (!figurative.after || near.last < occurrence.first)
+                        && (!figurative.before || occurrence.last < near.first)
                         && !self.inside_evidence(near, occurrence, occurrences)
                 });
                 if let Some(near) = close {
@@ -1044,6 +1077,42 @@ mod tests {
         let comparison =
             "my foot is asleep all the time now, the way it feels after hours of sitting cross legged, but it never passes";
         assert!(triage.check(comparison).is_red_flag(), "{comparison}");
+    }
+
+    #[test]
+    fn no_rule_reaches_across_a_change_of_subject() {
+        let triage = Triage::new(&RedFlags::floor());
+        // "electric + back" joins a zap up the arm to the back told right after it...
+        let joined = "a zap went up my arm, honestly my back is stiff";
+        assert!(triage.check(joined).is_red_flag(), "{joined}");
+        // ...but not across a turn to another subject.
+        let turned = "a zap went up my arm, jokes aside my back is stiff";
+        assert!(!triage.check(turned).is_red_flag(), "{turned}");
+        // A sign told wholly after the turn still counts,
+        let after =
+            "great match last night, anyway back question: since sunday both my legs are numb";
+        let triaged = triage.check(after);
+        assert_eq!(
+            triaged.hits.first().map(|h| h.tier),
+            Some(Tier::Emergency),
+            "{after}"
+        );
+        // and "anyway" alone is no turn: "fell anyway" still lands on the back.
+        let fell = "tried to grab the rail but fell anyway and landed on my back";
+        assert!(triage.check(fell).is_red_flag(), "{fell}");
+    }
+
+    #[test]
+    fn a_figurative_entry_with_before_quiets_only_a_word_told_before_it() {
+        let triage = Triage::new(&RedFlags::floor());
+        // The shipped `healed` entries have `before = true`: an injury told, then said to be
+        // over, is history...
+        let history = "broke my ankle coming off a horse in 2016, fully healed years ago, now my back is stiff";
+        assert!(!triage.check(history).is_red_flag(), "{history}");
+        // ...but a fall told after "totally gone" is new.
+        let new = "my sciatica was totally gone, then yesterday I fell off a ladder onto my back";
+        let triaged = triage.check(new);
+        assert!(triaged.hits.iter().any(|h| &*h.id == "trauma"), "{new}");
     }
 
     #[test]
