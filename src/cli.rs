@@ -519,6 +519,13 @@ fn write_explain(out: &mut impl Write, answer: &Answer, engine: &Engine) -> io::
     if !answer.unknown.is_empty() {
         writeln!(out, "words no guide uses: {}", answer.unknown.join(", "))?;
     }
+    if !answer.set_aside.is_empty() {
+        writeln!(
+            out,
+            "set aside (words.toml [scope] set_aside): {}",
+            answer.set_aside.join(", ")
+        )?;
+    }
     for (rank, candidate) in answer.candidates.iter().enumerate() {
         writeln!(
             out,
@@ -568,6 +575,7 @@ fn write_explain(out: &mut impl Write, answer: &Answer, engine: &Engine) -> io::
             }
         ),
         Because::Broad => "a broad question: each of its words is used by at least half the sections, so the overview".to_owned(),
+        Because::OnlyAsks => "nothing but an ask in general (words.toml [broad] asks, context and greetings): the overview".to_owned(),
         Because::SmallTalk => {
             "only greetings or thanks ([small_talk] in words.toml): a friendly line".to_owned()
         }

@@ -91,6 +91,9 @@ pub enum Because {
     Search { topic: String },
     /// Every word of the question is one most sections use: a broad question, the overview.
     Broad,
+    /// The question is nothing but an ask in general (`words.toml` [broad] asks, context
+    /// and greetings): the overview.
+    OnlyAsks,
     /// No candidate was, but the question is about the back: the overview.
     AboutTheBack { words: String },
     /// A condition that needs a professional's go-ahead.
@@ -168,6 +171,9 @@ pub struct Answer {
     pub candidates: Vec<Candidate>,
     /// The example question of the best candidate closest to the question.
     pub example: Option<ExampleMatch>,
+    /// Sections the member set aside ("not the bridge, the other one"), by id: left out
+    /// of the candidates.
+    pub set_aside: Vec<String>,
     pub because: Because,
 }
 
@@ -330,6 +336,7 @@ impl Engine {
             unknown: Vec::new(),
             candidates: Vec::new(),
             example: None,
+            set_aside: Vec::new(),
             because: Because::RedFlag,
         }
     }
@@ -422,6 +429,7 @@ impl Engine {
             unknown: Vec::new(),
             candidates: Vec::new(),
             example: None,
+            set_aside: Vec::new(),
             because: Because::Chosen,
         })
     }
@@ -656,6 +664,7 @@ impl Engine {
             unknown: Vec::new(),
             candidates: Vec::new(),
             example: None,
+            set_aside: Vec::new(),
             because: Because::Translated {
                 lang: translated.lang,
                 example: hit.is_some_and(|h| h.example),
@@ -668,7 +677,10 @@ impl Engine {
         let canonical = crate::text::canonical(searched_part(question));
         let read = self.reader.read(&canonical);
         // Read once: the reader and the search share the canonical text.
-        let results = self.search.search(&canonical, &read.everyday, CANDIDATES);
+        let mut results = self.search.search(&canonical, &read.everyday, CANDIDATES);
+        // "Not the bridge, the other one": that technique is no candidate.
+        let set_aside = self.set_aside(&read);
+        results.hits.retain(|h| !set_aside.contains(&h.target));
         let candidates = results
             .hits
             .iter()
@@ -714,8 +726,31 @@ impl Engine {
             unknown: results.unknown,
             candidates,
             example,
+            set_aside: set_aside
+                .iter()
+                .map(|&t| self.target_id(t).to_owned())
+                .collect(),
             because,
         }
+    }
+
+    /// The warm-up or technique sections the question sets aside, each found by searching
+    /// the member's words for it alone.
+    fn set_aside(&self, read: &Read) -> Vec<Target> {
+        read.set_aside
+            .iter()
+            .filter_map(|named| {
+                let hit = *self.search.search(named, &[], 1).hits.first()?;
+                match hit.target {
+                    Target::Section(p)
+                        if matches!(self.section_at(p).1.kind, Kind::Technique | Kind::Warmup) =>
+                    {
+                        Some(hit.target)
+                    }
+                    _ => None,
+                }
+            })
+            .collect()
     }
 
     /// The answer, if any, and why. Conditions come first (never a technique for them), then
@@ -748,6 +783,16 @@ impl Engine {
                 words: words.clone(),
             };
             return (self.seek_help(), because);
+        }
+        // Nothing but an ask in general ("where do I start?", "any tips?"): asked of a
+        // back-care bot, it asks for the whole topic. Not greetings or thanks ("hello, new
+        // here"; "thanks, that helped").
+        let greets =
+            opens_or_ends(canonical, &read.small_talk) || opens_or_ends(canonical, &read.thanks);
+        if read.topic.is_none() && read.only_asks && !greets {
+            if let Some(overview) = self.any_overview() {
+                return (Some(overview), Because::OnlyAsks);
+            }
         }
         if read.topic.is_none() && opens_or_ends(canonical, &read.small_talk) {
             return (None, Because::SmallTalk);
@@ -907,6 +952,9 @@ impl Engine {
     /// The technique of the question's first movement, if it is a candidate close enough
     /// to the best one.
     fn moved(&self, read: &Read, hits: &[Hit]) -> Option<(Option<Target>, Because)> {
+        if read.names_warm_up {
+            return None;
+        }
         let best = hits.first()?.score;
         read.movements.iter().find_map(|(i, words)| {
             let technique = &self.knowledge.words.scope.movements[*i].technique;

@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use crate::knowledge::{Knowledge, Words};
 use crate::phrases::{Found, Occurrence, Phrases};
-use crate::text::Markdown;
+use crate::text::{self, Markdown};
 
 /// What a group of `words.toml` stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +24,7 @@ enum Meaning {
     Thanks,
     BroadAsk,
     BroadContext,
+    SetAside,
     /// Indexes [`crate::knowledge::Words::conditions`].
     Condition(usize),
     /// Indexes [`crate::knowledge::Words::everyday`].
@@ -62,6 +63,9 @@ pub struct Read {
     pub condition: Option<(usize, String)>,
     /// The question asks for a method in general ("how do I ...").
     pub broad_ask: bool,
+    /// Every word of the question, filler aside, is one of its broad asks, greetings or
+    /// context words ("where do I start?"): asked in general of a back-care bot.
+    pub only_asks: bool,
     /// The words of those asks ("best", "way", "own" in "best way to ... on my own"): they say
     /// how the question is asked, not what about, so they never make it specific.
     pub ask_words: Vec<String>,
@@ -89,6 +93,12 @@ pub struct Read {
     /// Techniques told by their movement ([`crate::knowledge::Scope::movements`] index)
     /// and the member's words for it.
     pub movements: Vec<(usize, String)>,
+    /// The question names a warm-up ("is a twist in my chair enough to warm up?"): the
+    /// warm-up's own steps move like the techniques, so a movement does not pick one.
+    pub names_warm_up: bool,
+    /// Techniques the member sets aside ("not the bridge, the other floor one"), in their
+    /// words: the answer is about another one.
+    pub set_aside: Vec<String>,
 }
 
 /// The compiled word lists of one knowledge load.
@@ -151,6 +161,7 @@ impl Reader {
         group(&mut phrases, Meaning::NotTheBack, &words.scope.not_the_back);
         group(&mut phrases, Meaning::OtherPart, &words.scope.other_parts);
         group(&mut phrases, Meaning::OtherSense, &words.scope.other_senses);
+        group(&mut phrases, Meaning::SetAside, &words.scope.set_aside);
         group(&mut phrases, Meaning::SmallTalk, &words.small_talk);
         group(&mut phrases, Meaning::Thanks, &words.thanks);
         group(&mut phrases, Meaning::BroadAsk, &words.broad_asks);
@@ -241,9 +252,19 @@ impl Reader {
                 .iter()
                 .any(|o| o.start <= span.start && span.end <= o.end)
         };
+        // Another part or another sense only as spelled, never as a typo: "warm up frist?"
+        // is "first", not a wrist.
+        let spelled = |span: &Range<usize>| {
+            let mut known = true;
+            text::for_each_word(&canonical[span.clone()], Markdown::Split, |word| {
+                known &= text::is_filler(word) || self.phrases.knows(word);
+            });
+            known
+        };
         // Nor is a back that shares a word with another part: "upper back is tight" names
         // the upper back, though "back is" alone would be the back.
-        let other_parts: Vec<Range<usize>> = spans(Meaning::OtherPart).collect();
+        let other_parts: Vec<Range<usize>> =
+            spans(Meaning::OtherPart).filter(|s| spelled(s)).collect();
         let back: Vec<Range<usize>> = spans(Meaning::Back)
             .filter(|s| !inside(s, &not_back) && !overlaps(s, &other_parts))
             .collect();
@@ -271,6 +292,23 @@ impl Reader {
             .cloned()
             .chain(spans(Meaning::Topic).filter(|s| !overlaps(s, &not_back)))
             .next();
+        // "Not the bridge, the other one": a technique named right after a setting-aside,
+        // with nothing but filler between.
+        let set_aside: Vec<String> = spans(Meaning::SetAside)
+            .filter_map(|aside| {
+                // The technique may share a word with it ("not the" + "the bridge").
+                let next = technique
+                    .iter()
+                    .filter(|t| t.start > aside.start)
+                    .min_by_key(|t| t.start)?;
+                let gap = aside.end.min(next.start)..next.start;
+                let mut between = true;
+                text::for_each_word(&canonical[gap], Markdown::Split, |w| {
+                    between &= text::is_filler(w);
+                });
+                between.then(|| canonical[next.clone()].to_owned())
+            })
+            .collect();
         let mut read = Read {
             back: back.first().map(|s| canonical[s.clone()].to_owned()),
             topic: topic.map(|s| canonical[s].to_owned()),
@@ -292,19 +330,33 @@ impl Reader {
                 .iter()
                 .map(|(i, s)| (*i, canonical[s.clone()].to_owned()))
                 .collect(),
+            set_aside,
+            names_warm_up: !general.is_empty(),
             ..Read::default()
         };
         // A question naming the back or a technique is in scope whatever else it names, so
         // "knee" in "the knee twist" is not the knee.
         if back.is_empty() && technique.is_empty() {
-            read.out_of_scope = spans(Meaning::OtherPart)
-                .next()
-                .map(|s| (OutOfScope::OtherPart, canonical[s].to_owned()))
+            read.out_of_scope = other_parts
+                .first()
+                .map(|s| (OutOfScope::OtherPart, canonical[s.clone()].to_owned()))
                 .or_else(|| {
                     spans(Meaning::OtherSense)
-                        .next()
+                        .find(|s| spelled(s))
                         .map(|s| (OutOfScope::OtherSense, canonical[s].to_owned()))
                 });
+        }
+        if read.broad_ask {
+            let asked: Vec<Range<usize>> = spans(Meaning::BroadAsk)
+                .chain(spans(Meaning::BroadContext))
+                .chain(spans(Meaning::SmallTalk))
+                .chain(spans(Meaning::Thanks))
+                .collect();
+            let mut only_asks = true;
+            text::for_each_word_at(canonical, Markdown::Split, |word, span| {
+                only_asks &= text::is_filler(word) || inside(&span, &asked);
+            });
+            read.only_asks = only_asks;
         }
         let mut asks: Vec<(usize, Range<usize>)> = Vec::new();
         let inside_a_longer = |span: &Range<usize>| {

@@ -103,6 +103,9 @@ pub struct Scope {
     pub other_parts: Vec<String>,
     /// Other senses of the guides' words (an egg, a joke, a phone screen).
     pub other_senses: Vec<String>,
+    /// How members set a technique aside ("not the bridge, the other one"): a technique
+    /// named right after one of these is not the one asked about.
+    pub set_aside: Vec<String>,
     /// Techniques told by their movement: a part that moves near the way it moves ("the
     /// knee falls across", "lift your butt"). Such a part is the technique's, in scope.
     pub movements: Vec<Movement>,
@@ -193,6 +196,8 @@ struct ScopeTable {
     other_parts: Vec<String>,
     #[serde(default)]
     other_senses: Vec<String>,
+    #[serde(default)]
+    set_aside: Vec<String>,
     #[serde(default)]
     movement: Vec<MovementTable>,
 }
@@ -360,6 +365,7 @@ pub fn parse(name: &str, text: &str) -> Result<Words, Vec<Problem>> {
             not_the_back: file.scope.not_the_back,
             other_parts: file.scope.other_parts,
             other_senses: file.scope.other_senses,
+            set_aside: file.scope.set_aside,
             movements,
         },
         conditions,

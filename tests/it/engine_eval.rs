@@ -441,6 +441,24 @@ fn broad_questions_conditions_scope_and_small_talk_get_the_answer_that_fits() {
         ),
         // A place to do it in still picks the technique done there.
         ("any stretch i can do in my desk chair?", "seated-side-bend"),
+        // Nothing but an ask in general, of a back-care bot, asks for the whole topic;
+        // greetings and thanks around one are still small talk.
+        ("where do i start", "overview"),
+        ("thanks, that helped", "greeting"),
+        ("hello, new here", "greeting"),
+        // Another part only as spelled: "frist" is a typo of "first", not a wrist.
+        ("warm up frist?", "warm-up"),
+        // A technique set aside is not the answer: the other one is.
+        ("not the floor ones, the sitting one", "seated-side-bend"),
+        (
+            "not the bridge, the other floor one where you twist",
+            "knee-to-chest",
+        ),
+        // Where a member sits is a back-care question in a back-care server.
+        (
+            "sat at a desk 9 till 6, what can I do without leaving my chair",
+            "seated-side-bend",
+        ),
         // An [[ask]] with no technique named and no confident section is that ask's section,
         // not the overview, even when its words are not in any guide ("shouldnt").
         ("what shouldnt i do when cracking my back", "precautions"),
