@@ -483,6 +483,12 @@ fn write_explain(out: &mut impl Write, answer: &Answer, engine: &Engine) -> io::
             quiet.words, quiet.group, quiet.near
         )?;
     }
+    for turn in &answer.triage.turns {
+        writeln!(
+            out,
+            "a change of subject at \"{turn}\" (group topic_break): no rule reaches across it"
+        )?;
+    }
     if answer.triage.is_red_flag() {
         writeln!(
             out,

@@ -78,6 +78,9 @@ pub struct Triaged {
     pub hits: Vec<FlagHit>,
     /// Words taken out of the count by figurative uses, for `--explain`.
     pub quieted: Vec<Quieted>,
+    /// Changes of subject found (`topic_break`: "jokes aside"), in the member's words, for
+    /// `--explain`: no rule reached across them.
+    pub turns: Vec<String>,
     /// The language of the message: the reply is written in it.
     pub lang: Lang,
     /// Every language the message was read in, English first.
@@ -151,9 +154,10 @@ const TOPIC_GAP: u32 = 1_000;
 
 /// Moves every occurrence told after a change of subject ("anyway", `topic_break`) out of
 /// reach of those told before it.
-fn part_at_topic_breaks(occurrences: &mut [Occurrence], topic_break: GroupId) {
+/// Returns whether there was one.
+fn part_at_topic_breaks(occurrences: &mut [Occurrence], topic_break: GroupId) -> bool {
     if !occurrences.iter().any(|o| o.group == topic_break) {
-        return;
+        return false;
     }
     let breaks: Vec<u32> = occurrences
         .iter()
@@ -166,6 +170,14 @@ fn part_at_topic_breaks(occurrences: &mut [Occurrence], topic_break: GroupId) {
         occurrence.first += after * TOPIC_GAP;
         occurrence.last += after * TOPIC_GAP;
     }
+    true
+}
+
+/// What one reading noted besides its hits, for `--explain`.
+#[derive(Default)]
+struct Notes {
+    quieted: Vec<Quieted>,
+    turns: Vec<String>,
 }
 
 impl Triage {
@@ -311,14 +323,14 @@ impl Triage {
             &split
         };
         let mut found: Vec<Option<FlagHit>> = Vec::new();
-        let mut quieted = Vec::new();
+        let mut notes = Notes::default();
         let joined = self.scan(
             canonical,
             Markdown::Join,
             typos,
             scratch,
             &mut found,
-            &mut quieted,
+            &mut notes,
         );
         // "numb**legs" and "numb_legs" only read right with markdown as a separator; both
         // readings are triaged and their hits combined, since a miss is never acceptable.
@@ -329,16 +341,22 @@ impl Triage {
                 typos,
                 scratch,
                 &mut found,
-                &mut quieted,
+                &mut notes,
             );
         }
         scratch.text = text;
+        let Notes {
+            mut quieted,
+            mut turns,
+        } = notes;
         quieted.dedup();
+        turns.dedup();
         let mut hits: Vec<FlagHit> = found.into_iter().flatten().collect();
         rank(&mut hits);
         Triaged {
             hits,
             quieted,
+            turns,
             lang: self.lang,
             read_in: vec![self.lang],
         }
@@ -354,7 +372,7 @@ impl Triage {
         typos: bool,
         scratch: &mut Scratch,
         found: &mut Vec<Option<FlagHit>>,
-        quieted: &mut Vec<Quieted>,
+        notes: &mut Notes,
     ) -> bool {
         let Scratch {
             found: words,
@@ -367,8 +385,14 @@ impl Triage {
             return joined;
         }
         if let Some(topic_break) = self.topic_break {
-            part_at_topic_breaks(occurrences, topic_break);
+            if part_at_topic_breaks(occurrences, topic_break) {
+                let turns = occurrences.iter().filter(|o| o.group == topic_break);
+                notes
+                    .turns
+                    .extend(turns.map(|o| quote(&canonical[o.span.clone()])));
+            }
         }
+        let quieted = &mut notes.quieted;
         present.reset(self.group_names.len());
         for occurrence in occurrences.iter() {
             present.insert(occurrence.group);
@@ -743,6 +767,7 @@ impl Multilingual {
             triaged.read_in.push(*lang);
             passes.push((*lang, other.hits));
             triaged.quieted.extend(other.quieted);
+            triaged.turns.extend(other.turns);
             quiet_in.push(triaged.quieted.len());
         }
         // A word one language reads as figurative ("cancer" next to "horóscopo") is not a
