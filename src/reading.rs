@@ -255,11 +255,9 @@ impl Reader {
         // Another part or another sense only as spelled, never as a typo: "warm up frist?"
         // is "first", not a wrist.
         let spelled = |span: &Range<usize>| {
-            let mut known = true;
-            text::for_each_word(&canonical[span.clone()], Markdown::Split, |word| {
-                known &= text::is_filler(word) || self.phrases.knows(word);
-            });
-            known
+            every_word(&canonical[span.clone()], |word| {
+                text::is_filler(word) || self.phrases.knows(word)
+            })
         };
         // Nor is a back that shares a word with another part: "upper back is tight" names
         // the upper back, though "back is" alone would be the back.
@@ -302,11 +300,8 @@ impl Reader {
                     .filter(|t| t.start > aside.start)
                     .min_by_key(|t| t.start)?;
                 let gap = aside.end.min(next.start)..next.start;
-                let mut between = true;
-                text::for_each_word(&canonical[gap], Markdown::Split, |w| {
-                    between &= text::is_filler(w);
-                });
-                between.then(|| canonical[next.clone()].to_owned())
+                every_word(&canonical[gap], text::is_filler)
+                    .then(|| canonical[next.clone()].to_owned())
             })
             .collect();
         let mut read = Read {
@@ -391,6 +386,13 @@ impl Reader {
             .collect();
         read
     }
+}
+
+/// Whether every word of canonical text passes `test` (true for no words at all).
+fn every_word(canonical: &str, mut test: impl FnMut(&str) -> bool) -> bool {
+    let mut all = true;
+    text::for_each_word(canonical, Markdown::Split, |word| all &= test(word));
+    all
 }
 
 /// The words of the text inside the spans, in order.
