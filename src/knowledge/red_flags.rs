@@ -51,6 +51,12 @@ pub const DEFAULT_WITHIN: usize = 4;
 
 /// The widest window a rule may have: wider pairs up words from different sentences.
 pub const MAX_WITHIN: usize = 12;
+/// How far a figurative entry with `who` may look for its `near` words.
+pub const MAX_STORY_WITHIN: usize = 40;
+/// How close a word of a `who` group stands to the word it tells of.
+pub const WHO_WITHIN: usize = 3;
+/// How close a word of a `not_who` group keeps a word the member's own.
+pub const NOT_WHO_WITHIN: usize = 6;
 
 /// How urgently a red flag needs care. Ordered: `Emergency` outranks `Urgent`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
@@ -190,6 +196,13 @@ pub struct Flag {
 /// you sit cross legged, but it does not pass"). With `before`, only when it comes before
 /// them: an event told as history before it is said to be over ("came off a horse in 2016,
 /// fully healed"), never a new one told after ("fully healed, then I fell again today").
+/// With `who`, only a word told of someone else: a word of that group stands at most
+/// [`WHO_WITHIN`] words from it ("my son took a tumble ... he's fine"); such an entry may
+/// look up to [`MAX_STORY_WITHIN`] words ahead, since a story about someone else is often
+/// long before it says they are fine. With `not_who` too, not where a word of that group
+/// stands within [`NOT_WHO_WITHIN`] words ("carrying my son, went down the steps on my
+/// back"). No word of `not_near_groups` may stand within
+/// `within` either ("he says he's fine").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Figurative {
     pub quiets: String,
@@ -202,6 +215,12 @@ pub struct Figurative {
     pub after: bool,
     /// Only a word told before the `near` words is quieted.
     pub before: bool,
+    /// Only a word told of the people (or pets) of this group is quieted.
+    pub who: Option<String>,
+    /// ...and not one told with a word of this group close by ("landed on my back").
+    pub not_who: Option<String>,
+    /// Groups whose words, within `within`, keep the word counting ("he says he's fine").
+    pub not_near_groups: Vec<String>,
     /// Shipped with the bot (part of the floor), rather than added by a moderator: only
     /// shipped entries may quiet an emergency concept or a word a two-group rule needs.
     pub built_in: bool,
@@ -380,7 +399,7 @@ struct RawFlag {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFigurative {
-    quiets: Spanned<String>,
+    quiets: Spanned<OneOrMany>,
     #[serde(default)]
     near: Vec<Spanned<String>>,
     #[serde(default)]
@@ -390,6 +409,27 @@ struct RawFigurative {
     after: bool,
     #[serde(default)]
     before: bool,
+    who: Option<Spanned<String>>,
+    not_who: Option<Spanned<String>>,
+    #[serde(default)]
+    not_near_groups: Vec<Spanned<String>>,
+}
+
+/// `quiets = "fall"` or `quiets = ["fall", "crash"]`: several groups quieted alike.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn items(&self) -> &[String] {
+        match self {
+            OneOrMany::One(one) => std::slice::from_ref(one),
+            OneOrMany::Many(many) => many,
+        }
+    }
 }
 
 /// A file parsed and checked on its own, before it is laid over the floor.
@@ -607,33 +647,60 @@ fn parse_file(lang: Lang, name: &str, text: &str, base: &RedFlags) -> Result<Par
     for spanned in &file.figurative {
         let line = at(spanned.span().start);
         let raw = spanned.get_ref();
-        lines.figurative.push(at(raw.quiets.span().start));
-        let quiets = raw.quiets.get_ref().trim().to_owned();
-        if !known.contains_key(&quiets) {
-            problems.push(Problem::new(
-                name,
-                at(raw.quiets.span().start),
-                format!("figurative `quiets`: {}", unknown_group(&quiets, &known)),
-            ));
+        let quiets_line = at(raw.quiets.span().start);
+        let mut quieted = Vec::new();
+        for group in raw.quiets.get_ref().items() {
+            let group_name = group.trim().to_owned();
+            if !known.contains_key(&group_name) {
+                problems.push(Problem::new(
+                    name,
+                    quiets_line,
+                    format!(
+                        "figurative `quiets`: {}",
+                        unknown_group(&group_name, &known)
+                    ),
+                ));
+            }
+            quieted.push(group_name);
+        }
+        if quieted.is_empty() {
+            problems.push(Problem::new(name, line, "a figurative entry's `quiets` names no group: name the group whose words it quiets, e.g. quiets = \"fever\""));
         }
         if raw.near.is_empty() && raw.near_groups.is_empty() {
             problems.push(Problem::new(name, line, "a figurative entry needs `near` or `near_groups`: the words that make the use figurative, e.g. near = [\"mind\"] or near_groups = [\"child\"]"));
         }
-        let mut near_groups = Vec::new();
-        for group in &raw.near_groups {
-            let group_name = group.get_ref().trim();
-            if known.contains_key(group_name) {
-                near_groups.push(group_name.to_owned());
-            } else {
-                problems.push(Problem::new(
-                    name,
-                    at(group.span().start),
-                    format!(
-                        "figurative `near_groups`: {}",
-                        unknown_group(group_name, &known)
-                    ),
-                ));
+        let mut known_groups = |field: &str, groups: &[&Spanned<String>]| -> Vec<String> {
+            let mut names = Vec::new();
+            for group in groups {
+                let group_name = group.get_ref().trim();
+                if known.contains_key(group_name) {
+                    names.push(group_name.to_owned());
+                } else {
+                    problems.push(Problem::new(
+                        name,
+                        at(group.span().start),
+                        format!(
+                            "figurative `{field}`: {}",
+                            unknown_group(group_name, &known)
+                        ),
+                    ));
+                }
             }
+            names
+        };
+        let near_groups = known_groups("near_groups", &raw.near_groups.iter().collect::<Vec<_>>());
+        let not_near_groups = known_groups(
+            "not_near_groups",
+            &raw.not_near_groups.iter().collect::<Vec<_>>(),
+        );
+        let who = known_groups("who", &raw.who.iter().collect::<Vec<_>>())
+            .into_iter()
+            .next();
+        let not_who = known_groups("not_who", &raw.not_who.iter().collect::<Vec<_>>())
+            .into_iter()
+            .next();
+        if not_who.is_some() && raw.who.is_none() {
+            problems.push(Problem::new(name, line, "`not_who` needs `who`: it names the words that keep a word the member's own when someone else is also near"));
         }
         let mut near = Vec::new();
         for word in &raw.near {
@@ -646,12 +713,17 @@ fn parse_file(lang: Lang, name: &str, text: &str, base: &RedFlags) -> Result<Par
                 None => near.push(word.get_ref().trim().to_owned()),
             }
         }
+        let widest = if raw.who.is_some() {
+            MAX_STORY_WITHIN
+        } else {
+            MAX_WITHIN
+        };
         let within = match &raw.within {
-            Some(within) if !(0..=MAX_WITHIN).contains(within.get_ref()) => {
+            Some(within) if !(0..=widest).contains(within.get_ref()) => {
                 problems.push(Problem::new(
                     name,
                     at(within.span().start),
-                    format!("`within {}` is outside 0 to {MAX_WITHIN} (0: only where a `near` phrase includes the word itself, as \"no numbness\")", within.get_ref()),
+                    format!("`within {}` is outside 0 to {MAX_WITHIN} (0: only where a `near` phrase includes the word itself, as \"no numbness\"; up to {MAX_STORY_WITHIN} with `who`, for a story told of someone else)", within.get_ref()),
                 ));
                 DEFAULT_WITHIN
             }
@@ -665,15 +737,21 @@ fn parse_file(lang: Lang, name: &str, text: &str, base: &RedFlags) -> Result<Par
                 "`after = true` and `before = true` together would quiet nothing: keep the one that fits (after: the cause is told first; before: the word is told first, then said to be over)",
             ));
         }
-        figurative.push(Figurative {
-            quiets,
-            near,
-            near_groups,
-            within,
-            after: raw.after,
-            before: raw.before,
-            built_in: trusted,
-        });
+        for quiets in quieted {
+            lines.figurative.push(quiets_line);
+            figurative.push(Figurative {
+                quiets,
+                near: near.clone(),
+                near_groups: near_groups.clone(),
+                within,
+                after: raw.after,
+                before: raw.before,
+                who: who.clone(),
+                not_who: not_who.clone(),
+                not_near_groups: not_near_groups.clone(),
+                built_in: trusted,
+            });
+        }
     }
 
     let red_flags = RedFlags {
@@ -856,6 +934,9 @@ fn lint(name: &str, red_flags: &RedFlags, lines: &Lines) -> Vec<Problem> {
         .flat_map(|f| f.rules.iter().flat_map(|r| r.groups.iter()))
         .chain(red_flags.figurative.iter().map(|f| &f.quiets))
         .chain(red_flags.figurative.iter().flat_map(|f| &f.near_groups))
+        .chain(red_flags.figurative.iter().flat_map(|f| &f.not_near_groups))
+        .chain(red_flags.figurative.iter().flat_map(|f| &f.who))
+        .chain(red_flags.figurative.iter().flat_map(|f| &f.not_who))
         .map(String::as_str)
         .chain([TOPIC_BREAK])
         .collect();
@@ -1024,6 +1105,9 @@ fn same_figurative(a: &Figurative, b: &Figurative) -> bool {
         && a.after == b.after
         && a.before == b.before
         && a.within == b.within
+        && a.who == b.who
+        && a.not_who == b.not_who
+        && a.not_near_groups == b.not_near_groups
 }
 
 /// A figurative entry a moderator added may quiet only words that count on their own for
@@ -1306,6 +1390,31 @@ mod tests {
         assert!(p[0].contains("did you mean `child`"), "{p:?}");
         let p = problems("\n[[figurative]]\nquiets = \"fever\"\n");
         assert!(p[0].contains("needs `near` or `near_groups`"), "{p:?}");
+    }
+
+    #[test]
+    fn a_figurative_entry_may_quiet_several_groups_and_tell_whose_word_it_is() {
+        let text = "\n[[figurative]]\nquiets = [\"fever\", \"chills\"]\nnear = [\"fine\"]\nwithin = 30\nwho = \"child\"\n";
+        let loaded = parse("r.toml", text).unwrap_or_else(|p| panic!("{p:?}"));
+        let added: Vec<&Figurative> = loaded
+            .red_flags
+            .figurative
+            .iter()
+            .filter(|f| f.who.as_deref() == Some("child"))
+            .collect();
+        let quieted: Vec<&str> = added.iter().map(|f| f.quiets.as_str()).collect();
+        assert_eq!(quieted, ["fever", "chills"]);
+        assert!(added.iter().all(|f| f.within == 30 && !f.built_in));
+        // Without `who`, a window of 30 is refused; `not_who` alone is refused too.
+        let p = problems("\n[[figurative]]\nquiets = \"fever\"\nnear = [\"fine\"]\nwithin = 30\n");
+        assert!(p.iter().any(|p| p.contains("outside 0 to")), "{p:?}");
+        let p = problems(
+            "\n[[figurative]]\nquiets = \"fever\"\nnear = [\"fine\"]\nnot_who = \"child\"\n",
+        );
+        assert!(
+            p.iter().any(|p| p.contains("`not_who` needs `who`")),
+            "{p:?}"
+        );
     }
 
     #[test]

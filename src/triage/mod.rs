@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::knowledge::{Knowledge, RedFlags, Tier, TOPIC_BREAK};
+use crate::knowledge::{Knowledge, RedFlags, Tier, NOT_WHO_WITHIN, TOPIC_BREAK, WHO_WITHIN};
 use crate::language::{Detected, Detector, Lang};
 use crate::text::{self, Markdown};
 
@@ -126,6 +126,12 @@ struct CompiledFigurative {
     after: bool,
     /// Only a word before the near words is quieted.
     before: bool,
+    /// Only a word told of someone of this group (a word of it close by) is quieted.
+    who: Option<GroupId>,
+    /// ...and not with a word of this group close by (the member's own).
+    not_who: Option<GroupId>,
+    /// Groups whose words within the window keep the word counting.
+    not_near: Vec<GroupId>,
 }
 
 struct FlagInfo {
@@ -222,12 +228,16 @@ impl Triage {
                 false,
                 &mut phrases,
             );
+            let group_id = |name: &String| by_name.get(name.as_str()).copied();
             figurative.push(CompiledFigurative {
                 quiets,
                 near,
                 within: entry.within,
                 after: entry.after,
                 before: entry.before,
+                who: entry.who.as_ref().and_then(group_id),
+                not_who: entry.not_who.as_ref().and_then(group_id),
+                not_near: entry.not_near_groups.iter().filter_map(group_id).collect(),
             });
         }
         phrases.finish();
@@ -443,12 +453,40 @@ impl Triage {
     ) -> Vec<(usize, Range<usize>)> {
         let mut quieted = Vec::new();
         for figurative in &self.figurative {
-            if !present.contains(figurative.quiets) || !present.contains(figurative.near) {
+            if !present.contains(figurative.quiets)
+                || !present.contains(figurative.near)
+                || figurative.who.is_some_and(|who| !present.contains(who))
+            {
                 continue;
             }
             for index in 0..occurrences.len() {
                 let occurrence = &occurrences[index];
                 if occurrence.group != figurative.quiets || occurrence.quiet {
+                    continue;
+                }
+                // A `who` word inside the near words themselves ("he's fine") tells nothing
+                // of whose the event was: "I fell, he's fine".
+                let inside_near = |o: &Occurrence| {
+                    occurrences.iter().any(|n| {
+                        n.group == figurative.near && n.first <= o.first && o.last <= n.last
+                    })
+                };
+                let told_of = |group: GroupId, within: usize| {
+                    occurrences.iter().any(|o| {
+                        o.group == group
+                            && gap(o.first, o.last, occurrence) <= within
+                            && !inside_near(o)
+                    })
+                };
+                if figurative.who.is_some_and(|who| !told_of(who, WHO_WITHIN))
+                    || figurative
+                        .not_who
+                        .is_some_and(|me| present.contains(me) && told_of(me, NOT_WHO_WITHIN))
+                    || figurative
+                        .not_near
+                        .iter()
+                        .any(|&group| present.contains(group) && told_of(group, figurative.within))
+                {
                     continue;
                 }
                 // `within 0`: only where the near phrase takes in the word itself ("no
@@ -1138,6 +1176,30 @@ mod tests {
         let new = "my sciatica was totally gone, then yesterday I fell off a ladder onto my back";
         let triaged = triage.check(new);
         assert!(triaged.hits.iter().any(|h| &*h.id == "trauma"), "{new}");
+    }
+
+    #[test]
+    fn a_figurative_entry_with_who_quiets_only_a_word_told_of_someone_else() {
+        let triage = Triage::new(&RedFlags::floor());
+        // The shipped `all_clear` entry has `who = "someone_else"`: a mishap told of a child
+        // or a pet, then said to be over, is not the member's...
+        for over in [
+            "our spaniel went flying down the stairs chasing the cat, the vet checked him and he's completely fine. best stretch for my back?",
+            "my dad had a car crash back in the 90s, he's fine now and plays golf, which stretches help his back before a round?",
+        ] {
+            assert!(!triage.check(over).is_red_flag(), "{over}");
+        }
+        // ...but the member's own fall is theirs, even with someone else fine beside it,
+        // and doubt about "fine" keeps the fall counting.
+        for own in [
+            "I came off my bike yesterday and landed on my back, my son was on the back seat and he's fine",
+            "my dad fell down the stairs last night, he says he's fine but his back is bruised",
+            "my husband came off the ladder on sunday, he's fine in himself but he can't bend",
+            "carrying my son downstairs and went down about eight steps on my back shielding him, he's totally fine",
+        ] {
+            let triaged = triage.check(own);
+            assert!(triaged.hits.iter().any(|h| &*h.id == "trauma"), "{own}");
+        }
     }
 
     #[test]
