@@ -245,6 +245,11 @@ pub struct LanguageInfo {
     /// Words skipped when counting a rule's window (English has its own list).
     #[serde(default)]
     pub filler: Vec<String>,
+    /// Regional and dialect spellings read as the standard word (`[language.spellings]`,
+    /// `nicht = ["ned", "net", "ni"]`), so every group and rule that has the standard word
+    /// reads them too, and a dialect filler word ("mei" for "mein") is filler.
+    #[serde(default)]
+    pub spellings: BTreeMap<String, Vec<String>>,
 }
 
 /// The sentences of a seek-care reply in a language other than English (`[replies]`).
@@ -520,6 +525,11 @@ fn parse_file(lang: Lang, name: &str, text: &str, base: &RedFlags) -> Result<Par
     let line_index = LineIndex::new(text);
     let at = |offset: usize| line_index.of(offset);
     let mut problems = Vec::new();
+    problems.extend(spelling_problems(name, &language.spellings, || {
+        text.find("[language.spellings]")
+            .or_else(|| text.find("spellings"))
+            .map_or(0, &at)
+    }));
     let mut warnings = Vec::new();
     let mut lines = Lines::default();
 
@@ -788,6 +798,32 @@ fn is_flag_id(id: &str) -> bool {
         && id
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// Spellings must be single words, and a spelling may be read as only one word.
+fn spelling_problems(
+    name: &str,
+    spellings: &BTreeMap<String, Vec<String>>,
+    line: impl Fn() -> usize,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut read_as: BTreeMap<String, &str> = BTreeMap::new();
+    for (standard, variants) in spellings {
+        if text::words(&text::canonical(standard), text::Markdown::Split).len() != 1 {
+            problems.push(Problem::new(name, line(), format!("spellings: \"{standard}\" is not one word; a spelling stands for one word, e.g. nicht = [\"ned\", \"net\"]")));
+        }
+        for variant in variants {
+            let canonical = text::canonical(variant);
+            if text::words(&canonical, text::Markdown::Split).len() != 1 {
+                problems.push(Problem::new(name, line(), format!("spellings: \"{variant}\" (under {standard}) is not one word; list phrases in the groups instead")));
+            }
+            match read_as.insert(canonical, standard) {
+                Some(other) if other != standard => problems.push(Problem::new(name, line(), format!("spellings: \"{variant}\" is listed under both {other} and {standard}; keep it under one"))),
+                _ => {}
+            }
+        }
+    }
+    problems
 }
 
 /// The filler words of a file's language.
@@ -1415,6 +1451,14 @@ mod tests {
             p.iter().any(|p| p.contains("`not_who` needs `who`")),
             "{p:?}"
         );
+    }
+
+    #[test]
+    fn a_spelling_is_one_word_and_stands_for_one_word() {
+        let p = problems("[language.spellings]\nnot = [\"nae\"]\nnothing = [\"nae\"]\n");
+        assert!(p.iter().any(|p| p.contains("listed under both")), "{p:?}");
+        let p = problems("[language.spellings]\nnot = [\"no way\"]\n");
+        assert!(p.iter().any(|p| p.contains("is not one word")), "{p:?}");
     }
 
     #[test]

@@ -50,6 +50,8 @@ pub struct Lexicon {
     /// inflections is built the first time a message has a word that could be a typo.
     spellings: Vec<(Box<str>, TermId)>,
     typos: OnceLock<TypoIndex>,
+    /// Regional spellings to the standard word they are read as ("ned" as "nicht").
+    read_as: HashMap<Box<str>, Box<str>>,
 }
 
 impl Lexicon {
@@ -66,6 +68,26 @@ impl Lexicon {
             morph: Morph::for_lang(lang),
             ..Lexicon::default()
         }
+    }
+
+    /// Reads each spelling in `spellings` (standard word to its regional spellings) in a
+    /// message as its standard word too.
+    pub fn read_as(&mut self, spellings: &std::collections::BTreeMap<String, Vec<String>>) {
+        for (standard, variants) in spellings {
+            let standard: Box<str> = text::canonical(standard).into();
+            for variant in variants {
+                self.read_as
+                    .insert(text::canonical(variant).into(), standard.clone());
+            }
+        }
+    }
+
+    /// The standard word a regional spelling is read as, if `word` is one.
+    fn standard_of(&self, word: &str) -> Option<&str> {
+        if self.read_as.is_empty() {
+            return None;
+        }
+        self.read_as.get(word).map(|standard| &**standard)
     }
 
     fn is_filler(&self, word: &str) -> bool {
@@ -232,6 +254,16 @@ impl Lexicon {
     /// True when `word` (canonical, one word) is one of the lexicon's words or an
     /// inflection of one, typos aside.
     pub fn knows(&self, word: &str) -> bool {
+        if self
+            .standard_of(word)
+            .is_some_and(|standard| self.knows_word(standard))
+        {
+            return true;
+        }
+        self.knows_word(word)
+    }
+
+    fn knows_word(&self, word: &str) -> bool {
         self.meaning.get(word_hash(word)).is_some()
             || ((self.lang != Lang::En || self.roots.may_stem_to_a_root(word))
                 && self.stems.contains_key(self.morph.term(word).as_ref()))
@@ -241,6 +273,24 @@ impl Lexicon {
     /// filler word. Common words take a lookup and an index; the rest are stemmed or, when
     /// `typos` allows and the language is English, tried as typos.
     pub fn classify(&self, word: &str, out: &mut Vec<TermId>, typos: bool) -> bool {
+        let Some(standard) = self.standard_of(word) else {
+            return self.classify_word(word, out, typos);
+        };
+        // A regional spelling is its standard word ("ned" is "nicht", "mei" the filler
+        // "mein"), and whatever a group lists it as itself.
+        let before = out.len();
+        let filler = self.classify_word(standard, out, typos);
+        let mut own = Vec::new();
+        self.classify_word(word, &mut own, typos);
+        for id in own {
+            if !out[before..].contains(&id) {
+                out.push(id);
+            }
+        }
+        filler
+    }
+
+    fn classify_word(&self, word: &str, out: &mut Vec<TermId>, typos: bool) -> bool {
         // `out` holds the terms of the message's earlier words too: this word's start here.
         let before = out.len();
         let hash = word_hash(word);

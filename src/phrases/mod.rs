@@ -80,6 +80,12 @@ impl Phrases {
         }
     }
 
+    /// Reads regional spellings as their standard word (see [`Lexicon::read_as`]); call it
+    /// before adding words.
+    pub fn read_as(&mut self, spellings: &std::collections::BTreeMap<String, Vec<String>>) {
+        self.lexicon.read_as(spellings);
+    }
+
     /// Adds a word or phrase to `group`. `as_written` matches it exactly, without stemming
     /// ("legs" is then not "leg").
     pub fn add(&mut self, group: GroupId, phrase: &str, as_written: bool) {

@@ -192,6 +192,7 @@ impl Triage {
             Lang::En => Phrases::new(),
             lang => Phrases::for_lang(lang, &red_flags.language.filler),
         };
+        phrases.read_as(&red_flags.language.spellings);
         let mut group_names: Vec<Arc<str>> = Vec::new();
         // How many words each group has: rules are filed under their least common group.
         let mut size: Vec<usize> = Vec::new();
@@ -664,6 +665,12 @@ impl Gate {
                         prefixes.insert(prefix.into());
                     }
                 });
+            }
+        }
+        // A regional spelling opens the reading like its standard word ("ned", "nicht").
+        for spelling in red_flags.language.spellings.values().flatten() {
+            if let Some(prefix) = Gate::letters(&text::canonical(spelling)) {
+                prefixes.insert(prefix.into());
             }
         }
         Gate { prefixes }
@@ -1200,6 +1207,23 @@ mod tests {
             let triaged = triage.check(own);
             assert!(triaged.hits.iter().any(|h| &*h.id == "trauma"), "{own}");
         }
+    }
+
+    #[test]
+    fn a_regional_spelling_reads_as_its_standard_word() {
+        let german = Triage::new(&RedFlags::floor_of(Lang::De));
+        // The shipped German `[language.spellings]`: Swabian "beide Füß eigschlafe" is
+        // "beide Füße eingeschlafen", Bavarian "geht ned weg" is "geht nicht weg"...
+        let both_feet = "seit gestern sin mir beide Füß eigschlafe und es goht net weg";
+        let triaged = german.check(both_feet);
+        assert_eq!(
+            triaged.hits.first().map(|h| h.tier),
+            Some(Tier::Emergency),
+            "{both_feet}"
+        );
+        // ...while a word a group lists in dialect still counts as written ("nüme").
+        let walk = "sie hät Schmerze im Rugge und chan fascht nüme laufe";
+        assert!(german.check(walk).is_red_flag(), "{walk}");
     }
 
     #[test]
