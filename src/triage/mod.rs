@@ -212,23 +212,35 @@ impl Triage {
             by_name.insert(group.name.as_str(), id);
         }
         let mut figurative = Vec::new();
+        // Entries with the same near words (one entry quieting several groups) share one
+        // group of them, so the matcher holds each list once.
+        let mut near_of: std::collections::HashMap<(&[String], &[String]), GroupId> =
+            std::collections::HashMap::new();
         for entry in &red_flags.figurative {
             let Some(&quiets) = by_name.get(entry.quiets.as_str()) else {
                 continue;
             };
-            // The entry's own words and those of the groups it names, as one group.
-            let mut words = entry.near.clone();
-            for name in &entry.near_groups {
-                if let Some(group) = red_flags.groups.iter().find(|g| &g.name == name) {
-                    words.extend(group.words.iter().cloned());
+            let key = (entry.near.as_slice(), entry.near_groups.as_slice());
+            let near = match near_of.get(&key) {
+                Some(&near) => near,
+                None => {
+                    // The entry's own words and those of the groups it names, as one group.
+                    let mut words = entry.near.clone();
+                    for name in &entry.near_groups {
+                        if let Some(group) = red_flags.groups.iter().find(|g| &g.name == name) {
+                            words.extend(group.words.iter().cloned());
+                        }
+                    }
+                    let near = add_group(
+                        &format!("near {}", entry.quiets),
+                        &words,
+                        false,
+                        &mut phrases,
+                    );
+                    near_of.insert(key, near);
+                    near
                 }
-            }
-            let near = add_group(
-                &format!("near {}", entry.quiets),
-                &words,
-                false,
-                &mut phrases,
-            );
+            };
             let group_id = |name: &String| by_name.get(name.as_str()).copied();
             figurative.push(CompiledFigurative {
                 quiets,
