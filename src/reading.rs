@@ -380,6 +380,14 @@ impl Reader {
         // First in the text first; where two start together the longer says more ("avoid a
         // stiff back" asks how to prevent it, not whether something is safe).
         asks.sort_by_key(|(_, span)| (span.start, std::cmp::Reverse(span.end)));
+        // A kind's words inside a longer ask of another kind are that ask's: "who shouldnt"
+        // asks whether to see someone, not also whether it is safe ("shouldnt").
+        let spans: Vec<Range<usize>> = asks.iter().map(|(_, span)| span.clone()).collect();
+        asks.retain(|(_, span)| {
+            !spans.iter().any(|longer| {
+                longer.start <= span.start && span.end <= longer.end && longer.len() > span.len()
+            })
+        });
         read.asks = asks
             .into_iter()
             .map(|(i, span)| (i, canonical[span].to_owned()))
@@ -553,6 +561,17 @@ mod tests {
         assert_eq!(hi.small_talk.len(), 2);
         let sofa = read(&reader, "stiff after a night on the sofa");
         assert_eq!(sofa.everyday, [("sofa".to_owned(), "sitting".to_owned())]);
+    }
+
+    #[test]
+    fn an_ask_inside_a_longer_ask_is_the_longer_ones() {
+        let reader = reader();
+        let who = read(&reader, "who shouldnt be cracking their own back");
+        let words: Vec<&str> = who.asks.iter().map(|(_, w)| w.as_str()).collect();
+        assert_eq!(words, ["who shouldnt"]);
+        // Side by side, both kinds stay.
+        let both = read(&reader, "why does it pop, and is it safe?");
+        assert_eq!(both.asks.len(), 2, "{:?}", both.asks);
     }
 
     #[test]
