@@ -196,19 +196,19 @@ impl Triage {
         let mut group_names: Vec<Arc<str>> = Vec::new();
         // How many words each group has: rules are filed under their least common group.
         let mut size: Vec<usize> = Vec::new();
-        let mut add_group =
-            |name: &str, words: &[String], as_written: bool, phrases: &mut Phrases| {
-                let id = group_names.len();
-                group_names.push(name.into());
-                size.push(words.len());
-                for written in words {
-                    phrases.add(id, written, as_written);
-                }
-                id
-            };
+        // Each word with whether it is matched as written ([groups_as_written]).
+        let mut add_group = |name: &str, words: &[(&str, bool)], phrases: &mut Phrases| {
+            let id = group_names.len();
+            group_names.push(name.into());
+            size.push(words.len());
+            for &(written, as_written) in words {
+                phrases.add(id, written, as_written);
+            }
+            id
+        };
         let mut by_name = std::collections::HashMap::new();
         for group in &red_flags.groups {
-            let id = add_group(&group.name, &group.words, group.as_written, &mut phrases);
+            let id = add_group(&group.name, &words_of(group), &mut phrases);
             by_name.insert(group.name.as_str(), id);
         }
         let mut figurative = Vec::new();
@@ -224,19 +224,16 @@ impl Triage {
             let near = match near_of.get(&key) {
                 Some(&near) => near,
                 None => {
-                    // The entry's own words and those of the groups it names, as one group.
-                    let mut words = entry.near.clone();
+                    // The entry's own words and those of the groups it names, as one group;
+                    // a group's words keep its way of matching ("intensive" as written).
+                    let mut words: Vec<(&str, bool)> =
+                        entry.near.iter().map(|w| (w.as_str(), false)).collect();
                     for name in &entry.near_groups {
                         if let Some(group) = red_flags.groups.iter().find(|g| &g.name == name) {
-                            words.extend(group.words.iter().cloned());
+                            words.extend(words_of(group));
                         }
                     }
-                    let near = add_group(
-                        &format!("near {}", entry.quiets),
-                        &words,
-                        false,
-                        &mut phrases,
-                    );
+                    let near = add_group(&format!("near {}", entry.quiets), &words, &mut phrases);
                     near_of.insert(key, near);
                     near
                 }
@@ -623,6 +620,16 @@ impl Other {
         self.gate
             .get_or_init(|| Arc::new(Gate::new(self.red_flags.get())))
     }
+}
+
+/// A group's words, each with whether it is matched as written ([groups_as_written]).
+fn words_of(group: &crate::knowledge::Group) -> Vec<(&str, bool)> {
+    let as_written = group.as_written;
+    group
+        .words
+        .iter()
+        .map(|w| (w.as_str(), as_written))
+        .collect()
 }
 
 /// What `lock` holds, if it was built, in a lock of its own.
@@ -1145,6 +1152,49 @@ mod tests {
         ] {
             assert!(triage.check(injury).is_red_flag(), "{injury}");
         }
+    }
+
+    #[test]
+    fn the_members_own_all_clear_quiets_only_severity_and_injury_told_before_it() {
+        let triage = Triage::new(&RedFlags::floor());
+        for benign in [
+            "came off the big dipper shaking, worst ride ever, anyway my back's fine",
+            "dreamt i was falling off a cliff, back is totally fine though",
+        ] {
+            let triaged = triage.check(benign);
+            assert!(!triaged.is_red_flag(), "{benign}: {:?}", triaged.hits);
+        }
+        let ids = |message: &str| -> Vec<String> {
+            let triaged = triage.check(message);
+            triaged.hits.iter().map(|h| h.id.to_string()).collect()
+        };
+        // A sign of its own still counts, and so does anything told after the all-clear.
+        assert!(
+            ids("fell off the ladder, back's fine but both legs are numb")
+                .contains(&"both-legs-numb".to_owned())
+        );
+        assert!(
+            ids("my back's fine, then i fell off the ladder onto my tailbone")
+                .contains(&"trauma".to_owned())
+        );
+        // Doubt near keeps it counting.
+        assert!(
+            ids("fell down the stairs in agony, back's fine apart from my tailbone")
+                .contains(&"trauma".to_owned())
+        );
+    }
+
+    #[test]
+    fn near_words_of_a_group_matched_as_written_keep_matching_as_written() {
+        let triage = Triage::new(&RedFlags::floor());
+        // The shipped `intensive` group (as written) makes "intense" figurative only in an
+        // intensive course: its stem is the stem of "intense", which must still count.
+        assert!(!triage
+            .check("did a two day intensive pilates course, loved it, back feels great")
+            .is_red_flag());
+        let pain = triage.check("out of nowhere the most intense pain in my lower back");
+        assert!(pain.quieted.is_empty(), "{:?}", pain.quieted);
+        assert_eq!(pain.confidence(), Some(Confidence::Strong));
     }
 
     #[test]
