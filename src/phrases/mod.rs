@@ -30,9 +30,23 @@ struct Entry {
 pub struct Phrases {
     lexicon: Lexicon,
     entries: Vec<Entry>,
-    /// For each term, the entries that start with it.
-    starting: Vec<Vec<usize>>,
+    /// The entries as a tree of their terms: a message's common words ("not", "the", "on")
+    /// start dozens of phrases, and the tree tries each next word once for all of them.
+    nodes: Vec<Node>,
+    /// For each term, the node of the entries that start with it (`NO_NODE` for none).
+    first: Vec<u32>,
 }
+
+/// A node of [`Phrases::nodes`]: the entries whose terms so far lead here.
+#[derive(Default)]
+struct Node {
+    /// The next term of longer entries, and its node, sorted by term.
+    next: Vec<(TermId, u32)>,
+    /// The entries that end here, by index, and whether each is adjacent.
+    ends: Vec<(u32, bool)>,
+}
+
+const NO_NODE: u32 = u32::MAX;
 
 /// A group's word or phrase found in a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,11 +126,32 @@ impl Phrases {
     /// Builds the lookup tables once every phrase is in.
     pub fn finish(&mut self) {
         self.lexicon.finish();
-        let mut starting = vec![Vec::new(); self.lexicon.len()];
+        let mut first = vec![NO_NODE; self.lexicon.len()];
+        let mut nodes: Vec<Node> = Vec::new();
         for (index, entry) in self.entries.iter().enumerate() {
-            starting[entry.terms[0]].push(index);
+            let mut node = match first[entry.terms[0]] {
+                NO_NODE => {
+                    nodes.push(Node::default());
+                    first[entry.terms[0]] = (nodes.len() - 1) as u32;
+                    nodes.len() - 1
+                }
+                node => node as usize,
+            };
+            for &term in &entry.terms[1..] {
+                node = match nodes[node].next.binary_search_by_key(&term, |&(t, _)| t) {
+                    Ok(at) => nodes[node].next[at].1 as usize,
+                    Err(at) => {
+                        nodes.push(Node::default());
+                        let child = (nodes.len() - 1) as u32;
+                        nodes[node].next.insert(at, (term, child));
+                        child as usize
+                    }
+                };
+            }
+            nodes[node].ends.push((index as u32, entry.adjacent));
         }
-        self.starting = starting;
+        self.nodes = nodes;
+        self.first = first;
     }
 
     /// True when `word` (canonical, one word) is a word of one of the groups, or an
@@ -167,58 +202,83 @@ impl Phrases {
                 position += 1;
             }
         });
+        let mut matched: Vec<(u32, usize)> = Vec::new();
         for (index, token) in tokens.iter().enumerate() {
             for &term in &terms[token.terms.start as usize..token.terms.end as usize] {
-                for &entry in &self.starting[term] {
-                    let entry = &self.entries[entry];
-                    if let Some(last) = match_entry(canonical, tokens, terms, index, entry) {
-                        occurrences.push(Occurrence::new(entry.group, tokens, index, last));
-                    }
+                let node = self.first[term];
+                if node == NO_NODE {
+                    continue;
                 }
+                let walk = Walk {
+                    canonical,
+                    tokens,
+                    terms,
+                    nodes: &self.nodes,
+                };
+                walk.from(node as usize, index, true, &mut matched);
+                // In the order of the entries, as one entry at a time would find them.
+                matched.sort_unstable();
+                for &(entry, last) in &matched {
+                    let entry = &self.entries[entry as usize];
+                    occurrences.push(Occurrence::new(entry.group, tokens, index, last));
+                }
+                matched.clear();
             }
         }
         joined
     }
 }
 
-/// Matches the entry's words from token `first` on. The message's filler words that the
-/// entry does not name may stand between its words; nothing else may. Returns the last token
-/// matched. Tokens are only the words that stand for a term, so gaps show in positions.
-fn match_entry(
-    canonical: &str,
-    tokens: &[Token],
-    terms: &[TermId],
-    first: usize,
-    entry: &Entry,
-) -> Option<usize> {
-    let has = |token: &Token, want: TermId| {
-        terms[token.terms.start as usize..token.terms.end as usize].contains(&want)
-    };
-    let mut at = first;
-    for &want in &entry.terms[1..] {
-        // The position the next content word must have.
-        let previous = &tokens[at];
-        let previous_end = previous.span.end;
-        let expect = previous.position + u32::from(!previous.filler);
-        loop {
-            at += 1;
-            let token = tokens.get(at)?;
-            if token.position != expect {
-                return None;
+/// Following [`Phrases::nodes`] through a message's tokens.
+struct Walk<'a> {
+    canonical: &'a str,
+    tokens: &'a [Token],
+    terms: &'a [TermId],
+    nodes: &'a [Node],
+}
+
+impl Walk<'_> {
+    /// Collects into `matched` every entry under `node`, whose terms so far ended at token
+    /// `at`, with the token of its last word. `gapless`: no word stood between the terms so
+    /// far (what an adjacent entry needs). The message's filler words that an entry does not
+    /// name may stand between its words; the first word with the entry's next term is the
+    /// one it takes.
+    fn from(&self, node: usize, at: usize, gapless: bool, matched: &mut Vec<(u32, usize)>) {
+        let node = &self.nodes[node];
+        for &(entry, adjacent) in &node.ends {
+            if gapless || !adjacent {
+                matched.push((entry, at));
             }
-            if has(token, want) {
-                let between = &canonical[previous_end..token.span.start];
-                if entry.adjacent && between.chars().any(char::is_alphanumeric) {
-                    return None;
+        }
+        if node.next.is_empty() {
+            return;
+        }
+        let previous = &self.tokens[at];
+        // The position the next content word must have.
+        let expect = previous.position + u32::from(!previous.filler);
+        // Terms already taken by an earlier word of this run of filler words.
+        let mut taken: Vec<TermId> = Vec::new();
+        for next in at + 1..self.tokens.len() {
+            let token = &self.tokens[next];
+            if token.position != expect {
+                return;
+            }
+            for &term in &self.terms[token.terms.start as usize..token.terms.end as usize] {
+                if taken.contains(&term) {
+                    continue;
                 }
-                break;
+                if let Ok(i) = node.next.binary_search_by_key(&term, |&(t, _)| t) {
+                    taken.push(term);
+                    let between = &self.canonical[previous.span.end..token.span.start];
+                    let gapless = gapless && !between.chars().any(char::is_alphanumeric);
+                    self.from(node.next[i].1 as usize, next, gapless, matched);
+                }
             }
             if !token.filler {
-                return None;
+                return;
             }
         }
     }
-    Some(at)
 }
 
 impl Occurrence {
