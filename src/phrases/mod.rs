@@ -203,18 +203,18 @@ impl Phrases {
             }
         });
         let mut matched: Vec<(u32, usize)> = Vec::new();
+        let walk = Walk {
+            canonical,
+            tokens,
+            terms,
+            nodes: &self.nodes,
+        };
         for (index, token) in tokens.iter().enumerate() {
             for &term in &terms[token.terms.start as usize..token.terms.end as usize] {
                 let node = self.first[term];
                 if node == NO_NODE {
                     continue;
                 }
-                let walk = Walk {
-                    canonical,
-                    tokens,
-                    terms,
-                    nodes: &self.nodes,
-                };
                 walk.from(node as usize, index, true, &mut matched);
                 // In the order of the entries, as one entry at a time would find them.
                 matched.sort_unstable();
