@@ -1,6 +1,7 @@
 //! The answer engine: triage first, then search, then a reply. No Discord, no I/O per question.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -195,7 +196,9 @@ pub struct Engine {
     /// The translated guides, each indexed the first time a question in its language
     /// comes: most questions are English, and a `backcare ask` should not pay for them.
     translated: Vec<(Lang, std::sync::OnceLock<Option<Translated>>)>,
-    reader: Reader,
+    /// Shared with the engine before a reload when `words.toml` and the guides' `covers`
+    /// are unchanged: its typo index, built on the first typo, is then built once.
+    reader: Arc<Reader>,
     pub decision: Decision,
     /// (guide, section) positions in search order, so a hit is found without a scan.
     positions: Vec<(usize, usize)>,
@@ -276,7 +279,12 @@ impl Engine {
             .flat_map(|(g, guide)| (0..guide.sections.len()).map(move |s| (g, s)))
             .collect();
         let no_match = NoMatch::new(knowledge.sections().map(|(_, s)| s));
-        let reader = Reader::new(&knowledge);
+        let reader = match previous {
+            Some(before) if same_reading(&before.knowledge, &knowledge) => {
+                Arc::clone(&before.reader)
+            }
+            _ => Arc::new(Reader::new(&knowledge)),
+        };
         let covers = covers_text(knowledge.guides.iter());
         let examples = examples_of(&knowledge);
         Engine {
@@ -1006,9 +1014,51 @@ impl Engine {
     }
 }
 
+/// True when two loads give the same reader: it is built from `words.toml` and the guides'
+/// `covers` only.
+fn same_reading(before: &Knowledge, after: &Knowledge) -> bool {
+    before.words == after.words
+        && before.guides.len() == after.guides.len()
+        && before
+            .guides
+            .iter()
+            .zip(&after.guides)
+            .all(|(b, a)| b.covers == a.covers)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A reload keeps the reader (and the typo index it built) when `words.toml` and the
+    /// guides' `covers` are unchanged, and reads an edited `words.toml` afresh.
+    #[test]
+    fn a_reload_builds_the_reader_again_only_when_its_words_changed() {
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
+        let edited = tempfile::tempdir().unwrap();
+        for entry in std::fs::read_dir(&shipped).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, edited.path().join(path.file_name().unwrap())).unwrap();
+        }
+        let words = edited.path().join("words.toml");
+        let text = std::fs::read_to_string(&words).unwrap();
+        let text = text.replacen(
+            "[everyday]\n",
+            "[everyday]\nzorbing = \"knee to chest twist\"\n",
+            1,
+        );
+        std::fs::write(&words, text).unwrap();
+        let question = "zorbing for my lower back, how long do i hold it";
+        let section = |engine: &Engine| engine.ask(question).section.map(|s| s.id);
+
+        let old = Engine::in_memory(Knowledge::load(&shipped).unwrap()).unwrap();
+        assert_ne!(section(&old).as_deref(), Some("knee-to-chest"));
+        let same = Engine::in_memory_after(Knowledge::load(&shipped).unwrap(), &old).unwrap();
+        assert!(Arc::ptr_eq(&old.reader, &same.reader));
+        let new = Engine::in_memory_after(Knowledge::load(edited.path()).unwrap(), &old).unwrap();
+        assert!(!Arc::ptr_eq(&old.reader, &new.reader));
+        assert_eq!(section(&new).as_deref(), Some("knee-to-chest"));
+    }
 
     /// Each error says its cause once, also as a chain (`{:#}`, how the command line and the
     /// logs print it).
