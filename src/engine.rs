@@ -1034,12 +1034,7 @@ mod tests {
     /// guides' `covers` are unchanged, and reads an edited `words.toml` afresh.
     #[test]
     fn a_reload_builds_the_reader_again_only_when_its_words_changed() {
-        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
-        let edited = tempfile::tempdir().unwrap();
-        for entry in std::fs::read_dir(&shipped).unwrap() {
-            let path = entry.unwrap().path();
-            std::fs::copy(&path, edited.path().join(path.file_name().unwrap())).unwrap();
-        }
+        let (shipped, edited) = crate::knowledge::tests::shipped_and_a_copy();
         let words = edited.path().join("words.toml");
         let text = std::fs::read_to_string(&words).unwrap();
         let text = text.replacen(

@@ -452,3 +452,17 @@ fn is_readme(name: &str) -> bool {
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    /// The shipped knowledge folder, and a copy of it in a temporary folder to edit.
+    pub fn shipped_and_a_copy() -> (std::path::PathBuf, tempfile::TempDir) {
+        let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
+        let copy = tempfile::tempdir().unwrap();
+        for entry in std::fs::read_dir(&shipped).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, copy.path().join(path.file_name().unwrap())).unwrap();
+        }
+        (shipped, copy)
+    }
+}

@@ -1086,12 +1086,7 @@ mod tests {
 
     #[test]
     fn a_reload_builds_again_only_the_languages_whose_red_flags_changed() {
-        let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
-        let edited = tempfile::tempdir().unwrap();
-        for entry in std::fs::read_dir(&shipped).unwrap() {
-            let path = entry.unwrap().path();
-            std::fs::copy(&path, edited.path().join(path.file_name().unwrap())).unwrap();
-        }
+        let (shipped, edited) = crate::knowledge::tests::shipped_and_a_copy();
         let spanish = edited.path().join("red-flags.es.toml");
         let text = std::fs::read_to_string(&spanish).unwrap();
         let text = text.replacen(
