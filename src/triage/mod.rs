@@ -1084,6 +1084,32 @@ mod tests {
 
     use super::*;
 
+    /// A word that names a video game in one sense and something everyday in another ("la
+    /// partie basse", "au niveau des lombaires", "la partita di calcio", "jugando al fútbol")
+    /// must not take a fall out of the count: the game groups keep to words that only name a
+    /// game.
+    #[test]
+    fn a_fall_told_beside_an_everyday_word_of_its_language_escalates() {
+        let knowledge =
+            Knowledge::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"))
+                .unwrap();
+        let triage = Multilingual::new(&knowledge);
+        for message in [
+            "estaba jugando al futbol y me cai de espalda, me duele mucho la parte baja",
+            "je suis tombé dans l'escalier, douleur au niveau des lombaires",
+            "sono caduto durante la partita di calcio, mi fa male la schiena",
+            "caí de costas na escada e agora a parte de baixo das costas dói",
+            "Beim Fußballspiel bin ich in der zweiten Runde hingefallen, jetzt tut der Rücken weh",
+            "gra w piłkę i spadł ze schodów, plecy bolą",
+        ] {
+            assert_eq!(
+                triage.check(message).tier(),
+                Some(Tier::Emergency),
+                "{message}"
+            );
+        }
+    }
+
     #[test]
     fn a_reload_builds_again_only_the_languages_whose_red_flags_changed() {
         let (shipped, edited) = crate::knowledge::tests::shipped_and_a_copy();
