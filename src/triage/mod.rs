@@ -1087,7 +1087,7 @@ mod tests {
     /// A word that names a video game in one sense and something everyday in another ("la
     /// partie basse", "au niveau des lombaires", "la partita di calcio", "jugando al fútbol")
     /// must not take a fall out of the count: the game groups keep to words that only name a
-    /// game.
+    /// game. Nor may the cold take numb legs out ("entumecidas y frías").
     #[test]
     fn a_fall_told_beside_an_everyday_word_of_its_language_escalates() {
         let knowledge =
@@ -1101,6 +1101,8 @@ mod tests {
             "caí de costas na escada e agora a parte de baixo das costas dói",
             "Beim Fußballspiel bin ich in der zweiten Runde hingefallen, jetzt tut der Rücken weh",
             "gra w piłkę i spadł ze schodów, plecy bolą",
+            // Cold legs are part of the sign, not the weather that numbed them.
+            "tengo las piernas entumecidas y frías desde ayer, me duele la espalda",
         ] {
             assert_eq!(
                 triage.check(message).tier(),
