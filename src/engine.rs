@@ -802,7 +802,12 @@ impl Engine {
                 return (Some(overview), Because::OnlyAsks);
             }
         }
-        if read.topic.is_none() && opens_or_ends(canonical, &read.small_talk) {
+        // A greeting word at either end of a question about something else ("how long do I
+        // warm up my car on a cold morning") is not small talk.
+        if read.topic.is_none()
+            && out_of_scope.is_none()
+            && opens_or_ends(canonical, &read.small_talk)
+        {
             return (None, Because::SmallTalk);
         }
         // Thanks that ask nothing more ("thank you, my back feels better already").
