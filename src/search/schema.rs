@@ -51,13 +51,17 @@ fn plain(text: &str) -> String {
     text::words(text, Markdown::Split).join(" ")
 }
 
-/// Writes every section as one document, and each guide's overview as one more (found
-/// through its example questions only), and commits once.
-pub fn write_sections(index: &Index, knowledge: &Knowledge) -> Result<(), IndexError> {
-    let schema = index.schema();
-    let id = field(&schema, "id")?;
-    let [title, keywords, body, examples] = FIELDS.map(|(name, _)| field(&schema, name));
-    let (title, keywords, body, examples) = (title?, keywords?, body?, examples?);
+/// One document as the index holds it: the id and the text of each field in [`FIELDS`]
+/// order (title, keywords, body, examples), as the words triage and questions see them;
+/// `None` for a field the document does not have.
+pub struct Document {
+    pub id: String,
+    pub fields: [Option<String>; 4],
+}
+
+/// Every section as one document, and each guide's overview as one more (found through
+/// its example questions only): all the index holds, and so all its manifest is keyed to.
+pub fn documents(knowledge: &Knowledge) -> Vec<Document> {
     let asked = |list: &[crate::knowledge::ExampleQuestion]| {
         plain(
             &list
@@ -67,25 +71,43 @@ pub fn write_sections(index: &Index, knowledge: &Knowledge) -> Result<(), IndexE
                 .join("\n"),
         )
     };
+    let sections = knowledge.sections().map(|(_, section)| Document {
+        id: section.id.clone(),
+        fields: [
+            Some(plain(&section.title)),
+            Some(plain(&section.keywords.join(", "))),
+            Some(plain(&section.body())),
+            Some(asked(&section.examples)),
+        ],
+    });
+    let overviews = knowledge.guides.iter().filter_map(|guide| {
+        let overview = guide.overview.as_ref()?;
+        Some(Document {
+            id: overview_id(&guide.file),
+            fields: [None, None, None, Some(asked(&overview.examples))],
+        })
+    });
+    sections.chain(overviews).collect()
+}
+
+/// Writes the [`documents`] and commits once.
+pub fn write_sections(index: &Index, knowledge: &Knowledge) -> Result<(), IndexError> {
+    let schema = index.schema();
+    let id = field(&schema, "id")?;
+    let [title, keywords, body, examples] = FIELDS.map(|(name, _)| field(&schema, name));
+    let fields = [title?, keywords?, body?, examples?];
     // One thread and the smallest arena Tantivy allows: the guides are small, and the
     // bot shares the machine.
     let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000)?;
-    for (_, section) in knowledge.sections() {
+    for document in documents(knowledge) {
         let mut doc = TantivyDocument::default();
-        doc.add_text(id, &section.id);
-        doc.add_text(title, plain(&section.title));
-        doc.add_text(keywords, plain(&section.keywords.join(", ")));
-        doc.add_text(body, plain(&section.body()));
-        doc.add_text(examples, asked(&section.examples));
-        writer.add_document(doc)?;
-    }
-    for guide in &knowledge.guides {
-        if let Some(overview) = &guide.overview {
-            let mut doc = TantivyDocument::default();
-            doc.add_text(id, overview_id(&guide.file));
-            doc.add_text(examples, asked(&overview.examples));
-            writer.add_document(doc)?;
+        doc.add_text(id, &document.id);
+        for (field, text) in fields.iter().zip(&document.fields) {
+            if let Some(text) = text {
+                doc.add_text(*field, text);
+            }
         }
+        writer.add_document(doc)?;
     }
     writer.commit()?;
     writer.wait_merging_threads()?;

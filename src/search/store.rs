@@ -53,6 +53,12 @@ pub struct Manifest {
     pub fingerprint: String,
     pub files: Vec<ManifestFile>,
     pub sections: usize,
+    /// SHA-256 of the documents the index holds (`schema::documents`): what decides whether
+    /// an index on disk serves this knowledge. An edit of `red-flags.toml` or `words.toml`
+    /// leaves it as it is, so the index is not rebuilt for it. Empty in manifests written
+    /// before it existed, which are then rebuilt once.
+    #[serde(default)]
+    pub content: String,
     /// SHA-256 of every file of the built index, checked before Tantivy opens it: Tantivy
     /// trusts its files, and a truncated one can make it panic instead of returning an error.
     #[serde(default)]
@@ -79,17 +85,38 @@ impl Manifest {
                 })
                 .collect(),
             sections: knowledge.sections().count(),
+            content: content_hash(knowledge),
             index_files: BTreeMap::new(),
         }
     }
 
-    /// True when this index was built from exactly this knowledge, with this schema.
+    /// True when this index holds exactly the documents of this knowledge, with this
+    /// schema (the folder's other files may differ: the index does not read them).
     fn built_from(&self, knowledge: &Knowledge) -> bool {
-        let wanted = Manifest::of(knowledge);
-        self.schema == wanted.schema
-            && self.fingerprint == wanted.fingerprint
-            && self.files == wanted.files
+        self.schema == SCHEMA_VERSION
+            && !self.content.is_empty()
+            && self.content == content_hash(knowledge)
     }
+}
+
+/// The SHA-256 of the documents an index of `knowledge` holds, ids and fields in order.
+fn content_hash(knowledge: &Knowledge) -> String {
+    let mut hasher = Sha256::new();
+    for document in super::schema::documents(knowledge) {
+        hasher.update(document.id.as_bytes());
+        hasher.update([0]);
+        for field in &document.fields {
+            match field {
+                Some(text) => {
+                    hasher.update([1]);
+                    hasher.update(text.as_bytes());
+                }
+                None => hasher.update([2]),
+            }
+            hasher.update([0]);
+        }
+    }
+    crate::knowledge::hex(&hasher.finalize())
 }
 
 /// Hashes the index files in a generation folder (all but the manifest and lock files).

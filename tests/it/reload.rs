@@ -270,3 +270,40 @@ fn engines_reloading_one_edit_at_once_on_a_shared_index_folder_all_go_live() {
         );
     }
 }
+
+/// The index on disk is keyed to the documents it holds: an edit of `red-flags.toml` or
+/// `words.toml` keeps it, an edit of a guide builds it again.
+#[test]
+fn only_a_guide_edit_builds_the_index_on_disk_again() {
+    use backcare::search::Opened;
+    let copy = copy_knowledge();
+    let open = || Engine::open(&copy.knowledge, &copy.index).unwrap().1;
+    assert_eq!(open(), Opened::Built);
+    assert_eq!(open(), Opened::Reused);
+    edit(
+        &copy.knowledge.join("red-flags.toml"),
+        "[groups]\n",
+        "[groups]\nnot_used_yet = [\"zorbled\"]\n",
+    );
+    edit(
+        &copy.knowledge.join("words.toml"),
+        "[everyday]\n",
+        "[everyday]\nzorbing = \"knee to chest\"\n",
+    );
+    assert_eq!(
+        open(),
+        Opened::Reused,
+        "red flags and words are not in the index"
+    );
+    edit(
+        &copy.knowledge.join("lower-back.md"),
+        "## Seated side bend {#seated-side-bend .technique}",
+        "## Seated side lean {#seated-side-bend .technique}",
+    );
+    assert_eq!(open(), Opened::Built, "a guide is");
+    let (engine, _) = Engine::open(&copy.knowledge, &copy.index).unwrap();
+    assert_eq!(
+        section_title(&engine, "how do i do the seated side bend"),
+        "Seated side lean"
+    );
+}
