@@ -1101,6 +1101,8 @@ mod tests {
             "caí de costas na escada e agora a parte de baixo das costas dói",
             "Beim Fußballspiel bin ich in der zweiten Runde hingefallen, jetzt tut der Rücken weh",
             "gra w piłkę i spadł ze schodów, plecy bolą",
+            // "A nightmare of a fall" is a bad fall, not a dream of one.
+            "nightmare of a fall down the stairs yesterday, back is black and blue",
             // Cold legs are part of the sign, not the weather that numbed them.
             "tengo las piernas entumecidas y frías desde ayer, me duele la espalda",
         ] {
