@@ -151,7 +151,11 @@ impl Lexicon {
                 }
                 let stem = stem.clone();
                 self.add_spelling(word, id);
-                self.spellings.push((stem.as_str().into(), id));
+                // A typo is one letter off a word someone writes, never off a bare stem that
+                // is not a word: "ower" is not "operation" (stem "oper").
+                if stem.as_str() == word || morph::is_english_word(&stem) {
+                    self.spellings.push((stem.as_str().into(), id));
+                }
             }
         }
         self.keys.insert(key, id);
@@ -379,6 +383,18 @@ mod tests {
         assert_eq!(look(&lexicon, "never"), Vec::<TermId>::new());
         assert_eq!(look(&lexicon, "number"), Vec::<TermId>::new());
         assert_eq!(look(&lexicon, "yall"), Vec::<TermId>::new());
+    }
+
+    #[test]
+    fn a_typo_is_one_letter_off_a_word_not_off_a_bare_stem() {
+        let (lexicon, ids) = lexicon(&["operation", "numb"]);
+        assert_eq!(look(&lexicon, "operations"), [ids[0]]);
+        assert_eq!(look(&lexicon, "opperation"), [ids[0]]);
+        // "oper" is the stem of "operation", not a word: "ower" and "oder" are not typos of it.
+        assert_eq!(look(&lexicon, "ower"), Vec::<TermId>::new());
+        assert_eq!(look(&lexicon, "oder"), Vec::<TermId>::new());
+        // A stem that is a word stays a typo target.
+        assert_eq!(look(&lexicon, "nubm"), [ids[1]]);
     }
 
     #[test]
