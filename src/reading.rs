@@ -329,6 +329,16 @@ impl Reader {
             names_warm_up: !general.is_empty(),
             ..Read::default()
         };
+        // The longest everyday phrase speaks for its words: "a hot water bottle" is heat, not
+        // another sense of "bottle".
+        let inside_a_longer = |span: &Range<usize>| {
+            all.iter().any(|o| {
+                matches!(self.meanings[o.group], Meaning::Everyday(_))
+                    && o.span.start <= span.start
+                    && span.end <= o.span.end
+                    && o.span.len() > span.len()
+            })
+        };
         // A question naming the back or a technique is in scope whatever else it names, so
         // "knee" in "the knee twist" is not the knee.
         if back.is_empty() && technique.is_empty() {
@@ -337,7 +347,7 @@ impl Reader {
                 .map(|s| (OutOfScope::OtherPart, canonical[s.clone()].to_owned()))
                 .or_else(|| {
                     spans(Meaning::OtherSense)
-                        .find(|s| spelled(s))
+                        .find(|s| spelled(s) && !inside_a_longer(s))
                         .map(|s| (OutOfScope::OtherSense, canonical[s].to_owned()))
                 });
         }
@@ -354,14 +364,6 @@ impl Reader {
             read.only_asks = only_asks;
         }
         let mut asks: Vec<(usize, Range<usize>)> = Vec::new();
-        let inside_a_longer = |span: &Range<usize>| {
-            all.iter().any(|o| {
-                matches!(self.meanings[o.group], Meaning::Everyday(_))
-                    && o.span.start <= span.start
-                    && span.end <= o.span.end
-                    && o.span.len() > span.len()
-            })
-        };
         for occurrence in all {
             let words = || canonical[occurrence.span.clone()].to_owned();
             match self.meanings[occurrence.group] {
@@ -583,5 +585,13 @@ mod tests {
         assert!(!phrases.contains(&"on my back"), "{phrases:?}");
         let lying = read(&reader, "a stretch i can do on my back");
         assert!(lying.everyday.iter().any(|(w, _)| w == "on my back"));
+        // Nor is a word of a longer everyday phrase another sense of a guide word.
+        let heat = read(
+            &reader,
+            "a hot water bottle or a gentle walk before a stretch?",
+        );
+        assert_eq!(heat.out_of_scope, None);
+        let pop = read(&reader, "how do i pop the bottle open");
+        assert!(pop.out_of_scope.is_some());
     }
 }
