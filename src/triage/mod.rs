@@ -1084,16 +1084,21 @@ mod tests {
 
     use super::*;
 
+    /// Every language of the shipped knowledge.
+    fn shipped_triage() -> Multilingual {
+        let knowledge =
+            Knowledge::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"))
+                .unwrap();
+        Multilingual::new(&knowledge)
+    }
+
     /// A word that names a video game in one sense and something everyday in another ("la
     /// partie basse", "au niveau des lombaires", "la partita di calcio", "jugando al fútbol")
     /// must not take a fall out of the count: the game groups keep to words that only name a
     /// game. Nor may the cold take numb legs out ("entumecidas y frías").
     #[test]
     fn a_fall_told_beside_an_everyday_word_of_its_language_escalates() {
-        let knowledge =
-            Knowledge::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"))
-                .unwrap();
-        let triage = Multilingual::new(&knowledge);
+        let triage = shipped_triage();
         for message in [
             "estaba jugando al futbol y me cai de espalda, me duele mucho la parte baja",
             "je suis tombé dans l'escalier, douleur au niveau des lombaires",
@@ -1105,6 +1110,30 @@ mod tests {
             "nightmare of a fall down the stairs yesterday, back is black and blue",
             // Cold legs are part of the sign, not the weather that numbed them.
             "tengo las piernas entumecidas y frías desde ayer, me duele la espalda",
+        ] {
+            assert_eq!(
+                triage.check(message).tier(),
+                Some(Tier::Emergency),
+                "{message}"
+            );
+        }
+    }
+
+    /// The stemmer joins a blow with an everyday word ("joelhada" a knee to the body,
+    /// "joelho" a knee; "patada" a kick, "patas" paws): blows are matched as written, so a
+    /// knee or a cat is no injury, while the blow itself still is.
+    #[test]
+    fn a_word_the_stemmer_joins_with_a_blow_is_no_injury() {
+        let triage = shipped_triage();
+        for message in [
+            "tenho dor no joelho e nas costas, que alongamento faço?",
+            "me duele la espalda de estar a cuatro patas limpiando el suelo",
+        ] {
+            assert_eq!(triage.check(message).tier(), None, "{message}");
+        }
+        for message in [
+            "levei uma joelhada nas costas no futsal e agora dói muito",
+            "me dieron una patada en la espalda jugando al futbol",
         ] {
             assert_eq!(
                 triage.check(message).tier(),
