@@ -852,6 +852,12 @@ impl Multilingual {
                 if hit.evidence.iter().any(|e| quieted_elsewhere(&e.span)) {
                     continue;
                 }
+                // In a message that may be English, a sign another language finds only in
+                // English words ("a very long incident form" read as Italian "incidente") is
+                // English chat, and the English reading has already spoken for it.
+                if lang != Lang::En && english_typos && only_english_words(&hit) {
+                    continue;
+                }
                 found += 1;
                 match triaged.hits.iter_mut().find(|h| h.id == hit.id) {
                     Some(existing) if existing.confidence >= hit.confidence => {}
@@ -870,6 +876,17 @@ impl Multilingual {
         rank(&mut triaged.hits);
         triaged
     }
+}
+
+/// Whether every word a hit was found in is an English word.
+fn only_english_words(hit: &FlagHit) -> bool {
+    hit.evidence.iter().all(|evidence| {
+        evidence
+            .words
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|word| !word.is_empty())
+            .all(|word| crate::morph::is_english_word(word) || text::is_filler(word))
+    })
 }
 
 /// Highest tier first, then strongest evidence, then by id.
@@ -1141,6 +1158,21 @@ mod tests {
                 "{message}"
             );
         }
+    }
+
+    /// English chat read in another language as well finds no sign there in English
+    /// words alone: "incident" is not Italian "incidente".
+    #[test]
+    fn another_languages_reading_of_english_words_alone_is_no_sign() {
+        let triage = shipped_triage();
+        let english = "forklift driver, the racking beam slipped and the pallet came off, nobody hurt, just a very long incident form. any good stretches for sitting on the truck?";
+        assert_eq!(triage.check(english).tier(), None, "{english}");
+        let italian = "ieri ho avuto un incidente con la moto e ora la schiena mi fa malissimo";
+        assert_eq!(
+            triage.check(italian).tier(),
+            Some(Tier::Emergency),
+            "{italian}"
+        );
     }
 
     #[test]
