@@ -149,6 +149,11 @@ pub struct Triage {
     /// For each group, the rules anchored on it (each rule under its least common group).
     anchored: Vec<Vec<usize>>,
     figurative: Vec<CompiledFigurative>,
+    /// For each group, the figurative entries that quiet it, in file order: a message
+    /// checks only the entries of the groups it has, not all few hundred.
+    quieting: Vec<Vec<u32>>,
+    /// The groups that are some figurative entry's near words.
+    near_groups: Vec<bool>,
     flags: Vec<FlagInfo>,
     /// The `topic_break` group, if the file has one: words that change the subject.
     topic_break: Option<GroupId>,
@@ -295,6 +300,12 @@ impl Triage {
                 anchored[anchor].push(index);
             }
         }
+        let mut quieting = vec![Vec::new(); group_count];
+        let mut near_groups = vec![false; group_count];
+        for (index, entry) in figurative.iter().enumerate() {
+            quieting[entry.quiets].push(index as u32);
+            near_groups[entry.near] = true;
+        }
         Triage {
             lang: red_flags.lang,
             phrases,
@@ -302,6 +313,8 @@ impl Triage {
             rules,
             anchored,
             figurative,
+            quieting,
+            near_groups,
             flags,
             topic_break: by_name.get(TOPIC_BREAK).copied(),
         }
@@ -462,9 +475,15 @@ impl Triage {
         present: &GroupSet,
     ) -> Vec<(usize, Range<usize>)> {
         let mut quieted = Vec::new();
-        for figurative in &self.figurative {
-            if !present.contains(figurative.quiets)
-                || !present.contains(figurative.near)
+        // In file order, as when every entry was tried in turn: an earlier entry's quieting
+        // is seen by the later ones.
+        let mut entries: Vec<u32> = present
+            .iter()
+            .flat_map(|group| self.quieting[group].iter().copied())
+            .collect();
+        entries.sort_unstable();
+        for figurative in entries.iter().map(|&i| &self.figurative[i as usize]) {
+            if !present.contains(figurative.near)
                 || figurative.who.is_some_and(|who| !present.contains(who))
             {
                 continue;
@@ -537,7 +556,7 @@ impl Triage {
                 && other.first <= near.first
                 && near.last <= other.last
                 && other.last - other.first > near.last - near.first
-                && !self.figurative.iter().any(|f| f.near == other.group)
+                && !self.near_groups[other.group]
         })
     }
 
