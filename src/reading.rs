@@ -517,7 +517,10 @@ mod tests {
         }
         // Told by its movement alone, a technique is not named: the kind of answer asked for
         // still decides ("am I overdoing it?" asks whether it is safe).
-        let told = read(&reader, "i twist hard in my chair till it pops, am i overdoing it?");
+        let told = read(
+            &reader,
+            "i twist hard in my chair till it pops, am i overdoing it?",
+        );
         assert_eq!(told.movements.len(), 1, "{:?}", told.movements);
         assert!(!told.names_technique);
         assert!(read(&reader, "how long do i hold the knee to chest one").names_technique);

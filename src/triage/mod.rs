@@ -410,6 +410,7 @@ impl Triage {
         let Scratch {
             found: words,
             present,
+            figurative,
             ..
         } = scratch;
         let joined = self.phrases.find_with(canonical, markdown, words, typos);
@@ -431,7 +432,7 @@ impl Triage {
             present.insert(occurrence.group);
         }
         let quieted_before = quieted.len();
-        for (index, near) in self.quiet_figurative(occurrences, present) {
+        for (index, near) in self.quiet_figurative(occurrences, present, figurative) {
             let occurrence = &occurrences[index];
             quieted.push(Quieted {
                 words: quote(&canonical[occurrence.span.clone()]),
@@ -473,14 +474,17 @@ impl Triage {
         &self,
         occurrences: &mut [Occurrence],
         present: &GroupSet,
+        entries: &mut Vec<u32>,
     ) -> Vec<(usize, Range<usize>)> {
         let mut quieted = Vec::new();
         // In file order, as when every entry was tried in turn: an earlier entry's quieting
         // is seen by the later ones.
-        let mut entries: Vec<u32> = present
-            .iter()
-            .flat_map(|group| self.quieting[group].iter().copied())
-            .collect();
+        entries.clear();
+        entries.extend(
+            present
+                .iter()
+                .flat_map(|group| self.quieting[group].iter().copied()),
+        );
         entries.sort_unstable();
         for figurative in entries.iter().map(|&i| &self.figurative[i as usize]) {
             if !present.contains(figurative.near)
@@ -951,6 +955,8 @@ struct Scratch {
     text: String,
     found: Found,
     present: GroupSet,
+    /// The figurative entries a message's groups may meet, by index.
+    figurative: Vec<u32>,
 }
 
 /// A set of groups, one bit each: most messages touch a handful of the hundred or so.
