@@ -173,8 +173,16 @@ async fn a_flood_from_one_member_gets_few_replies_but_every_red_flag_is_answered
         notices <= periods,
         "{notices} notices in {up:?}: one per period (and one at its edge)"
     );
-    // 1.7 to 5.8 MiB measured; a leak of 3 KiB a message would pass 30 MiB.
-    assert!(growth_kib < 32 * 1024, "memory grew by {growth_kib} KiB");
+    // A leak grows with every message; the first wave also pays for what is built once
+    // (tables built on first use, the allocator's per-thread arenas), which on a busy machine
+    // measured from 1.7 to 37 MiB. So the leak check is the second wave alone: 5.5 MiB
+    // measured, where a leak of 3 KiB a message would add 15 MiB.
+    let second_wave_kib = rss_after.saturating_sub(rss_after_wave[0]);
+    assert!(
+        second_wave_kib < 12 * 1024,
+        "memory grew by {second_wave_kib} KiB over the second 5,000 messages"
+    );
+    assert!(growth_kib < 64 * 1024, "memory grew by {growth_kib} KiB");
     // Every reply sent was counted in the store, written at shutdown.
     let stats = Store::open(&dir.path().join("data"))
         .expect("open the bot's store")
