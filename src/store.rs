@@ -573,13 +573,38 @@ fn connect(dir: &Path) -> Result<Db, StoreError> {
     // locked"; a write here is a few milliseconds.
     conn.busy_timeout(std::time::Duration::from_secs(10))
         .map_err(sql)?;
-    conn.pragma_update(None, "journal_mode", "WAL")
-        .map_err(sql)?;
+    set_wal(&conn).map_err(sql)?;
     conn.pragma_update(None, "synchronous", "NORMAL")
         .map_err(sql)?;
     migrate(&mut conn, &path)?;
     import_old_stats(&mut conn, dir)?;
     Ok(Db { conn, key })
+}
+
+/// Switches the database to write-ahead logging. A second process starting on the same file at
+/// that moment can get "database is locked" at once, without the busy timeout (the switch needs
+/// the file to itself), so the switch is tried again for up to a second; a database already in
+/// WAL needs no switch at all.
+fn set_wal(conn: &Connection) -> Result<(), rusqlite::Error> {
+    let mut tries = 0;
+    loop {
+        let mode: Result<String, _> = conn.query_row("PRAGMA journal_mode", [], |row| row.get(0));
+        let result = match mode {
+            Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
+            Ok(_) => conn.pragma_update(None, "journal_mode", "WAL"),
+            Err(err) => Err(err),
+        };
+        match result {
+            Err(err)
+                if tries < 20
+                    && err.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) =>
+            {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
 }
 
 fn read_or_create_key(path: &Path) -> Result<Vec<u8>, StoreError> {
