@@ -1266,6 +1266,20 @@ mod tests {
     }
 
     #[test]
+    fn a_hospital_or_a_series_of_scans_is_no_story_on_screen() {
+        let triage = Triage::new(&RedFlags::floor());
+        for history in [
+            "went to casualty, had breast cancer in 2019, back pain now",
+            "a series of scans, and the cancer is back in my spine",
+            "after all the drama of my cancer treatment my lower back aches",
+        ] {
+            assert!(triage.check(history).is_red_flag(), "{history}");
+        }
+        let screen = "watching casualty last night and a character got cancer, my back is stiff";
+        assert!(!triage.check(screen).is_red_flag(), "{screen}");
+    }
+
+    #[test]
     fn the_members_own_all_clear_quiets_only_severity_and_injury_told_before_it() {
         let triage = Triage::new(&RedFlags::floor());
         for benign in [
