@@ -82,12 +82,22 @@ impl Lexicon {
         }
     }
 
-    /// The standard word a regional spelling is read as, if `word` is one.
-    fn standard_of(&self, word: &str) -> Option<&str> {
-        if self.read_as.is_empty() {
+    /// The standard word a regional spelling is read as, if `word` is one: a spelling the
+    /// language file lists, or in Spanish a past participle that dropped its "d", as in
+    /// Andalusia, the Canaries and the Caribbean ("acorchaos" is "acorchados", "mojao" is
+    /// "mojado").
+    fn standard_of<'a>(&'a self, word: &str) -> Option<std::borrow::Cow<'a, str>> {
+        if let Some(standard) = self.read_as.get(word) {
+            return Some(std::borrow::Cow::Borrowed(standard));
+        }
+        if self.lang != Lang::Es {
             return None;
         }
-        self.read_as.get(word).map(|standard| &**standard)
+        let (base, ending) = match word.strip_suffix("aos") {
+            Some(base) => (base, "ados"),
+            None => (word.strip_suffix("ao")?, "ado"),
+        };
+        (base.chars().count() >= 2).then(|| format!("{base}{ending}").into())
     }
 
     fn is_filler(&self, word: &str) -> bool {
@@ -260,7 +270,7 @@ impl Lexicon {
     pub fn knows(&self, word: &str) -> bool {
         if self
             .standard_of(word)
-            .is_some_and(|standard| self.knows_word(standard))
+            .is_some_and(|standard| self.knows_word(&standard))
         {
             return true;
         }
@@ -283,7 +293,7 @@ impl Lexicon {
         // A regional spelling is its standard word ("ned" is "nicht", "mei" the filler
         // "mein"), and whatever a group lists it as itself.
         let before = out.len();
-        let filler = self.classify_word(standard, out, typos);
+        let filler = self.classify_word(&standard, out, typos);
         let mut own = Vec::new();
         self.classify_word(word, &mut own, typos);
         for id in own {
@@ -395,6 +405,23 @@ mod tests {
         assert_eq!(look(&lexicon, "oder"), Vec::<TermId>::new());
         // A stem that is a word stays a typo target.
         assert_eq!(look(&lexicon, "nubm"), [ids[1]]);
+    }
+
+    #[test]
+    fn a_spanish_participle_without_its_d_is_the_participle() {
+        let mut lexicon = Lexicon::for_lang(Lang::Es, &[]);
+        let numb = lexicon.add_phrase("acorchado", false)[0];
+        let wet = lexicon.add_phrase("mojado", false)[0];
+        lexicon.finish();
+        assert_eq!(look(&lexicon, "acorchaos"), [numb]);
+        assert_eq!(look(&lexicon, "mojao"), [wet]);
+        assert!(lexicon.knows("acorchaos"));
+        // Only Spanish reads it so, and a word must be left before the ending.
+        assert_eq!(look(&lexicon, "ao"), Vec::<TermId>::new());
+        let mut english = Lexicon::new();
+        english.add_phrase("soaked", false);
+        english.finish();
+        assert!(!english.knows("soao"));
     }
 
     #[test]
