@@ -315,6 +315,7 @@ impl Reader {
             canonical,
             spans(Meaning::BroadAsk).map(|s| s.start).min(),
             named.iter().chain(&general).map(|s| s.start).min(),
+            &spans(Meaning::BroadContext).collect::<Vec<_>>(),
         );
         let mut read = Read {
             back: back.first().map(|s| canonical[s.clone()].to_owned()),
@@ -413,22 +414,36 @@ fn every_word(canonical: &str, mut test: impl FnMut(&str) -> bool) -> bool {
     all
 }
 
-/// The words of the text inside the spans, in order.
 /// The sentences told before the one that asks in general ("spent the day painting, and my
-/// back is stiff. what are my options?"): how it came about, not what is asked for. None
-/// when the ask is in the first sentence, or a technique is named or a question asked
+/// back is stiff. what are my options?"): how it came about, not what is asked for. A clause
+/// before a comma is story too when it tells how it came about in words of `context` ("did
+/// a five hour drive and my back is stiff, what's the best way to go about it?"), but not
+/// when it only sets the scene ("at work I can't lie on the floor, what can I do sitting").
+/// None when the ask is in the first clause, or a technique is named or a question asked
 /// before it ("can i twist sat down? how do i do it?").
 fn story_before_ask(
     canonical: &str,
     ask: Option<usize>,
     technique: Option<usize>,
+    context: &[Range<usize>],
 ) -> Option<Range<usize>> {
     let ask = ask?;
-    let start = canonical[..ask].rfind(['.', '!', '?', '\n'])? + 1;
+    let sentence = canonical[..ask]
+        .rfind(['.', '!', '?', '\n'])
+        .map(|at| at + 1);
+    let from = sentence.unwrap_or(0);
+    let clause = canonical[..ask].rfind(',').map(|at| at + 1).filter(|&end| {
+        end > from
+            && context
+                .iter()
+                .any(|span| span.start >= from && span.end <= end)
+    });
+    let start = sentence.max(clause)?;
     let told = !canonical[..start].contains('?') && technique.is_none_or(|t| t >= start);
     told.then_some(0..start)
 }
 
+/// The words of the text inside the spans, in order.
 fn words_in(canonical: &str, spans: impl Iterator<Item = Range<usize>>) -> Vec<String> {
     spans
         .flat_map(|s| {
