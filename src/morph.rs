@@ -239,8 +239,10 @@ pub struct Morph {
 enum LangStemmer {
     /// English: Porter2, after the irregular forms.
     English(Stemmer),
-    /// Another Snowball stemmer (Spanish, German, French, Portuguese, Italian).
+    /// Another Snowball stemmer (Spanish, German, Portuguese, Italian).
     Snowball(Stemmer),
+    /// French Snowball, after a feminine "-ée" that lost its accent ([`Morph::term`]).
+    French(Stemmer),
     /// Polish, which Snowball lacks: one common ending taken off ([`polish_stem`]).
     Polish,
 }
@@ -258,7 +260,7 @@ impl Morph {
             Lang::En => LangStemmer::English(Stemmer::create(Algorithm::English)),
             Lang::Es => snowball(Algorithm::Spanish),
             Lang::De => snowball(Algorithm::German),
-            Lang::Fr => snowball(Algorithm::French),
+            Lang::Fr => LangStemmer::French(Stemmer::create(Algorithm::French)),
             Lang::Pt => snowball(Algorithm::Portuguese),
             Lang::It => snowball(Algorithm::Italian),
             Lang::Pl => LangStemmer::Polish,
@@ -275,6 +277,17 @@ impl Morph {
                 None => stemmer.stem(word),
             },
             LangStemmer::Snowball(stemmer) => stemmer.stem(word),
+            // Accents are gone before stemming, so a feminine participle, "tombée", reads
+            // "tombee", which the stemmer leaves as "tombe" while "tombé" ("tombe") becomes
+            // "tomb": one "e" less first, and both stem alike ("ma jambe s'est dérobée" is
+            // "se dérobe").
+            LangStemmer::French(stemmer) => match word.strip_suffix("ees") {
+                Some(base) => Cow::Owned(stemmer.stem(&format!("{base}es")).into_owned()),
+                None => match word.strip_suffix("ee") {
+                    Some(base) => Cow::Owned(stemmer.stem(&format!("{base}e")).into_owned()),
+                    None => stemmer.stem(word),
+                },
+            },
             LangStemmer::Polish => polish_stem(word),
         }
     }
