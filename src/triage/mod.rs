@@ -152,8 +152,9 @@ pub struct Triage {
     /// For each group, the figurative entries that quiet it, in file order: a message
     /// checks only the entries of the groups it has, not all few hundred.
     quieting: Vec<Vec<u32>>,
-    /// The groups that are some figurative entry's near words.
-    near_groups: Vec<bool>,
+    /// The groups some rule uses: words that can be evidence of a red flag. A group named
+    /// only as near words ("journey_trip", "all_clear") never is.
+    evidence: Vec<bool>,
     flags: Vec<FlagInfo>,
     /// The `topic_break` group, if the file has one: words that change the subject.
     topic_break: Option<GroupId>,
@@ -301,10 +302,12 @@ impl Triage {
             }
         }
         let mut quieting = vec![Vec::new(); group_count];
-        let mut near_groups = vec![false; group_count];
         for (index, entry) in figurative.iter().enumerate() {
             quieting[entry.quiets].push(index as u32);
-            near_groups[entry.near] = true;
+        }
+        let mut evidence = vec![false; group_count];
+        for &group in rules.iter().flat_map(|rule| &rule.groups) {
+            evidence[group] = true;
         }
         Triage {
             lang: red_flags.lang,
@@ -314,7 +317,7 @@ impl Triage {
             anchored,
             figurative,
             quieting,
-            near_groups,
+            evidence,
             flags,
             topic_break: by_name.get(TOPIC_BREAK).copied(),
         }
@@ -560,7 +563,7 @@ impl Triage {
                 && other.first <= near.first
                 && near.last <= other.last
                 && other.last - other.first > near.last - near.first
-                && !self.near_groups[other.group]
+                && self.evidence[other.group]
         })
     }
 
@@ -1455,5 +1458,9 @@ mod tests {
         // shoulder blades are no blade.
         let blades = "how do i crack my upper back between my shoulder blades";
         assert!(!triage.check(blades).is_red_flag(), "{blades}");
+        // A longer phrase of a group no rule uses is no evidence: "sailing trip" (a journey)
+        // leaves "sailing" free to tell the boat's deck from "decked".
+        let deck = "on a sailing trip and the deck's too wet to lie on";
+        assert!(!triage.check(deck).is_red_flag(), "{deck}");
     }
 }
