@@ -428,9 +428,20 @@ fn story_before_ask(
     context: &[Range<usize>],
 ) -> Option<Range<usize>> {
     let ask = ask?;
+    // An emoji ends a sentence as well as a full stop does: "woke up with my back all tight
+    // 😩 what stretches should I do?" A dash does not: "sat in a chair reaching one arm over
+    // to the side — how do I do it properly?" asks about that move.
     let sentence = canonical[..ask]
-        .rfind(['.', '!', '?', '\n'])
-        .map(|at| at + 1);
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| {
+            matches!(c, '.' | '!' | '?' | '\n')
+                || (!c.is_ascii()
+                    && !c.is_alphanumeric()
+                    && !c.is_whitespace()
+                    && !('\u{2000}'..='\u{206f}').contains(&c))
+        })
+        .map(|(at, c)| at + c.len_utf8());
     let from = sentence.unwrap_or(0);
     let clause = canonical[..ask].rfind(',').map(|at| at + 1).filter(|&end| {
         end > from
@@ -501,6 +512,26 @@ mod tests {
         // Nor is anything in the sentence that asks.
         let one = read(&reader, "what are my options for reaching and bending");
         assert!(!one.context_words.iter().any(|w| w == "reaching"));
+        // A clause before a comma is story when it tells how it came about...
+        let clause = read(&reader, "did a long drive up north, what can i do?");
+        assert!(clause.context_words.iter().any(|w| w == "north"));
+        // ...but not when it only sets the scene.
+        let scene = read(
+            &reader,
+            "at work i can't lie on the floor, what can i do sitting",
+        );
+        assert!(!scene.context_words.iter().any(|w| w == "floor"));
+        // An emoji ends a sentence; a dash does not.
+        let emoji = read(
+            &reader,
+            "napped on the sofa and woke up all tight 😩 what stretches should i do?",
+        );
+        assert!(emoji.context_words.iter().any(|w| w == "napped"));
+        let dash = read(
+            &reader,
+            "sat reaching one arm over to the side — how do i do it properly",
+        );
+        assert!(!dash.context_words.iter().any(|w| w == "reaching"));
     }
 
     #[test]
