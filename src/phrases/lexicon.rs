@@ -87,8 +87,11 @@ impl Lexicon {
     /// Andalusia, the Canaries and the Caribbean ("acorchaos" is "acorchados", "mojao" is
     /// "mojado").
     fn standard_of<'a>(&'a self, word: &str) -> Option<std::borrow::Cow<'a, str>> {
-        if let Some(standard) = self.read_as.get(word) {
-            return Some(std::borrow::Cow::Borrowed(standard));
+        // Most lexicons list no spellings: they skip hashing every message word.
+        if !self.read_as.is_empty() {
+            if let Some(standard) = self.read_as.get(word) {
+                return Some(std::borrow::Cow::Borrowed(standard));
+            }
         }
         if self.lang != Lang::Es {
             return None;
