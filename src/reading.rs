@@ -311,11 +311,12 @@ impl Reader {
         // The story told before a broad ask. A technique named before the ask is what is
         // asked about; a movement there may be either ("showed me a move where you raise
         // your bottom. how do I do it?"), so it does not end the story.
+        let context: Vec<Range<usize>> = spans(Meaning::BroadContext).collect();
         let story = story_before_ask(
             canonical,
             spans(Meaning::BroadAsk).map(|s| s.start).min(),
             named.iter().chain(&general).map(|s| s.start).min(),
-            &spans(Meaning::BroadContext).collect::<Vec<_>>(),
+            &context,
         );
         let mut read = Read {
             back: back.first().map(|s| canonical[s.clone()].to_owned()),
@@ -324,7 +325,7 @@ impl Reader {
             thanks: spans(Meaning::Thanks).collect(),
             broad_ask: spans(Meaning::BroadAsk).next().is_some(),
             ask_words: words_in(canonical, spans(Meaning::BroadAsk)),
-            context_words: words_in(canonical, spans(Meaning::BroadContext).chain(story.clone())),
+            context_words: words_in(canonical, context.into_iter().chain(story.clone())),
             back_words: words_in(canonical, back.first().cloned().into_iter()),
             // Told by its movement alone, the technique still leaves the kind of answer to
             // the ask: "I twist hard in my chair till it pops, am I overdoing it?" asks
