@@ -509,10 +509,17 @@ fn write_explain(out: &mut impl Write, answer: &Answer, engine: &Engine) -> io::
     let terms: Vec<String> = answer
         .terms
         .iter()
-        .map(|t| match (&t.everyday, t.typo) {
-            (Some(member), _) => format!("{} (for \"{member}\", words.toml)", t.stem),
-            (None, true) => format!("{} (typo of \"{}\")", t.stem, t.word),
-            (None, false) => t.stem.clone(),
+        .map(|t| {
+            let term = match (&t.everyday, t.typo) {
+                (Some(member), _) => format!("{} (for \"{member}\", words.toml)", t.stem),
+                (None, true) => format!("{} (typo of \"{}\")", t.stem, t.word),
+                (None, false) => t.stem.clone(),
+            };
+            if t.story {
+                format!("{term} (told before the ask, weighed less)")
+            } else {
+                term
+            }
         })
         .collect();
     writeln!(

@@ -491,7 +491,7 @@ impl Engine {
             })
             .collect();
         let everyday = self.reader.read(&rest).everyday;
-        if let Some(hit) = self.search.search(&rest, &everyday, 1).hits.first() {
+        if let Some(hit) = self.search.search(&rest, &everyday, &[], 1).hits.first() {
             if let Target::Section(position) = hit.target {
                 let kind = self.section_at(position).1.kind;
                 if hit.score >= self.decision.min_score
@@ -685,7 +685,9 @@ impl Engine {
         let canonical = crate::text::canonical(searched_part(question));
         let read = self.reader.read(&canonical);
         // Read once: the reader and the search share the canonical text.
-        let mut results = self.search.search(&canonical, &read.everyday, CANDIDATES);
+        let mut results =
+            self.search
+                .search(&canonical, &read.everyday, &read.story_words, CANDIDATES);
         // "Not the bridge, the other one": that technique is no candidate.
         let set_aside = self.set_aside(&read);
         results.hits.retain(|h| !set_aside.contains(&h.target));
@@ -748,7 +750,7 @@ impl Engine {
         read.set_aside
             .iter()
             .filter_map(|named| {
-                let hit = *self.search.search(named, &[], 1).hits.first()?;
+                let hit = *self.search.search(named, &[], &[], 1).hits.first()?;
                 match hit.target {
                     Target::Section(p)
                         if matches!(self.section_at(p).1.kind, Kind::Technique | Kind::Warmup) =>

@@ -72,6 +72,9 @@ pub struct Read {
     /// The words that say how the stiffness came about ("lifting boxes all weekend"): like
     /// the ask's own words, they never make a broad ask specific.
     pub context_words: Vec<String>,
+    /// The words told only in the story before the question's first ask of any kind
+    /// ("bending and lifting all shift. why does my back crack?"): searched, weighed less.
+    pub story_words: Vec<String>,
     /// The words of [`Read::back`] ("small", "of", "my", "back"): they name the back, so
     /// they do not make a broad ask specific either, unless nothing else is left.
     pub back_words: Vec<String>,
@@ -312,12 +315,9 @@ impl Reader {
         // asked about; a movement there may be either ("showed me a move where you raise
         // your bottom. how do I do it?"), so it does not end the story.
         let context: Vec<Range<usize>> = spans(Meaning::BroadContext).collect();
-        let story = story_before_ask(
-            canonical,
-            spans(Meaning::BroadAsk).map(|s| s.start).min(),
-            named.iter().chain(&general).map(|s| s.start).min(),
-            &context,
-        );
+        let named_at = named.iter().chain(&general).map(|s| s.start).min();
+        let broad_at: Vec<usize> = spans(Meaning::BroadAsk).map(|s| s.start).collect();
+        let story = story_before_last_ask(canonical, &broad_at, named_at, &context);
         let mut read = Read {
             back: back.first().map(|s| canonical[s.clone()].to_owned()),
             topic: topic.map(|s| canonical[s].to_owned()),
@@ -325,7 +325,15 @@ impl Reader {
             thanks: spans(Meaning::Thanks).collect(),
             broad_ask: spans(Meaning::BroadAsk).next().is_some(),
             ask_words: words_in(canonical, spans(Meaning::BroadAsk)),
-            context_words: words_in(canonical, context.into_iter().chain(story.clone())),
+            context_words: words_in(canonical, context.iter().cloned())
+                .into_iter()
+                .chain(
+                    story
+                        .clone()
+                        .map(|story| told_only(canonical, story))
+                        .unwrap_or_default(),
+                )
+                .collect(),
             back_words: words_in(canonical, back.first().cloned().into_iter()),
             // Told by its movement alone, the technique still leaves the kind of answer to
             // the ask: "I twist hard in my chair till it pops, am I overdoing it?" asks
@@ -400,6 +408,15 @@ impl Reader {
                 longer.start <= span.start && span.end <= longer.end && longer.len() > span.len()
             })
         });
+        // The story before the first ask of any kind is searched, but weighed less.
+        let asked_at: Vec<usize> = broad_at
+            .iter()
+            .copied()
+            .chain(asks.iter().map(|(_, span)| span.start))
+            .collect();
+        if let Some(story) = story_before_last_ask(canonical, &asked_at, named_at, &context) {
+            read.story_words = told_only(canonical, story);
+        }
         read.asks = asks
             .into_iter()
             .map(|(i, span)| (i, canonical[span].to_owned()))
@@ -413,6 +430,31 @@ fn every_word(canonical: &str, mut test: impl FnMut(&str) -> bool) -> bool {
     let mut all = true;
     text::for_each_word(canonical, Markdown::Split, |word| all &= test(word));
     all
+}
+
+/// The words of a story that the question does not name again after it: "squeezing at the top
+/// of a bridge helps. how do I do the bridge?" asks about the bridge.
+fn told_only(canonical: &str, story: Range<usize>) -> Vec<String> {
+    let asked = words_in(canonical, std::iter::once(story.end..canonical.len()));
+    words_in(canonical, std::iter::once(story))
+        .into_iter()
+        .filter(|w| !asked.contains(w))
+        .collect()
+}
+
+/// The story before the last of the asks that has one: "helping residents in and out of
+/// chairs all shift. what stretches can I do?" asks in its last sentence, not at "helping".
+fn story_before_last_ask(
+    canonical: &str,
+    asks: &[usize],
+    technique: Option<usize>,
+    context: &[Range<usize>],
+) -> Option<Range<usize>> {
+    let mut asks = asks.to_vec();
+    asks.sort_unstable();
+    asks.into_iter()
+        .rev()
+        .find_map(|at| story_before_ask(canonical, Some(at), technique, context))
 }
 
 /// The sentences told before the one that asks in general ("spent the day painting, and my
@@ -533,6 +575,37 @@ mod tests {
             "sat reaching one arm over to the side — how do i do it properly",
         );
         assert!(!dash.context_words.iter().any(|w| w == "reaching"));
+    }
+
+    #[test]
+    fn the_story_before_any_ask_is_weighed_less_unless_asked_about_again() {
+        let reader = reader();
+        // Before a kind of answer asked for ("why"), not only before a broad ask.
+        let why = read(
+            &reader,
+            "bending and lifting all shift. why does my lower back crack so loud?",
+        );
+        for word in ["bending", "lifting", "shift"] {
+            assert!(why.story_words.iter().any(|w| w == word), "{word}");
+        }
+        assert!(!why.story_words.iter().any(|w| w == "crack"));
+        // The last ask that has a story before it: "helping" is no ask of the question.
+        let care = read(
+            &reader,
+            "care worker, helping residents out of chairs all shift. what stretches can i do at home?",
+        );
+        assert!(care.story_words.iter().any(|w| w == "chairs"));
+        assert!(care.context_words.iter().any(|w| w == "chairs"));
+        // A word told in the story and named again in the ask is what is asked about.
+        let again = read(
+            &reader,
+            "my trainer says squeezing at the top of a bridge helps. how do i do the bridge properly?",
+        );
+        assert!(!again.story_words.iter().any(|w| w == "bridge"));
+        assert!(!again.context_words.iter().any(|w| w == "bridge"));
+        // No ask, no story.
+        let none = read(&reader, "bending and lifting all shift. my back is stiff.");
+        assert!(none.story_words.is_empty());
     }
 
     #[test]

@@ -32,6 +32,10 @@ const EVERYDAY_WEIGHT: f32 = 0.8;
 /// Weight of a term reached through a typo correction rather than as typed.
 const TYPO_WEIGHT: f32 = 0.7;
 
+/// Weight of a word told only in the story before the question asks ("bending and lifting
+/// all shift. why does my back crack so loud?"): how it came about, less what is asked.
+const STORY_WEIGHT: f32 = 0.6;
+
 /// Words that say "this is a question" and nothing about its topic.
 const QUESTION_WORDS: &[&str] = &[
     "how",
@@ -179,6 +183,9 @@ pub struct QueryTerm {
     pub word: String,
     pub stem: String,
     pub typo: bool,
+    /// Told only in the story before the ask, so weighed less.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub story: bool,
     /// The member's everyday word this guide word stands in for (`words.toml`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub everyday: Option<String>,
@@ -414,6 +421,7 @@ impl Search {
                         word: word.to_owned(),
                         stem: stem.to_owned(),
                         typo: matched != Match::Exact,
+                        story: false,
                         everyday: None,
                     });
                 }
@@ -430,6 +438,7 @@ impl Search {
                             word: word.clone(),
                             stem: stem.to_owned(),
                             typo: false,
+                            story: false,
                             everyday: Some(member.clone()),
                         });
                     }
@@ -463,12 +472,17 @@ impl Search {
     }
 
     fn weight(term: &QueryTerm) -> f32 {
-        if term.everyday.is_some() {
+        let weight = if term.everyday.is_some() {
             EVERYDAY_WEIGHT
         } else if term.typo {
             TYPO_WEIGHT
         } else {
             1.0
+        };
+        if term.story {
+            weight * STORY_WEIGHT
+        } else {
+            weight
         }
     }
 
@@ -554,8 +568,22 @@ impl Search {
 
     /// Searches for the question (canonical text), best first. Never fails: a search error is
     /// logged and reads as no match.
-    pub fn search(&self, canonical: &str, everyday: &[(String, String)], limit: usize) -> Results {
+    /// `story`: words told only in the story before the ask, weighed less.
+    pub fn search(
+        &self,
+        canonical: &str,
+        everyday: &[(String, String)],
+        story: &[String],
+        limit: usize,
+    ) -> Results {
         let (mut terms, unknown) = self.query_terms(canonical, everyday);
+        for term in &mut terms {
+            let told = |w: &str| story.iter().any(|s| s == w);
+            term.story = match &term.everyday {
+                Some(member) => member.split(' ').all(told),
+                None => told(&term.word),
+            };
+        }
         // "Lower back" is in nearly every question and says nothing about which section;
         // searched only when there is nothing else.
         if terms
