@@ -10,6 +10,10 @@ use crate::knowledge::{Knowledge, Words};
 use crate::phrases::{Found, Occurrence, Phrases};
 use crate::text::{self, Markdown};
 
+/// A movement told across a comma ("knee up, cross it over") has at most this many words
+/// from its part to its way; "my knee hurts, then I walked across" has more.
+const MAX_LISTED_STEP_WORDS: usize = 5;
+
 /// What a group of `words.toml` stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Meaning {
@@ -270,10 +274,17 @@ impl Reader {
             .filter(|s| !inside(s, &not_back) && !overlaps(s, &other_parts))
             .collect();
         // A movement is told within one clause: "my knee hurts, then I walked across" is not.
+        // Steps listed with commas are one telling when nothing else comes between: "lie on
+        // back, knee up, cross it over".
         let mut movements: Vec<(usize, Range<usize>)> = self
             .movements(all)
             .filter(|(_, s)| !overlaps(s, &not_back))
-            .filter(|(_, s)| !canonical[s.clone()].contains([',', '.', ';', '!', '?', '\n']))
+            .filter(|(_, s)| {
+                let told = &canonical[s.clone()];
+                !told.contains(['.', ';', '!', '?', '\n'])
+                    && (!told.contains(',')
+                        || told.split_whitespace().count() <= MAX_LISTED_STEP_WORDS)
+            })
             .collect();
         // "knee" and "knees" are one term: the same words found twice count once.
         movements.sort_by_key(|(i, s)| (s.start, s.end, *i));
@@ -644,6 +655,12 @@ mod tests {
         assert_eq!(told.movements.len(), 1, "{:?}", told.movements);
         assert!(!told.names_technique);
         assert!(read(&reader, "how long do i hold the knee to chest one").names_technique);
+        // Steps listed with commas are one telling.
+        let listed = read(
+            &reader,
+            "lie on back, knee up, cross it over, is that the one?",
+        );
+        assert_eq!(listed.movements.len(), 1, "{:?}", listed.movements);
         // ...but not a part that only hurts or cracks, nor one too far from the way.
         for question in [
             "my knee cracks when I cross my legs",
