@@ -76,8 +76,8 @@ pub struct Read {
     /// The words that say how the stiffness came about ("lifting boxes all weekend"): like
     /// the ask's own words, they never make a broad ask specific.
     pub context_words: Vec<String>,
-    /// The words told only in the story before the question's first ask of any kind
-    /// ("bending and lifting all shift. why does my back crack?"): searched, weighed less.
+    /// The words told only in the story before the question's last ask of any kind that has
+    /// one ("bending and lifting all shift. why does my back crack?"): searched, weighed less.
     pub story_words: Vec<String>,
     /// The words of [`Read::back`] ("small", "of", "my", "back"): they name the back, so
     /// they do not make a broad ask specific either, unless nothing else is left.
@@ -419,7 +419,8 @@ impl Reader {
                 longer.start <= span.start && span.end <= longer.end && longer.len() > span.len()
             })
         });
-        // The story before the first ask of any kind is searched, but weighed less.
+        // The story before an ask of any kind, broad or an [[ask]] kind, is searched but
+        // weighed less.
         let asked_at: Vec<usize> = broad_at
             .iter()
             .copied()

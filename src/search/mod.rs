@@ -577,12 +577,15 @@ impl Search {
         limit: usize,
     ) -> Results {
         let (mut terms, unknown) = self.query_terms(canonical, everyday);
-        for term in &mut terms {
+        // Terms start as not told in a story; most questions have none.
+        if !story.is_empty() {
             let told = |w: &str| story.iter().any(|s| s == w);
-            term.story = match &term.everyday {
-                Some(member) => member.split(' ').all(told),
-                None => told(&term.word),
-            };
+            for term in &mut terms {
+                term.story = match &term.everyday {
+                    Some(member) => member.split(' ').all(told),
+                    None => told(&term.word),
+                };
+            }
         }
         // "Lower back" is in nearly every question and says nothing about which section;
         // searched only when there is nothing else.
