@@ -864,13 +864,24 @@ impl Multilingual {
         // symptom in another language's reading either.
         // Unsure of a message that reads as another language, the reply is in the language
         // that found the most warning signs in it.
+        // The English reading speaks for English words only: a word of another language it
+        // read as a typo ("mear" as "sear", next to "meat") quiets nothing in that language.
+        let speaks_elsewhere: Vec<bool> = triaged
+            .quieted
+            .iter()
+            .enumerate()
+            .map(|(i, q)| i >= quiet_in[0] || all_english_words(&q.words))
+            .collect();
         let mut best: Option<(Lang, usize)> = None;
         for (pass, (lang, hits)) in passes.into_iter().enumerate() {
             let from = if pass == 0 { 0 } else { quiet_in[pass - 1] };
             let own = from..quiet_in[pass];
             let quieted_elsewhere = |span: &Range<usize>| {
                 triaged.quieted.iter().enumerate().any(|(i, q)| {
-                    !own.contains(&i) && q.span.start < span.end && span.start < q.span.end
+                    !own.contains(&i)
+                        && speaks_elsewhere[i]
+                        && q.span.start < span.end
+                        && span.start < q.span.end
                 })
             };
             let mut found = 0;
@@ -906,13 +917,17 @@ impl Multilingual {
 
 /// Whether every word a hit was found in is an English word.
 fn only_english_words(hit: &FlagHit) -> bool {
-    hit.evidence.iter().all(|evidence| {
-        evidence
-            .words
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|word| !word.is_empty())
-            .all(|word| crate::morph::is_english_word(word) || text::is_filler(word))
-    })
+    hit.evidence
+        .iter()
+        .all(|evidence| all_english_words(&evidence.words))
+}
+
+/// Whether every word of a quote is an English word (or an English filler word).
+fn all_english_words(quote: &str) -> bool {
+    quote
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .all(|word| crate::morph::is_english_word(word) || text::is_filler(word))
 }
 
 /// Highest tier first, then strongest evidence, then by id.
@@ -1135,6 +1150,28 @@ mod tests {
             Knowledge::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"))
                 .unwrap();
         Multilingual::new(&knowledge)
+    }
+
+    /// The English reading speaks for English words only: "mear" (Spanish, to pee) is one
+    /// letter off "sear" (a sharp word) and "meat" (next to which sharp words are a kitchen
+    /// knife), and that typo reading must not take the Spanish sign out of the count.
+    #[test]
+    fn an_english_typo_reading_quiets_nothing_in_another_language() {
+        let triage = shipped_triage();
+        for message in [
+            "no puedo mear desde ayer",
+            "desde anoche no consigo mear, me siento en el vater y no sale nada",
+        ] {
+            let triaged = triage.check(message);
+            assert!(
+                triaged.hits.iter().any(|h| &*h.id == "bladder-bowel"),
+                "{message}: {:?}",
+                triaged.hits
+            );
+        }
+        // A word English reads as figurative as written still counts for every language.
+        let horoscope = triage.check("mi horóscopo dice que los cancer somos sensibles");
+        assert!(horoscope.hits.is_empty(), "{:?}", horoscope.hits);
     }
 
     /// A word that names a video game in one sense and something everyday in another ("la
