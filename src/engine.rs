@@ -243,6 +243,7 @@ fn examples_of(knowledge: &Knowledge) -> rustc_hash::FxHashMap<String, Target> {
 impl Engine {
     /// Loads the knowledge folder and opens (or rebuilds) its index.
     pub fn open(knowledge_dir: &Path, index_dir: &Path) -> Result<(Engine, Opened), EngineError> {
+        crate::triage::Triage::prewarm_floor();
         let knowledge = Knowledge::load(knowledge_dir)?;
         let (search, opened) = Search::open(index_dir, &knowledge)?;
         Ok((Engine::new(knowledge, search), opened))
@@ -266,7 +267,6 @@ impl Engine {
     }
 
     fn reusing(knowledge: Knowledge, search: Search, previous: Option<&Engine>) -> Engine {
-        let triage = Multilingual::reusing(&knowledge, previous.map(|p| (&p.knowledge, &p.triage)));
         let translated = knowledge
             .translations
             .iter()
@@ -287,6 +287,8 @@ impl Engine {
         };
         let covers = covers_text(knowledge.guides.iter());
         let examples = examples_of(&knowledge);
+        // Last: at a start its tables may still be building on another thread.
+        let triage = Multilingual::reusing(&knowledge, previous.map(|p| (&p.knowledge, &p.triage)));
         Engine {
             knowledge,
             triage,

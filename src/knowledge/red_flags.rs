@@ -357,20 +357,23 @@ impl RedFlags {
 
     /// The built-in floor of a language.
     pub fn floor_of(lang: Lang) -> RedFlags {
-        // Parsed once per process, each language when first needed. A unit test parses every
-        // floor, so a broken floor never ships and this cannot fail at run time.
+        RedFlags::floor_ref(lang).clone()
+    }
+
+    /// The built-in floor of a language, parsed once per process when first needed. A unit
+    /// test parses every floor, so a broken floor never ships and this cannot fail at run
+    /// time.
+    pub fn floor_ref(lang: Lang) -> &'static RedFlags {
         static PARSED: [OnceLock<RedFlags>; Lang::ALL.len()] = [const { OnceLock::new() }; 7];
         let index = Lang::ALL.iter().position(|&l| l == lang).unwrap_or(0);
-        PARSED[index]
-            .get_or_init(|| {
-                let name = format!("built-in {}", file_name(lang));
-                match parse_file(lang, &name, floor_text(lang), &RedFlags::empty(lang)) {
-                    Ok(file) if file.problems.is_empty() => file.red_flags,
-                    Ok(file) => panic!("{name} is invalid: {:?}", file.problems),
-                    Err(problems) => panic!("{name} is invalid: {problems:?}"),
-                }
-            })
-            .clone()
+        PARSED[index].get_or_init(|| {
+            let name = format!("built-in {}", file_name(lang));
+            match parse_file(lang, &name, floor_text(lang), &RedFlags::empty(lang)) {
+                Ok(file) if file.problems.is_empty() => file.red_flags,
+                Ok(file) => panic!("{name} is invalid: {:?}", file.problems),
+                Err(problems) => panic!("{name} is invalid: {problems:?}"),
+            }
+        })
     }
 }
 

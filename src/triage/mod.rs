@@ -193,6 +193,35 @@ struct Notes {
 }
 
 impl Triage {
+    /// The tables of a language's built-in floor, built once per process: the red-flag
+    /// file as shipped is the floor, so every start and every reload of shipped red flags
+    /// takes these instead of building its own.
+    pub fn floor(lang: Lang) -> Arc<Triage> {
+        static BUILT: [std::sync::OnceLock<Arc<Triage>>; Lang::ALL.len()] =
+            [const { std::sync::OnceLock::new() }; 7];
+        let index = Lang::ALL.iter().position(|&l| l == lang).unwrap_or(0);
+        Arc::clone(BUILT[index].get_or_init(|| Arc::new(Triage::new(RedFlags::floor_ref(lang)))))
+    }
+
+    /// Starts building the English floor's tables on another thread, so that reading the
+    /// knowledge folder and opening the index overlap with it: the tables are most of a
+    /// start. Whoever needs them first waits for that thread instead of building them again.
+    pub fn prewarm_floor() {
+        // Without a thread the tables are built when first needed, as before.
+        let _ = std::thread::Builder::new()
+            .name("red-flag tables".to_owned())
+            .spawn(|| drop(Triage::floor(Lang::En)));
+    }
+
+    /// The tables for a language's red flags: the floor's when they are the floor.
+    pub fn of(red_flags: &RedFlags) -> Arc<Triage> {
+        if red_flags == RedFlags::floor_ref(red_flags.lang) {
+            Triage::floor(red_flags.lang)
+        } else {
+            Arc::new(Triage::new(red_flags))
+        }
+    }
+
     pub fn new(red_flags: &RedFlags) -> Triage {
         let mut phrases = match red_flags.lang {
             Lang::En => Phrases::new(),
@@ -638,8 +667,7 @@ struct Other {
 
 impl Other {
     fn triage(&self) -> &Triage {
-        self.triage
-            .get_or_init(|| Arc::new(Triage::new(self.red_flags.get())))
+        self.triage.get_or_init(|| Triage::of(self.red_flags.get()))
     }
 
     fn gate(&self) -> &Gate {
@@ -765,7 +793,7 @@ impl Multilingual {
             Some((before, triage)) if before.red_flags == knowledge.red_flags => {
                 Arc::clone(&triage.english)
             }
-            _ => Arc::new(Triage::new(&knowledge.red_flags)),
+            _ => Triage::of(&knowledge.red_flags),
         };
         Multilingual {
             english,
@@ -1238,6 +1266,25 @@ mod tests {
             Some(Tier::Emergency),
             "{italian}"
         );
+    }
+
+    /// The shipped red flags are the floor: every engine of them takes the floor's tables,
+    /// built once per process, and an edited file builds its own.
+    #[test]
+    fn engines_of_the_shipped_red_flags_share_the_floor_tables() {
+        let (a, b) = (shipped_triage(), shipped_triage());
+        assert!(Arc::ptr_eq(&a.english, &b.english));
+        assert!(Arc::ptr_eq(&a.english, &Triage::floor(Lang::En)));
+        let (_, edited) = crate::knowledge::tests::shipped_and_a_copy();
+        let file = edited.path().join("red-flags.toml");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let text = text.replacen("[groups]\n", "[groups]\nzorble = [\"zorbled\"]\n", 1);
+        std::fs::write(&file, text).unwrap();
+        let edited = Knowledge::load(edited.path()).unwrap();
+        assert!(!Arc::ptr_eq(
+            &Triage::of(&edited.red_flags),
+            &Triage::floor(Lang::En)
+        ));
     }
 
     #[test]
