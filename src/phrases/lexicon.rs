@@ -83,15 +83,28 @@ impl Lexicon {
     }
 
     /// The standard word a regional spelling is read as, if `word` is one: a spelling the
-    /// language file lists, or in Spanish a past participle that dropped its "d", as in
-    /// Andalusia, the Canaries and the Caribbean ("acorchaos" is "acorchados", "mojao" is
-    /// "mojado").
+    /// language file lists, in German a word typed without umlauts ("fuesse" is "füße"), or
+    /// in Spanish a past participle that dropped its "d", as in Andalusia, the Canaries and
+    /// the Caribbean ("acorchaos" is "acorchados", "mojao" is "mojado").
     fn standard_of<'a>(&'a self, word: &str) -> Option<std::borrow::Cow<'a, str>> {
         // Most lexicons list no spellings: they skip hashing every message word.
         if !self.read_as.is_empty() {
             if let Some(standard) = self.read_as.get(word) {
                 return Some(std::borrow::Cow::Borrowed(standard));
             }
+        }
+        // German typed without umlauts: "spuere", "Fuesse", "Schulterblaettern" are "spüre",
+        // "Füße", "Schulterblättern", whose accents the canonical text already drops. The
+        // word's own spelling is still looked up as well ("Feuer" stays "Feuer").
+        if self.lang == Lang::De {
+            if word.contains("ae") || word.contains("oe") || word.contains("ue") {
+                let plain = word
+                    .replace("ae", "a")
+                    .replace("oe", "o")
+                    .replace("ue", "u");
+                return Some(plain.into());
+            }
+            return None;
         }
         if self.lang != Lang::Es {
             return None;

@@ -1180,6 +1180,28 @@ mod tests {
         Multilingual::new(&knowledge)
     }
 
+    /// German typed without umlauts reads as with them: "spuere", "Fuesse" and
+    /// "Schulterblaettern" are "spüre", "Füße" and "Schulterblättern".
+    #[test]
+    fn german_typed_without_umlauts_escalates_as_with_them() {
+        let triage = shipped_triage();
+        for (plain, umlauts) in [
+            (
+                "seit gestern spuere ich meine beiden Fuesse nicht mehr, Ruecken tut weh",
+                "seit gestern spüre ich meine beiden Füße nicht mehr, Rücken tut weh",
+            ),
+            (
+                "es zerreisst ihm was zwischen den Schulterblaettern, quer durch bis nach vorne",
+                "es zerreißt ihm was zwischen den Schulterblättern, quer durch bis nach vorne",
+            ),
+        ] {
+            let ids = |t: Triaged| t.hits.iter().map(|h| h.id.clone()).collect::<Vec<_>>();
+            let with = ids(triage.check(umlauts));
+            assert!(!with.is_empty(), "{umlauts}");
+            assert_eq!(ids(triage.check(plain)), with, "{plain}");
+        }
+    }
+
     /// The English reading speaks for English words only: "mear" (Spanish, to pee) is one
     /// letter off "sear" (a sharp word) and "meat" (next to which sharp words are a kitchen
     /// knife), and that typo reading must not take the Spanish sign out of the count.
