@@ -97,14 +97,7 @@ impl Lexicon {
         // "Füße", "Schulterblättern", whose accents the canonical text already drops. The
         // word's own spelling is still looked up as well ("Feuer" stays "Feuer").
         if self.lang == Lang::De {
-            if word.contains("ae") || word.contains("oe") || word.contains("ue") {
-                let plain = word
-                    .replace("ae", "a")
-                    .replace("oe", "o")
-                    .replace("ue", "u");
-                return Some(plain.into());
-            }
-            return None;
+            return without_umlaut_spelling(word).map(Into::into);
         }
         if self.lang != Lang::Es {
             return None;
@@ -362,6 +355,27 @@ impl Lexicon {
         }
         false
     }
+}
+
+/// A German word typed without umlauts, with "ae", "oe" and "ue" read as the "a", "o" and "u"
+/// the canonical text makes of "ä", "ö" and "ü"; `None` when it has none, without
+/// allocating: most words have none.
+fn without_umlaut_spelling(word: &str) -> Option<String> {
+    let pairs = |w: &[u8]| matches!(w[0], b'a' | b'o' | b'u') && w[1] == b'e';
+    if !word.as_bytes().windows(2).any(pairs) {
+        return None;
+    }
+    let mut plain = String::with_capacity(word.len());
+    let mut after_vowel = false;
+    for c in word.chars() {
+        if after_vowel && c == 'e' {
+            after_vowel = false;
+            continue;
+        }
+        after_vowel = matches!(c, 'a' | 'o' | 'u');
+        plain.push(c);
+    }
+    Some(plain)
 }
 
 #[cfg(test)]
