@@ -35,6 +35,11 @@ impl Lang {
         Lang::It,
     ];
 
+    /// Where the language stands in [`Lang::ALL`]: an index into per-language tables.
+    pub fn index(self) -> usize {
+        Lang::ALL.iter().position(|&l| l == self).unwrap_or(0)
+    }
+
     /// The ISO 639-1 code, as in file names (`red-flags.es.toml`) and JSON (`lang`).
     pub fn code(self) -> &'static str {
         match self {

@@ -364,9 +364,9 @@ impl RedFlags {
     /// test parses every floor, so a broken floor never ships and this cannot fail at run
     /// time.
     pub fn floor_ref(lang: Lang) -> &'static RedFlags {
-        static PARSED: [OnceLock<RedFlags>; Lang::ALL.len()] = [const { OnceLock::new() }; 7];
-        let index = Lang::ALL.iter().position(|&l| l == lang).unwrap_or(0);
-        PARSED[index].get_or_init(|| {
+        static PARSED: [OnceLock<RedFlags>; Lang::ALL.len()] =
+            [const { OnceLock::new() }; Lang::ALL.len()];
+        PARSED[lang.index()].get_or_init(|| {
             let name = format!("built-in {}", file_name(lang));
             match parse_file(lang, &name, floor_text(lang), &RedFlags::empty(lang)) {
                 Ok(file) if file.problems.is_empty() => file.red_flags,

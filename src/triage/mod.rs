@@ -198,9 +198,10 @@ impl Triage {
     /// takes these instead of building its own.
     pub fn floor(lang: Lang) -> Arc<Triage> {
         static BUILT: [std::sync::OnceLock<Arc<Triage>>; Lang::ALL.len()] =
-            [const { std::sync::OnceLock::new() }; 7];
-        let index = Lang::ALL.iter().position(|&l| l == lang).unwrap_or(0);
-        Arc::clone(BUILT[index].get_or_init(|| Arc::new(Triage::new(RedFlags::floor_ref(lang)))))
+            [const { std::sync::OnceLock::new() }; Lang::ALL.len()];
+        Arc::clone(
+            BUILT[lang.index()].get_or_init(|| Arc::new(Triage::new(RedFlags::floor_ref(lang)))),
+        )
     }
 
     /// Starts building the English floor's tables on another thread, so that reading the
