@@ -57,6 +57,10 @@ pub const MAX_STORY_WITHIN: usize = 40;
 pub const WHO_WITHIN: usize = 3;
 /// How close a word of a `not_who` group keeps a word the member's own.
 pub const NOT_WHO_WITHIN: usize = 6;
+/// How close a word stands to one the same `who` entry already took as someone else's to be
+/// told of them too: the story goes on ("my brother totaled his truck last winter, slid on
+/// black ice").
+pub const STORY_WITHIN: usize = 8;
 
 /// How urgently a red flag needs care. Ordered: `Emergency` outranks `Urgent`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
@@ -197,7 +201,9 @@ pub struct Flag {
 /// them: an event told as history before it is said to be over ("came off a horse in 2016,
 /// fully healed"), never a new one told after ("fully healed, then I fell again today").
 /// With `who`, only a word told of someone else: a word of that group stands at most
-/// [`WHO_WITHIN`] words from it ("my son took a tumble ... he's fine"); such an entry may
+/// [`WHO_WITHIN`] words from it ("my son took a tumble ... he's fine"), or it stands at most
+/// [`STORY_WITHIN`] words after a word the entry already took as theirs (the story goes
+/// on: "my brother totaled his truck, slid on black ice ... he's fine"); such an entry may
 /// look up to [`MAX_STORY_WITHIN`] words ahead, since a story about someone else is often
 /// long before it says they are fine. With `not_who` too, not where a word of that group
 /// stands within [`NOT_WHO_WITHIN`] words ("carrying my son, went down the steps on my

@@ -13,7 +13,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::knowledge::{Knowledge, RedFlags, Tier, NOT_WHO_WITHIN, TOPIC_BREAK, WHO_WITHIN};
+use crate::knowledge::{
+    Knowledge, RedFlags, Tier, NOT_WHO_WITHIN, STORY_WITHIN, TOPIC_BREAK, WHO_WITHIN,
+};
 use crate::language::{Detected, Detector, Lang};
 use crate::text::{self, Markdown};
 
@@ -519,7 +521,15 @@ impl Triage {
                 .flat_map(|group| self.quieting[group].iter().copied()),
         );
         entries.sort_unstable();
-        for figurative in entries.iter().map(|&i| &self.figurative[i as usize]) {
+        // Words taken as told of someone else, by any entry with `who`: the story goes on
+        // from them. A second round of those entries lets a word told before the one that
+        // began the story follow it ("slid" is tried before "totaled" in file order).
+        let mut told_of_others: Vec<usize> = Vec::new();
+        let second_round = entries
+            .iter()
+            .filter(|&&i| self.figurative[i as usize].who.is_some());
+        let rounds = entries.iter().chain(second_round);
+        for figurative in rounds.map(|&i| &self.figurative[i as usize]) {
             if !present.contains(figurative.near)
                 || figurative.who.is_some_and(|who| !present.contains(who))
             {
@@ -544,7 +554,16 @@ impl Triage {
                             && !inside_near(o)
                     })
                 };
-                if figurative.who.is_some_and(|who| !told_of(who, WHO_WITHIN))
+                let story_goes_on = || {
+                    told_of_others.iter().any(|&told| {
+                        let told: &Occurrence = &occurrences[told];
+                        told.last < occurrence.first
+                            && gap(told.first, told.last, occurrence) <= STORY_WITHIN
+                    })
+                };
+                if figurative
+                    .who
+                    .is_some_and(|who| !told_of(who, WHO_WITHIN) && !story_goes_on())
                     || figurative
                         .not_who
                         .is_some_and(|me| present.contains(me) && told_of(me, NOT_WHO_WITHIN))
@@ -572,6 +591,9 @@ impl Triage {
                     let span = near.span.clone();
                     occurrences[index].quiet = true;
                     quieted.push((index, span));
+                    if figurative.who.is_some() {
+                        told_of_others.push(index);
+                    }
                 }
             }
         }
@@ -1480,6 +1502,23 @@ mod tests {
         let new = "my sciatica was totally gone, then yesterday I fell off a ladder onto my back";
         let triaged = triage.check(new);
         assert!(triaged.hits.iter().any(|h| &*h.id == "trauma"), "{new}");
+    }
+
+    #[test]
+    fn a_story_told_of_someone_else_goes_on_past_the_word_that_names_them() {
+        let triage = Triage::new(&RedFlags::floor());
+        // "Slid" is six words from "brother", beyond the `who` reach, but the story goes on
+        // from "totaled", which is told of him...
+        let theirs = "my brother totaled his truck on the highway last winter, slid on black ice, spun twice and went in the ditch, walked away without a scratch, he's been totally fine since. stretches for long drives?";
+        assert!(!triage.check(theirs).is_red_flag(), "{theirs}");
+        // ...and stops where the member's own part begins, however close.
+        let mine = "my brother totaled his truck last winter, then I slipped on black ice and landed on my back, he was fine";
+        let triaged = triage.check(mine);
+        assert!(triaged.hits.iter().any(|h| &*h.id == "trauma"), "{mine}");
+        // Nor does a story reach back: the event told first stays the member's.
+        let before = "slid on black ice and went flat on my back, and my brother totaled his truck the same night, he's fine";
+        let triaged = triage.check(before);
+        assert!(triaged.hits.iter().any(|h| &*h.id == "trauma"), "{before}");
     }
 
     #[test]
