@@ -327,15 +327,20 @@ impl Reader {
         // your bottom. how do I do it?"), so it does not end the story.
         let context: Vec<Range<usize>> = spans(Meaning::BroadContext).collect();
         let named_at = named.iter().chain(&general).map(|s| s.start).min();
-        let broad_at: Vec<usize> = spans(Meaning::BroadAsk).map(|s| s.start).collect();
+        // An ask inside thanks is no ask: "that one really helped" thanks for the help.
+        let thanks: Vec<Range<usize>> = spans(Meaning::Thanks).collect();
+        let asked: Vec<Range<usize>> = spans(Meaning::BroadAsk)
+            .filter(|s| !inside(s, &thanks))
+            .collect();
+        let broad_at: Vec<usize> = asked.iter().map(|s| s.start).collect();
         let story = story_before_last_ask(canonical, &broad_at, named_at, &context);
         let mut read = Read {
             back: back.first().map(|s| canonical[s.clone()].to_owned()),
             topic: topic.map(|s| canonical[s].to_owned()),
             small_talk: spans(Meaning::SmallTalk).collect(),
-            thanks: spans(Meaning::Thanks).collect(),
-            broad_ask: spans(Meaning::BroadAsk).next().is_some(),
-            ask_words: words_in(canonical, spans(Meaning::BroadAsk)),
+            broad_ask: !asked.is_empty(),
+            ask_words: words_in(canonical, asked.iter().cloned()),
+            thanks,
             context_words: words_in(canonical, context.iter().cloned())
                 .into_iter()
                 .chain(

@@ -692,6 +692,19 @@ fn thanks_that_ask_nothing_get_the_friendly_line() {
         "{:?}",
         thanks.section
     );
+    // Help thanked for is no ask for help, even with a technique named.
+    let helped = engine.ask("ta, the bridge one has helped loads");
+    assert!(
+        matches!(helped.reply, Reply::Greeting(_)),
+        "{:?}",
+        helped.section
+    );
+    let asks_help = engine.ask("thanks. what helps a stiff lower back?");
+    assert!(
+        !matches!(asks_help.reply, Reply::Greeting(_)),
+        "{:?}",
+        asks_help.because
+    );
     let question = engine.ask("thanks! how long do i hold the bridge?");
     assert_eq!(
         question.section.map(|s| s.id).as_deref(),
