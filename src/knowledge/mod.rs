@@ -19,7 +19,7 @@ pub use problem::{KnowledgeError, Problem};
 pub use red_flags::{
     file_name as red_flags_file, Example, Figurative, Flag, Group, LanguageInfo, RedFlags, Replies,
     Rule, Tier, TierText, DEFAULT_WITHIN, MAX_STORY_WITHIN, MAX_WITHIN, NOT_WHO_WITHIN,
-    STORY_WITHIN, TOPIC_BREAK, WHO_WITHIN,
+    STORY_WITHIN, SUBJECT_WITHIN, TOPIC_BREAK, WHO_WITHIN,
 };
 
 use crate::language::Lang;

@@ -61,6 +61,9 @@ pub const NOT_WHO_WITHIN: usize = 6;
 /// told of them too: the story goes on ("my brother totaled his truck last winter, slid on
 /// black ice").
 pub const STORY_WITHIN: usize = 8;
+/// How far before a word, within its clause, a word of a `who` group may stand as its
+/// subject: "meine Oma ist letzte Woche im Supermarkt ausgerutscht" puts the verb last.
+pub const SUBJECT_WITHIN: usize = 10;
 
 /// How urgently a red flag needs care. Ordered: `Emergency` outranks `Urgent`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
@@ -201,7 +204,10 @@ pub struct Flag {
 /// them: an event told as history before it is said to be over ("came off a horse in 2016,
 /// fully healed"), never a new one told after ("fully healed, then I fell again today").
 /// With `who`, only a word told of someone else: a word of that group stands at most
-/// [`WHO_WITHIN`] words from it ("my son took a tumble ... he's fine"), or it stands at most
+/// [`WHO_WITHIN`] words from it ("my son took a tumble ... he's fine"), or before it in the
+/// same clause (no comma or full stop between) at most [`SUBJECT_WITHIN`] words away with no
+/// word of `not_who` between ("meine Oma ist letzte Woche im Supermarkt ausgerutscht"), or it
+/// stands at most
 /// [`STORY_WITHIN`] words after a word the entry already took as theirs (the story goes
 /// on: "my brother totaled his truck, slid on black ice ... he's fine"); such an entry may
 /// look up to [`MAX_STORY_WITHIN`] words ahead, since a story about someone else is often

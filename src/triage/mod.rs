@@ -14,7 +14,8 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::knowledge::{
-    Knowledge, RedFlags, Tier, NOT_WHO_WITHIN, STORY_WITHIN, TOPIC_BREAK, WHO_WITHIN,
+    Knowledge, RedFlags, Tier, NOT_WHO_WITHIN, STORY_WITHIN, SUBJECT_WITHIN, TOPIC_BREAK,
+    WHO_WITHIN,
 };
 use crate::language::{Detected, Detector, Lang};
 use crate::text::{self, Markdown};
@@ -467,7 +468,7 @@ impl Triage {
             present.insert(occurrence.group);
         }
         let quieted_before = quieted.len();
-        for (index, near) in self.quiet_figurative(occurrences, present, figurative) {
+        for (index, near) in self.quiet_figurative(canonical, occurrences, present, figurative) {
             let occurrence = &occurrences[index];
             quieted.push(Quieted {
                 words: quote(&canonical[occurrence.span.clone()]),
@@ -507,6 +508,7 @@ impl Triage {
     /// with the span of the words that made it figurative.
     fn quiet_figurative(
         &self,
+        canonical: &str,
         occurrences: &mut [Occurrence],
         present: &GroupSet,
         entries: &mut Vec<u32>,
@@ -554,6 +556,26 @@ impl Triage {
                             && !inside_near(o)
                     })
                 };
+                // The subject of the event's clause: "my nan ... slipped", with no comma or
+                // full stop between and none of the member's own words.
+                let subject_of = |who: GroupId| {
+                    occurrences.iter().any(|o| {
+                        o.group == who
+                            && o.last < occurrence.first
+                            && gap(o.first, o.last, occurrence) <= SUBJECT_WITHIN
+                            && !inside_near(o)
+                            && canonical
+                                .get(o.span.end..occurrence.span.start)
+                                .is_some_and(|between| {
+                                    !between.contains(['.', ',', ';', '!', '?', '\n'])
+                                })
+                            && !figurative.not_who.is_some_and(|me| {
+                                occurrences.iter().any(|m| {
+                                    m.group == me && o.last < m.first && m.last < occurrence.first
+                                })
+                            })
+                    })
+                };
                 let story_goes_on = || {
                     told_of_others.iter().any(|&told| {
                         let told: &Occurrence = &occurrences[told];
@@ -561,12 +583,11 @@ impl Triage {
                             && gap(told.first, told.last, occurrence) <= STORY_WITHIN
                     })
                 };
-                if figurative
-                    .who
-                    .is_some_and(|who| !told_of(who, WHO_WITHIN) && !story_goes_on())
-                    || figurative
-                        .not_who
-                        .is_some_and(|me| present.contains(me) && told_of(me, NOT_WHO_WITHIN))
+                if figurative.who.is_some_and(|who| {
+                    !told_of(who, WHO_WITHIN) && !subject_of(who) && !story_goes_on()
+                }) || figurative
+                    .not_who
+                    .is_some_and(|me| present.contains(me) && told_of(me, NOT_WHO_WITHIN))
                     || figurative
                         .not_near
                         .iter()
@@ -1502,6 +1523,19 @@ mod tests {
         let new = "my sciatica was totally gone, then yesterday I fell off a ladder onto my back";
         let triaged = triage.check(new);
         assert!(triaged.hits.iter().any(|h| &*h.id == "trauma"), "{new}");
+    }
+
+    #[test]
+    fn someone_else_as_the_subject_of_the_clause_tells_the_event_of_them() {
+        let triage = Triage::new(&RedFlags::floor());
+        // "Nan" is five words before "slipped", beyond the `who` reach, but she is the
+        // subject of its clause...
+        let hers = "my nan at the big Tesco on Saturday slipped on a wet floor and went down hard on the tiles, not a scratch on her";
+        assert!(!triage.check(hers).is_red_flag(), "{hers}");
+        // ...while after a comma the fall may be the member's own.
+        let whose = "my nan phoned me, slipped on a wet floor at the big Tesco and went down hard on the tiles, not a scratch on her";
+        let triaged = triage.check(whose);
+        assert!(triaged.hits.iter().any(|h| &*h.id == "trauma"), "{whose}");
     }
 
     #[test]
