@@ -204,9 +204,10 @@ pub struct Flag {
 /// them: an event told as history before it is said to be over ("came off a horse in 2016,
 /// fully healed"), never a new one told after ("fully healed, then I fell again today").
 /// With `who`, only a word told of someone else: a word of that group stands at most
-/// [`WHO_WITHIN`] words from it ("my son took a tumble ... he's fine"), or before it in the
-/// same clause (no comma or full stop between) at most [`SUBJECT_WITHIN`] words away with no
-/// word of `not_who` between ("meine Oma ist letzte Woche im Supermarkt ausgerutscht"), or it
+/// [`WHO_WITHIN`] words from it ("my son took a tumble ... he's fine"), or, in an entry with
+/// `before`, before it in the same clause (no comma or full stop between) at most
+/// [`SUBJECT_WITHIN`] words away with no word of `not_who` between ("meine Oma ist letzte
+/// Woche im Supermarkt ausgerutscht ... nix passiert"), or it
 /// stands at most
 /// [`STORY_WITHIN`] words after a word the entry already took as theirs (the story goes
 /// on: "my brother totaled his truck, slid on black ice ... he's fine"); such an entry may

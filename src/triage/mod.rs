@@ -557,7 +557,9 @@ impl Triage {
                     })
                 };
                 // The subject of the event's clause: "my nan ... slipped", with no comma or
-                // full stop between and none of the member's own words.
+                // full stop between and none of the member's own words; only for a story
+                // said to be over after it (`before`), since "the kids' Lego ... felt nothing
+                // with my left foot" names the kids in the member's own clause.
                 let subject_of = |who: GroupId| {
                     occurrences.iter().any(|o| {
                         o.group == who
@@ -584,7 +586,10 @@ impl Triage {
                     })
                 };
                 if figurative.who.is_some_and(|who| {
-                    !told_of(who, WHO_WITHIN) && !subject_of(who) && !story_goes_on()
+                    let theirs = told_of(who, WHO_WITHIN)
+                        || (figurative.before && subject_of(who))
+                        || story_goes_on();
+                    !theirs
                 }) || figurative
                     .not_who
                     .is_some_and(|me| present.contains(me) && told_of(me, NOT_WHO_WITHIN))
