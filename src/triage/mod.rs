@@ -526,10 +526,13 @@ impl Triage {
         // Words taken as told of someone else, by any entry with `who`: the story goes on
         // from them. A second round of those entries lets a word told before the one that
         // began the story follow it ("slid" is tried before "totaled" in file order).
+        // Only when the first round took a word as someone else's: otherwise the second
+        // would find nothing new.
         let mut told_of_others: Vec<usize> = Vec::new();
+        let any_told = std::cell::Cell::new(false);
         let second_round = entries
             .iter()
-            .filter(|&&i| self.figurative[i as usize].who.is_some());
+            .filter(|&&i| any_told.get() && self.figurative[i as usize].who.is_some());
         let rounds = entries.iter().chain(second_round);
         for figurative in rounds.map(|&i| &self.figurative[i as usize]) {
             if !present.contains(figurative.near)
@@ -619,6 +622,7 @@ impl Triage {
                     quieted.push((index, span));
                     if figurative.who.is_some() {
                         told_of_others.push(index);
+                        any_told.set(true);
                     }
                 }
             }
