@@ -381,7 +381,7 @@ impl Reader {
                 .map(|s| (OutOfScope::OtherPart, canonical[s.clone()].to_owned()))
                 .or_else(|| {
                     spans(Meaning::OtherSense)
-                        .find(|s| spelled(s) && !inside_a_longer(s))
+                        .find(|s| spelled(s) && !inside_a_longer(s) && !compared(canonical, s))
                         .map(|s| (OutOfScope::OtherSense, canonical[s].to_owned()))
                 });
         }
@@ -440,6 +440,19 @@ impl Reader {
             .collect();
         read
     }
+}
+
+/// Whether the words at `span` are only what something is compared with: "mine goes off like
+/// bubble wrap when I twist" asks about a back that pops, not about bubble wrap.
+fn compared(canonical: &str, span: &Range<usize>) -> bool {
+    let mut last = None;
+    text::for_each_word(&canonical[..span.start], Markdown::Split, |word| {
+        // "like" is a filler word elsewhere; here it is the one that matters.
+        if word == "like" || !text::is_filler(word) {
+            last = Some(word == "like");
+        }
+    });
+    last == Some(true)
 }
 
 /// Whether every word of canonical text passes `test` (true for no words at all).
@@ -696,6 +709,11 @@ mod tests {
         let bridge = read(&reader, "anyone want to play bridge tonight");
         assert_eq!(bridge.back, None);
         assert!(bridge.out_of_scope.is_some());
+        // What a pop is likened to is no other sense of it.
+        let wrap = read(&reader, "is that normal? mine goes off like bubble wrap when i twist");
+        assert_eq!(wrap.out_of_scope, None);
+        let popping = read(&reader, "whats the best way to pop bubble wrap");
+        assert!(popping.out_of_scope.is_some());
     }
 
     #[test]
