@@ -601,7 +601,8 @@ impl Engine {
             match &mut answer.reply {
                 Reply::Section(section) => section.note = note,
                 Reply::Overview(overview) => overview.note = note,
-                _ => {}
+                Reply::NoMatch(none) => none.note = note,
+                Reply::SeekCare(_) | Reply::Greeting(_) => {}
             }
         }
         answer

@@ -212,6 +212,9 @@ pub struct Greeting {
 /// What the bot can help with, when nothing matched.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NoMatch {
+    /// Said first, in the member's language, when the guides are in another one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     pub topics: Vec<Topic>,
     /// Set when the question is clearly about something the guides do not cover: what it
     /// was about, in the member's word ("knee", "egg").
@@ -487,6 +490,7 @@ impl NoMatch {
                     kind: s.kind,
                 })
                 .collect(),
+            note: None,
             out_of_scope: None,
             labels: Labels::default(),
         }
@@ -618,10 +622,12 @@ fn answer_text(a: &SectionReply, max: usize) -> String {
 }
 
 fn no_match_text(n: &NoMatch) -> String {
-    if let Some(note) = &n.out_of_scope {
-        return format!("{}\n{NOT_MEDICAL_ADVICE}", out_of_scope_text(note));
+    let mut out = n.note.as_ref().map_or_else(String::new, |note| format!("{note}\n"));
+    if let Some(scope) = &n.out_of_scope {
+        out.push_str(&format!("{}\n{NOT_MEDICAL_ADVICE}", out_of_scope_text(scope)));
+        return out;
     }
-    let mut out = format!("{}\n", n.labels.no_match);
+    out.push_str(&format!("{}\n", n.labels.no_match));
     for topic in &n.topics {
         out.push_str(&format!("• {} ({})\n", topic.title, topic.kind));
     }

@@ -7,7 +7,7 @@ use serenity::all::{Colour, CreateAllowedMentions, CreateEmbed, CreateEmbedFoote
 
 use crate::knowledge::{Kind, Knowledge, Tier};
 use crate::reply::{
-    condition_line, out_of_scope_text, NoMatch, OverviewReply, Reply, SectionReply, SeekCare,
+    condition_line, out_of_scope_text, Labels, NoMatch, OverviewReply, Reply, SectionReply, SeekCare,
     NOT_MEDICAL_ADVICE, OVERVIEW_MORE,
 };
 use crate::text::truncate_chars;
@@ -208,27 +208,39 @@ fn overview_parts(overview: &OverviewReply) -> EmbedParts {
 }
 
 fn no_match(none: &NoMatch) -> EmbedParts {
-    if let Some(note) = &none.out_of_scope {
+    // A guide in another language than the member's says so first.
+    let mut description = none
+        .note
+        .as_ref()
+        .map_or_else(String::new, |note| format!("*{note}*\n\n"));
+    if let Some(scope) = &none.out_of_scope {
+        description.push_str(&out_of_scope_text(scope));
         return EmbedParts {
             title: "Not something I cover".to_owned(),
-            description: out_of_scope_text(note),
+            description,
             colour: INFO_COLOUR,
             fields: Vec::new(),
             footer: NOT_MEDICAL_ADVICE.to_owned(),
         };
     }
-    let mut description =
-        String::from("I couldn't find that in my guides. Here is what I can help with:\n");
+    // A translated guide's own words where it has them ("No encontré eso en mi guía").
+    let english = Labels::default();
+    description.push_str(&none.labels.no_match);
+    description.push('\n');
     for topic in &none.topics {
         description.push_str(&format!("• {}\n", topic.title));
     }
-    description.push_str("\nTry `/techniques`, or ask about one of these.");
+    if none.labels.try_asking == english.try_asking {
+        description.push_str("\nTry `/techniques`, or ask about one of these.");
+    } else {
+        description.push_str(&format!("\n{}", none.labels.try_asking));
+    }
     EmbedParts {
         title: "No match in the guides".to_owned(),
         description,
         colour: INFO_COLOUR,
         fields: Vec::new(),
-        footer: NOT_MEDICAL_ADVICE.to_owned(),
+        footer: none.labels.disclaimer.clone(),
     }
 }
 
@@ -351,6 +363,41 @@ mod tests {
         assert!(parts.title.contains("Get emergency care now"));
         assert!(parts.description.contains("numbness in the groin"));
         assert!(parts.description.contains("Call emergency services."));
+    }
+
+    #[test]
+    fn a_no_match_speaks_the_members_language_where_it_can() {
+        let topic = crate::reply::Topic {
+            id: "warm-up".into(),
+            title: "Calienta primero".into(),
+            kind: Kind::Warmup,
+        };
+        let spanish = NoMatch {
+            note: None,
+            topics: vec![topic.clone()],
+            out_of_scope: None,
+            labels: Labels {
+                no_match: "No encontré eso en mi guía.".into(),
+                try_asking: "Prueba a preguntar por uno de estos temas.".into(),
+                disclaimer: "No es consejo médico.".into(),
+                ..Labels::default()
+            },
+        };
+        let parts = reply_parts(&Reply::NoMatch(spanish));
+        assert!(parts.description.starts_with("No encontré eso en mi guía."));
+        assert!(parts.description.contains("Prueba a preguntar"));
+        assert!(!parts.description.contains("couldn't find"));
+        assert_eq!(parts.footer, "No es consejo médico.");
+        // No guide in the member's language: the English no-match, said to be English first.
+        let german = NoMatch {
+            note: Some("Mein Leitfaden ist auf Englisch.".into()),
+            topics: vec![topic],
+            out_of_scope: None,
+            labels: Labels::default(),
+        };
+        let parts = reply_parts(&Reply::NoMatch(german));
+        assert!(parts.description.starts_with("*Mein Leitfaden ist auf Englisch.*"));
+        assert!(parts.description.contains("/techniques"));
     }
 
     #[test]

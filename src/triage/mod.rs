@@ -581,6 +581,26 @@ impl Triage {
                             })
                     })
                 };
+                // A `who` word names whose the event was only within its sentence: "with my
+                // old dad. Had the prostate cancer three years back" is the member's own.
+                let same_sentence = |o: &Occurrence| {
+                    let between = if o.last < occurrence.first {
+                        o.span.end..occurrence.span.start
+                    } else {
+                        occurrence.span.end..o.span.start
+                    };
+                    canonical
+                        .get(between)
+                        .is_none_or(|between| !between.contains(['.', '!', '?', '\n']))
+                };
+                let told_of_in_sentence = |group: GroupId| {
+                    occurrences.iter().any(|o| {
+                        o.group == group
+                            && gap(o.first, o.last, occurrence) <= WHO_WITHIN
+                            && !inside_near(o)
+                            && same_sentence(o)
+                    })
+                };
                 let story_goes_on = || {
                     told_of_others.iter().any(|&told| {
                         let told: &Occurrence = &occurrences[told];
@@ -589,7 +609,7 @@ impl Triage {
                     })
                 };
                 if figurative.who.is_some_and(|who| {
-                    let theirs = told_of(who, WHO_WITHIN)
+                    let theirs = told_of_in_sentence(who)
                         || (figurative.before && subject_of(who))
                         || story_goes_on();
                     !theirs
@@ -1562,6 +1582,19 @@ mod tests {
         let before = "slid on black ice and went flat on my back, and my brother totaled his truck the same night, he's fine";
         let triaged = triage.check(before);
         assert!(triaged.hits.iter().any(|h| &*h.id == "trauma"), "{before}");
+    }
+
+    #[test]
+    fn a_word_naming_someone_else_reaches_no_further_than_its_sentence() {
+        let triage = Triage::new(&RedFlags::floor());
+        // "Dad" is two words from "had the prostate cancer" once filler is set aside, but a
+        // full stop stands between: the cancer is the member's own, all clear or not.
+        let mine = "been fishing since I was fifteen with my old dad. Had the prostate cancer three years back, all clear they said. Now an ache low in my back";
+        let triaged = triage.check(mine);
+        assert!(triaged.hits.iter().any(|h| &*h.id == "cancer-history"), "{mine}");
+        // In one sentence it is still his.
+        let his = "my old dad had prostate cancer years back, all clear they said, he's fine. stretch for my back?";
+        assert!(!triage.check(his).is_red_flag(), "{his}");
     }
 
     #[test]

@@ -274,6 +274,12 @@ fn a_question_in_a_language_without_a_guide_gets_the_english_answer_and_says_so(
     assert_eq!(answer.triage.lang, Lang::De);
     let text = answer.reply.text();
     assert!(text.starts_with(note.as_str()), "{text}");
+    // Nothing found in the English guide either: the no-match says so first too.
+    let answer = engine.ask("Wie backe ich einen Apfelkuchen mit Streuseln?");
+    assert_eq!(answer.triage.lang, Lang::De);
+    assert!(matches!(answer.reply, Reply::NoMatch(_)), "{:?}", answer.reply);
+    let text = answer.reply.text();
+    assert!(text.starts_with(note.as_str()), "{text}");
     // A Spanish question is answered from the Spanish guide, in Spanish.
     let answer = engine.ask("¿cómo hago el puente para soltar la espalda baja?");
     let Reply::Section(section) = &answer.reply else {
