@@ -229,6 +229,13 @@ impl Phrases {
     }
 }
 
+/// Whether the text between two words ends a sentence: a full stop, question or exclamation
+/// mark followed by a space, or a new line.
+fn ends_a_sentence(between: &str) -> bool {
+    between.contains('\n')
+        || (between.contains(['.', '!', '?']) && between.contains(char::is_whitespace))
+}
+
 /// Following [`Phrases::nodes`] through a message's tokens.
 struct Walk<'a> {
     canonical: &'a str,
@@ -270,6 +277,11 @@ impl Walk<'_> {
                 if let Ok(i) = node.next.binary_search_by_key(&term, |&(t, _)| t) {
                     taken.push(term);
                     let between = &self.canonical[previous.span.end..token.span.start];
+                    // A phrase is told within one sentence: "new mattress or not? mine's
+                    // saggy" is no "not mine". A point inside a number ("38.5") ends nothing.
+                    if ends_a_sentence(between) {
+                        continue;
+                    }
                     let gapless = gapless && !between.chars().any(char::is_alphanumeric);
                     self.from(node.next[i].1 as usize, next, gapless, matched);
                 }
@@ -334,6 +346,21 @@ mod tests {
             [(2, "all the time".into())]
         );
         assert_eq!(found(&phrases, "feel can't"), []);
+    }
+
+    #[test]
+    fn a_phrase_is_told_within_one_sentence() {
+        let mut phrases = Phrases::new();
+        phrases.add(0, "not mine", false);
+        phrases.add(1, "38 5", false);
+        phrases.finish();
+        assert_eq!(found(&phrases, "my legs feel not mine"), [(0, "not mine".into())]);
+        // A question mark, a full stop or a new line between ends the phrase...
+        assert_eq!(found(&phrases, "new mattress or not? mine is saggy"), []);
+        assert_eq!(found(&phrases, "or not. mine is saggy"), []);
+        assert_eq!(found(&phrases, "or not\nmine is saggy"), []);
+        // ...a point inside a number does not.
+        assert_eq!(found(&phrases, "temp 38.5 tonight"), [(1, "38.5".into())]);
     }
 
     #[test]
