@@ -710,7 +710,10 @@ mod tests {
         assert_eq!(bridge.back, None);
         assert!(bridge.out_of_scope.is_some());
         // What a pop is likened to is no other sense of it.
-        let wrap = read(&reader, "is that normal? mine goes off like bubble wrap when i twist");
+        let wrap = read(
+            &reader,
+            "is that normal? mine goes off like bubble wrap when i twist",
+        );
         assert_eq!(wrap.out_of_scope, None);
         let popping = read(&reader, "whats the best way to pop bubble wrap");
         assert!(popping.out_of_scope.is_some());

@@ -622,9 +622,15 @@ fn answer_text(a: &SectionReply, max: usize) -> String {
 }
 
 fn no_match_text(n: &NoMatch) -> String {
-    let mut out = n.note.as_ref().map_or_else(String::new, |note| format!("{note}\n"));
+    let mut out = n
+        .note
+        .as_ref()
+        .map_or_else(String::new, |note| format!("{note}\n"));
     if let Some(scope) = &n.out_of_scope {
-        out.push_str(&format!("{}\n{NOT_MEDICAL_ADVICE}", out_of_scope_text(scope)));
+        out.push_str(&format!(
+            "{}\n{NOT_MEDICAL_ADVICE}",
+            out_of_scope_text(scope)
+        ));
         return out;
     }
     out.push_str(&format!("{}\n", n.labels.no_match));

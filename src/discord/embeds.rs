@@ -7,8 +7,8 @@ use serenity::all::{Colour, CreateAllowedMentions, CreateEmbed, CreateEmbedFoote
 
 use crate::knowledge::{Kind, Knowledge, Tier};
 use crate::reply::{
-    condition_line, out_of_scope_text, Labels, NoMatch, OverviewReply, Reply, SectionReply, SeekCare,
-    NOT_MEDICAL_ADVICE, OVERVIEW_MORE,
+    condition_line, out_of_scope_text, Labels, NoMatch, OverviewReply, Reply, SectionReply,
+    SeekCare, NOT_MEDICAL_ADVICE, OVERVIEW_MORE,
 };
 use crate::text::truncate_chars;
 
@@ -396,7 +396,9 @@ mod tests {
             labels: Labels::default(),
         };
         let parts = reply_parts(&Reply::NoMatch(german));
-        assert!(parts.description.starts_with("*Mein Leitfaden ist auf Englisch.*"));
+        assert!(parts
+            .description
+            .starts_with("*Mein Leitfaden ist auf Englisch.*"));
         assert!(parts.description.contains("/techniques"));
     }
 

@@ -354,7 +354,10 @@ mod tests {
         phrases.add(0, "not mine", false);
         phrases.add(1, "38 5", false);
         phrases.finish();
-        assert_eq!(found(&phrases, "my legs feel not mine"), [(0, "not mine".into())]);
+        assert_eq!(
+            found(&phrases, "my legs feel not mine"),
+            [(0, "not mine".into())]
+        );
         // A question mark, a full stop or a new line between ends the phrase...
         assert_eq!(found(&phrases, "new mattress or not? mine is saggy"), []);
         assert_eq!(found(&phrases, "or not. mine is saggy"), []);

@@ -1591,7 +1591,10 @@ mod tests {
         // full stop stands between: the cancer is the member's own, all clear or not.
         let mine = "been fishing since I was fifteen with my old dad. Had the prostate cancer three years back, all clear they said. Now an ache low in my back";
         let triaged = triage.check(mine);
-        assert!(triaged.hits.iter().any(|h| &*h.id == "cancer-history"), "{mine}");
+        assert!(
+            triaged.hits.iter().any(|h| &*h.id == "cancer-history"),
+            "{mine}"
+        );
         // In one sentence it is still his.
         let his = "my old dad had prostate cancer years back, all clear they said, he's fine. stretch for my back?";
         assert!(!triage.check(his).is_red_flag(), "{his}");

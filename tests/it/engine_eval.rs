@@ -277,7 +277,11 @@ fn a_question_in_a_language_without_a_guide_gets_the_english_answer_and_says_so(
     // Nothing found in the English guide either: the no-match says so first too.
     let answer = engine.ask("Wie backe ich einen Apfelkuchen mit Streuseln?");
     assert_eq!(answer.triage.lang, Lang::De);
-    assert!(matches!(answer.reply, Reply::NoMatch(_)), "{:?}", answer.reply);
+    assert!(
+        matches!(answer.reply, Reply::NoMatch(_)),
+        "{:?}",
+        answer.reply
+    );
     let text = answer.reply.text();
     assert!(text.starts_with(note.as_str()), "{text}");
     // A Spanish question is answered from the Spanish guide, in Spanish.
