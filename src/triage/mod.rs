@@ -552,13 +552,6 @@ impl Triage {
                         n.group == figurative.near && n.first <= o.first && o.last <= n.last
                     })
                 };
-                let told_of = |group: GroupId, within: usize| {
-                    occurrences.iter().any(|o| {
-                        o.group == group
-                            && gap(o.first, o.last, occurrence) <= within
-                            && !inside_near(o)
-                    })
-                };
                 // The subject of the event's clause: "my nan ... slipped", with no comma or
                 // full stop between and none of the member's own words; only for a story
                 // said to be over after it (`before`), since "the kids' Lego ... felt nothing
@@ -593,14 +586,16 @@ impl Triage {
                         .get(between)
                         .is_none_or(|between| !between.contains(['.', '!', '?', '\n']))
                 };
-                let told_of_in_sentence = |group: GroupId| {
+                // A word of `group` within `within` words, in the event's sentence if asked.
+                let told_near = |group: GroupId, within: usize, in_sentence: bool| {
                     occurrences.iter().any(|o| {
                         o.group == group
-                            && gap(o.first, o.last, occurrence) <= WHO_WITHIN
+                            && gap(o.first, o.last, occurrence) <= within
                             && !inside_near(o)
-                            && same_sentence(o)
+                            && (!in_sentence || same_sentence(o))
                     })
                 };
+                let told_of = |group: GroupId, within: usize| told_near(group, within, false);
                 let story_goes_on = || {
                     told_of_others.iter().any(|&told| {
                         let told: &Occurrence = &occurrences[told];
@@ -609,7 +604,7 @@ impl Triage {
                     })
                 };
                 if figurative.who.is_some_and(|who| {
-                    let theirs = told_of_in_sentence(who)
+                    let theirs = told_near(who, WHO_WITHIN, true)
                         || (figurative.before && subject_of(who))
                         || story_goes_on();
                     !theirs
