@@ -359,9 +359,78 @@ pub fn truncate_chars(text: &str, max: usize) -> String {
     out
 }
 
+/// True when the word at `span` of `original` is a name: capitalised ("Cerys", not "CERYS"
+/// or "McColl") and inside a sentence, after a letter, a digit or a comma. A word that
+/// starts a sentence, a line or a list item is capitalised anyway, so it says nothing.
+///
+/// A name is never read as a typo of a symptom ("my niece Cerys came up" is no "cries", "a
+/// walk on the Nore" no "sore"). `original` is the message as typed, and `span` a word's
+/// bytes in its canonical text, which must be the same bytes lower-cased
+/// ([`only_ascii_letters`]).
+pub fn is_name_at(original: &str, span: std::ops::Range<usize>) -> bool {
+    let Some(word) = original.get(span.clone()) else {
+        return false;
+    };
+    let mut letters = word.chars().filter(|c| c.is_alphabetic());
+    let capitalised = letters.next().is_some_and(|c| c.is_ascii_uppercase())
+        && word.chars().skip(1).all(|c| !c.is_uppercase())
+        && letters.next().is_some();
+    if !capitalised {
+        return false;
+    }
+    let before = original[..span.start].chars().rev().find(|&c| {
+        c == '\n'
+            || !(c.is_whitespace()
+                || "*_~\"'()[]<>#-\u{2013}\u{2014}\u{2018}\u{2019}\u{201C}\u{201D}\u{2022}"
+                    .contains(c))
+    });
+    before.is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, ',' | '&' | '/'))
+}
+
+/// True when capitalised words stand out in `original`: fewer than a third of its words are
+/// capitalised. In a message Written Like A Title, a capital says nothing about names.
+pub fn names_stand_out(original: &str) -> bool {
+    let mut words = 0usize;
+    let mut capitalised = 0usize;
+    for word in original.split(|c: char| !c.is_alphanumeric() && c != '\'') {
+        let Some(first) = word.chars().next() else {
+            continue;
+        };
+        words += 1;
+        capitalised += usize::from(first.is_uppercase());
+    }
+    capitalised * 3 < words
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_is_a_capitalised_word_inside_a_sentence() {
+        let name = |text: &str, word: &str| {
+            let start = text.find(word).unwrap();
+            is_name_at(text, start..start + word.len())
+        };
+        assert!(name("my niece Cerys came up", "Cerys"));
+        assert!(name("Rhys, Cerys and me", "Cerys"));
+        assert!(name("a walk on the **Nore** today", "Nore"));
+        // The first word of a sentence, a line or a list item is capitalised anyway.
+        assert!(!name("Cerys came up", "Cerys"));
+        assert!(!name("back hurts. Numbess too", "Numbess"));
+        assert!(!name("back hurts 😩 Numbess too", "Numbess"));
+        assert!(!name("stiff\n- Numbess in legs", "Numbess"));
+        assert!(!name("> Numbess in legs", "Numbess"));
+        // Capitals throughout, or a single letter, say nothing.
+        assert!(!name("my legs are NUMBESS", "NUMBESS"));
+        assert!(!name("a letter I wrote", "I"));
+    }
+
+    #[test]
+    fn names_stand_out_unless_most_words_are_capitalised() {
+        assert!(names_stand_out("my niece Cerys came up on Sunday"));
+        assert!(!names_stand_out("My Legs Have Numbess Since Monday"));
+    }
 
     #[test]
     fn canonical_folds_width_case_and_accents() {

@@ -164,17 +164,17 @@ impl Phrases {
     /// [`text::canonical`]), into `found.occurrences`. Returns true when a markdown marker
     /// stood inside a word, so the other reading may find other words.
     pub fn find(&self, canonical: &str, markdown: Markdown, found: &mut Found) -> bool {
-        self.find_with(canonical, markdown, found, true)
+        self.find_with(canonical, markdown, found, Typos::On)
     }
 
-    /// [`Phrases::find`], with English typo tolerance switched off when `typos` is false (for
-    /// a message in another language: "pied" is French, not a typo).
+    /// [`Phrases::find`], with English typo tolerance as `typos` says: off for a message in
+    /// another language ("pied" is French, not a typo), and never for a name.
     pub fn find_with(
         &self,
         canonical: &str,
         markdown: Markdown,
         found: &mut Found,
-        typos: bool,
+        typos: Typos<'_>,
     ) -> bool {
         let Found {
             tokens,
@@ -189,6 +189,11 @@ impl Phrases {
         let mut position = 0u32;
         let joined = text::for_each_word_at(canonical, markdown, |word, span| {
             let start = terms.len() as u32;
+            let typos = match typos {
+                Typos::Off => false,
+                Typos::On => true,
+                Typos::ExceptNames(original) => !text::is_name_at(original, span.clone()),
+            };
             let filler = self.lexicon.classify(word, terms, typos);
             if terms.len() as u32 > start {
                 tokens.push(Token {
@@ -227,6 +232,19 @@ impl Phrases {
         }
         joined
     }
+}
+
+/// Where English typo tolerance applies when finding words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Typos<'a> {
+    /// No word is a typo: the message is in another language.
+    Off,
+    /// Any unknown word may be a typo.
+    On,
+    /// Any unknown word may be a typo, except a name: a capitalised word inside a sentence of
+    /// the original message ("my niece Cerys came up", "a walk on the Nore"), which is
+    /// byte for byte the canonical text before lower-casing (see [`text::is_name_at`]).
+    ExceptNames(&'a str),
 }
 
 /// Whether the text between two words ends a sentence: a full stop, question or exclamation

@@ -21,7 +21,7 @@ use crate::language::{Detected, Detector, Lang};
 use crate::text::{self, Markdown};
 
 pub use crate::morph::{within_one_edit, Morph};
-use crate::phrases::{Found, GroupId, Occurrence, Phrases};
+use crate::phrases::{Found, GroupId, Occurrence, Phrases, Typos};
 
 /// How much evidence a message needs before it gets a seek-care reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -372,9 +372,19 @@ impl Triage {
 
     fn check_with(&self, message: &str, scratch: &mut Scratch, typos: bool) -> Triaged {
         let mut text = std::mem::take(&mut scratch.text);
+        let aligned = text::only_ascii_letters(message);
+        // A name is no typo: capitals are seen where the canonical text is the message's own
+        // bytes lower-cased, and mean something only when not every word has one.
+        let typos = if !typos {
+            Typos::Off
+        } else if aligned && self.lang == Lang::En && text::names_stand_out(message) {
+            Typos::ExceptNames(message)
+        } else {
+            Typos::On
+        };
         // ASCII letters need no Unicode normalisation: lower-casing a reused copy is all it
         // takes (see `text::only_ascii_letters`).
-        let canonical: &str = if text::only_ascii_letters(message) {
+        let canonical: &str = if aligned {
             text.clear();
             text.push_str(message);
             text.make_ascii_lowercase();
@@ -438,7 +448,7 @@ impl Triage {
         &self,
         canonical: &str,
         markdown: Markdown,
-        typos: bool,
+        typos: Typos<'_>,
         scratch: &mut Scratch,
         found: &mut Vec<Option<FlagHit>>,
         notes: &mut Notes,
@@ -1593,6 +1603,28 @@ mod tests {
         // In one sentence it is still his.
         let his = "my old dad had prostate cancer years back, all clear they said, he's fine. stretch for my back?";
         assert!(!triage.check(his).is_red_flag(), "{his}");
+    }
+
+    #[test]
+    fn a_name_inside_a_sentence_is_no_typo_of_a_symptom() {
+        let triage = Triage::new(&RedFlags::floor());
+        // "cerys" is one letter from "cries" (distress), and "came up" a movement.
+        let name = "My niece Cerys came up Sunday with a foam roller, any tips for my back?";
+        assert!(!triage.check(name).is_red_flag(), "{name}");
+        // Typed in lower case it is no name, and a miss is worse than a false alarm.
+        let lower = name.to_lowercase();
+        assert!(triage.check(&lower).is_red_flag(), "{lower}");
+        // A misspelt symptom starting a sentence, or in a message of capitals, is still read.
+        for typo in [
+            "Back is stiff. Numbess in both legs since Monday",
+            "My Legs Have Numbess Since Monday",
+        ] {
+            let triaged = triage.check(typo);
+            assert!(
+                triaged.hits.iter().any(|h| &*h.id == "both-legs-numb"),
+                "{typo}"
+            );
+        }
     }
 
     #[test]
