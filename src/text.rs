@@ -359,6 +359,19 @@ pub fn truncate_chars(text: &str, max: usize) -> String {
     out
 }
 
+/// Whether the text between two words ends a sentence: a new line, or a full stop, question
+/// or exclamation mark followed by a space (closing quotes may stand between). A point
+/// inside a number ("38.5") ends nothing, nor does a mark inside brackets ("my nan (88!)
+/// fell"), which is followed by the bracket.
+pub fn ends_a_sentence(between: &str) -> bool {
+    between.contains('\n')
+        || between.match_indices(['.', '!', '?']).any(|(i, _)| {
+            between[i + 1..]
+                .trim_start_matches(['.', '!', '?', '"', '\'', '\u{201D}', '\u{2019}'])
+                .starts_with(char::is_whitespace)
+        })
+}
+
 /// True when the word at `span` of `original` is a name: capitalised ("Cerys", not "CERYS"
 /// or "McColl") and inside a sentence, after a letter, a digit or a comma. A word that
 /// starts a sentence, a line or a list item is capitalised anyway, so it says nothing.
@@ -405,6 +418,17 @@ pub fn names_stand_out(original: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sentence_ends_at_a_mark_and_a_space_or_a_new_line() {
+        for end in [". ", "? ", "! ", "!! ", "...\n", ".\" ", " \n "] {
+            assert!(ends_a_sentence(end), "{end:?}");
+        }
+        // Inside a number, a word or brackets, a mark ends nothing.
+        for inside in [".", "!) ", "?) ", " (", ", "] {
+            assert!(!ends_a_sentence(inside), "{inside:?}");
+        }
+    }
 
     #[test]
     fn a_name_is_a_capitalised_word_inside_a_sentence() {

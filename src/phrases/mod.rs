@@ -247,13 +247,6 @@ pub enum Typos<'a> {
     ExceptNames(&'a str),
 }
 
-/// Whether the text between two words ends a sentence: a full stop, question or exclamation
-/// mark followed by a space, or a new line.
-fn ends_a_sentence(between: &str) -> bool {
-    between.contains('\n')
-        || (between.contains(['.', '!', '?']) && between.contains(char::is_whitespace))
-}
-
 /// Following [`Phrases::nodes`] through a message's tokens.
 struct Walk<'a> {
     canonical: &'a str,
@@ -297,7 +290,7 @@ impl Walk<'_> {
                     let between = &self.canonical[previous.span.end..token.span.start];
                     // A phrase is told within one sentence: "new mattress or not? mine's
                     // saggy" is no "not mine". A point inside a number ("38.5") ends nothing.
-                    if ends_a_sentence(between) {
+                    if text::ends_a_sentence(between) {
                         continue;
                     }
                     let gapless = gapless && !between.chars().any(char::is_alphanumeric);

@@ -575,7 +575,7 @@ impl Triage {
                             && canonical
                                 .get(o.span.end..occurrence.span.start)
                                 .is_some_and(|between| {
-                                    !between.contains(['.', ',', ';', '!', '?', '\n'])
+                                    !between.contains([',', ';']) && !text::ends_a_sentence(between)
                                 })
                             && !figurative.not_who.is_some_and(|me| {
                                 occurrences.iter().any(|m| {
@@ -594,7 +594,7 @@ impl Triage {
                     };
                     canonical
                         .get(between)
-                        .is_none_or(|between| !between.contains(['.', '!', '?', '\n']))
+                        .is_none_or(|between| !text::ends_a_sentence(between))
                 };
                 // A word of `group` within `within` words, in the event's sentence if asked.
                 let told_near = |group: GroupId, within: usize, in_sentence: bool| {
@@ -1570,6 +1570,9 @@ mod tests {
         let whose = "my nan phoned me, slipped on a wet floor at the big Tesco and went down hard on the tiles, not a scratch on her";
         let triaged = triage.check(whose);
         assert!(triaged.hits.iter().any(|h| &*h.id == "trauma"), "{whose}");
+        // An aside in brackets keeps the clause: "my nan (88!) slipped".
+        let aside = "my nan (88!) at the big Tesco slipped on a wet floor and went down hard on the tiles, not a scratch on her";
+        assert!(!triage.check(aside).is_red_flag(), "{aside}");
     }
 
     #[test]
@@ -1603,6 +1606,9 @@ mod tests {
         // In one sentence it is still his.
         let his = "my old dad had prostate cancer years back, all clear they said, he's fine. stretch for my back?";
         assert!(!triage.check(his).is_red_flag(), "{his}");
+        // A mark inside brackets ends no sentence: "Meine Omma (88!) is ... hingefallen".
+        let aside = "my old dad (82!) had prostate cancer years back, all clear they said, he's fine. stretch for my back?";
+        assert!(!triage.check(aside).is_red_flag(), "{aside}");
     }
 
     #[test]
