@@ -296,15 +296,27 @@ impl Lexicon {
     /// filler word. Common words take a lookup and an index; the rest are stemmed or, when
     /// `typos` allows and the language is English, tried as typos.
     pub fn classify(&self, word: &str, out: &mut Vec<TermId>, typos: bool) -> bool {
+        self.classify_unless(word, out, typos, || false)
+    }
+
+    /// [`Lexicon::classify`], where a word that would be tried as a typo is not when `name`
+    /// says it is a name. `name` is asked only then: most words never get that far.
+    pub fn classify_unless(
+        &self,
+        word: &str,
+        out: &mut Vec<TermId>,
+        typos: bool,
+        name: impl Fn() -> bool,
+    ) -> bool {
         let Some(standard) = self.standard_of(word) else {
-            return self.classify_word(word, out, typos);
+            return self.classify_word(word, out, typos, &name);
         };
         // A regional spelling is its standard word ("ned" is "nicht", "mei" the filler
         // "mein"), and whatever a group lists it as itself.
         let before = out.len();
-        let filler = self.classify_word(&standard, out, typos);
+        let filler = self.classify_word(&standard, out, typos, &name);
         let mut own = Vec::new();
-        self.classify_word(word, &mut own, typos);
+        self.classify_word(word, &mut own, typos, &name);
         for id in own {
             if !out[before..].contains(&id) {
                 out.push(id);
@@ -313,7 +325,13 @@ impl Lexicon {
         filler
     }
 
-    fn classify_word(&self, word: &str, out: &mut Vec<TermId>, typos: bool) -> bool {
+    fn classify_word(
+        &self,
+        word: &str,
+        out: &mut Vec<TermId>,
+        typos: bool,
+        name: &impl Fn() -> bool,
+    ) -> bool {
         // `out` holds the terms of the message's earlier words too: this word's start here.
         let before = out.len();
         let hash = word_hash(word);
@@ -349,7 +367,11 @@ impl Lexicon {
         }
         // A real word is what it says (an inflection of a common word, "toppings"); only the
         // rest may be a typo ("numbnes", "fevr").
-        if typos && word.chars().count() >= morph::TYPO_MIN_CHARS && !morph::is_english_word(word) {
+        if typos
+            && word.chars().count() >= morph::TYPO_MIN_CHARS
+            && !morph::is_english_word(word)
+            && !name()
+        {
             self.typo_index()
                 .for_each_near(word, |id| out.push(id as TermId));
         }

@@ -187,14 +187,25 @@ impl Phrases {
         // Only words that stand for a term are kept; positions still count every content
         // word, so phrases and the caller's windows see the gaps.
         let mut position = 0u32;
+        // Whether capitals mark names in this message, worked out at the first word that
+        // may be a typo: most messages have none.
+        let names_stand_out = std::cell::Cell::new(None);
         let joined = text::for_each_word_at(canonical, markdown, |word, span| {
             let start = terms.len() as u32;
-            let typos = match typos {
-                Typos::Off => false,
-                Typos::On => true,
-                Typos::ExceptNames(original) => !text::is_name_at(original, span.clone()),
+            let filler = match typos {
+                Typos::Off => self.lexicon.classify(word, terms, false),
+                Typos::On => self.lexicon.classify(word, terms, true),
+                Typos::ExceptNames(original) => {
+                    self.lexicon.classify_unless(word, terms, true, || {
+                        let stand_out = names_stand_out.get().unwrap_or_else(|| {
+                            let stand_out = text::names_stand_out(original);
+                            names_stand_out.set(Some(stand_out));
+                            stand_out
+                        });
+                        stand_out && text::is_name_at(original, span.clone())
+                    })
+                }
             };
-            let filler = self.lexicon.classify(word, terms, typos);
             if terms.len() as u32 > start {
                 tokens.push(Token {
                     position,
@@ -243,7 +254,8 @@ pub enum Typos<'a> {
     On,
     /// Any unknown word may be a typo, except a name: a capitalised word inside a sentence of
     /// the original message ("my niece Cerys came up", "a walk on the Nore"), which is
-    /// byte for byte the canonical text before lower-casing (see [`text::is_name_at`]).
+    /// byte for byte the canonical text before lower-casing (see [`text::is_name_at`]), in a
+    /// message where capitals stand out ([`text::names_stand_out`]).
     ExceptNames(&'a str),
 }
 

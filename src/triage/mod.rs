@@ -374,10 +374,10 @@ impl Triage {
         let mut text = std::mem::take(&mut scratch.text);
         let aligned = text::only_ascii_letters(message);
         // A name is no typo: capitals are seen where the canonical text is the message's own
-        // bytes lower-cased, and mean something only when not every word has one.
+        // bytes lower-cased.
         let typos = if !typos {
             Typos::Off
-        } else if aligned && self.lang == Lang::En && text::names_stand_out(message) {
+        } else if aligned && self.lang == Lang::En {
             Typos::ExceptNames(message)
         } else {
             Typos::On
