@@ -46,6 +46,23 @@ pub fn canonical(text: &str) -> String {
         .collect()
 }
 
+/// The message as [`canonical`] reads it but with its capitals kept (NFKC, accents
+/// removed), when lower-casing that gives `canonical` byte for byte: then a word's bytes in
+/// one are its bytes in the other, and [`is_name_at`] can look for capitals. `None` where
+/// case folding changes a length ("Straße" folds to "strasse").
+pub fn canonical_keeping_case(text: &str, canonical: &str) -> Option<String> {
+    let nfkc: Cow<str> = match is_nfkc_quick(text.chars()) {
+        IsNormalized::Yes => Cow::Borrowed(text),
+        _ => Cow::Owned(text.nfkc().collect()),
+    };
+    let cased: String = nfkc
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .nfc()
+        .collect();
+    (cased.len() == canonical.len() && cased.to_lowercase() == canonical).then_some(cased)
+}
+
 /// True when every letter and digit of `text` is ASCII and every other character is one that
 /// normalisation, case folding and accent removal leave alone or turn into another separator
 /// (emoji and their modifiers, curly quotes, dashes, ellipses, invisible joiners): lower-casing
@@ -377,9 +394,9 @@ pub fn ends_a_sentence(between: &str) -> bool {
 /// starts a sentence, a line or a list item is capitalised anyway, so it says nothing.
 ///
 /// A name is never read as a typo of a symptom ("my niece Cerys came up" is no "cries", "a
-/// walk on the Nore" no "sore"). `original` is the message as typed, and `span` a word's
-/// bytes in its canonical text, which must be the same bytes lower-cased
-/// ([`only_ascii_letters`]).
+/// walk on the Nore" no "sore"). `original` is the message as typed, or as
+/// [`canonical_keeping_case`] gives it, and `span` a word's bytes in its canonical text,
+/// which must be the same bytes lower-cased.
 pub fn is_name_at(original: &str, span: std::ops::Range<usize>) -> bool {
     let Some(word) = original.get(span.clone()) else {
         return false;
@@ -448,6 +465,18 @@ mod tests {
         // Capitals throughout, or a single letter, say nothing.
         assert!(!name("my legs are NUMBESS", "NUMBESS"));
         assert!(!name("a letter I wrote", "I"));
+    }
+
+    #[test]
+    fn capitals_are_kept_where_accents_are_removed() {
+        let message = "my cousin Siobhán was at the Ballina festival";
+        let cased = canonical_keeping_case(message, &canonical(message)).unwrap();
+        assert_eq!(cased, "my cousin Siobhan was at the Ballina festival");
+        let start = cased.find("Ballina").unwrap();
+        assert!(is_name_at(&cased, start..start + "Ballina".len()));
+        // Case folding that changes a length gives no aligned copy.
+        let message = "STRAßE and Ballina";
+        assert_eq!(canonical_keeping_case(message, &canonical(message)), None);
     }
 
     #[test]

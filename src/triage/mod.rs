@@ -373,15 +373,6 @@ impl Triage {
     fn check_with(&self, message: &str, scratch: &mut Scratch, typos: bool) -> Triaged {
         let mut text = std::mem::take(&mut scratch.text);
         let aligned = text::only_ascii_letters(message);
-        // A name is no typo: capitals are seen where the canonical text is the message's own
-        // bytes lower-cased.
-        let typos = if !typos {
-            Typos::Off
-        } else if aligned && self.lang == Lang::En {
-            Typos::ExceptNames(message)
-        } else {
-            Typos::On
-        };
         // ASCII letters need no Unicode normalisation: lower-casing a reused copy is all it
         // takes (see `text::only_ascii_letters`).
         let canonical: &str = if aligned {
@@ -392,6 +383,22 @@ impl Triage {
         } else {
             text = text::canonical(message);
             &text
+        };
+        // A name is no typo: capitals are seen in the message itself where the canonical
+        // text is its own bytes lower-cased, or else in the message with its accents removed
+        // ("my cousin Siobhán ... the Ballina festival").
+        let cased;
+        let typos = if !typos || self.lang != Lang::En {
+            if typos {
+                Typos::On
+            } else {
+                Typos::Off
+            }
+        } else if aligned {
+            Typos::ExceptNames(message)
+        } else {
+            cased = text::canonical_keeping_case(message, canonical);
+            cased.as_deref().map_or(Typos::On, Typos::ExceptNames)
         };
         // Elisions are words of their own outside English: "l'inguine" is "l inguine".
         let split;
@@ -1617,6 +1624,9 @@ mod tests {
         // "cerys" is one letter from "cries" (distress), and "came up" a movement.
         let name = "My niece Cerys came up Sunday with a foam roller, any tips for my back?";
         assert!(!triage.check(name).is_red_flag(), "{name}");
+        // An accent elsewhere in the message leaves the name a name.
+        let accented = "My niece Cerys came up Sunday with a crêpe, any tips for my back?";
+        assert!(!triage.check(accented).is_red_flag(), "{accented}");
         // Typed in lower case it is no name, and a miss is worse than a false alarm.
         let lower = name.to_lowercase();
         assert!(triage.check(&lower).is_red_flag(), "{lower}");
