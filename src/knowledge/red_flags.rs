@@ -753,6 +753,14 @@ fn parse_file(lang: Lang, name: &str, text: &str, base: &RedFlags) -> Result<Par
                 ));
                 DEFAULT_WITHIN
             }
+            Some(within) if *within.get_ref() == 1 => {
+                problems.push(Problem::new(
+                    name,
+                    at(within.span().start),
+                    "`within 1` reaches no neighbour: write `within = 2` for words side by side, or `within = 0` for a `near` phrase that takes in the word itself",
+                ));
+                DEFAULT_WITHIN
+            }
             Some(within) => *within.get_ref(),
             None => 2,
         };
@@ -1490,5 +1498,13 @@ mod tests {
     fn a_figurative_window_of_0_quiets_only_inside_its_own_phrase() {
         let p = problems("\n[[figurative]]\nquiets = \"fever\"\nnear = [\"x\"]\nwithin = 13\n");
         assert!(p[0].contains("outside 0 to 12"), "{p:?}");
+    }
+
+    #[test]
+    fn a_figurative_window_of_1_is_refused_as_it_reaches_no_neighbour() {
+        // Words side by side are 2 apart, so `within 1` quietly acted as `within 0`.
+        let p = problems("\n[[figurative]]\nquiets = \"fever\"\nnear = [\"pitch\"]\nwithin = 1\n");
+        assert!(p[0].starts_with("r.toml:5: "), "{p:?}");
+        assert!(p[0].contains("within = 2"), "{p:?}");
     }
 }
