@@ -895,7 +895,11 @@ impl Engine {
                 matches!(h.target, Target::Overview(_))
                     && best.is_some_and(|b| h.score >= BROAD_OVERVIEW_SHARE * b.score)
             });
-        if ((!clear_winner || read.broad_ask) && broad) || overview_close {
+        // Close to one of the best section's example questions, it is what that example asks
+        // for, however common its words ("crack every day ok?" is "is it bad to crack every
+        // day"), unless it asks in general and the overview is as close ("I do a stretch at my
+        // desk, which other ones are there?").
+        if (!settled && (!clear_winner || read.broad_ask) && broad) || overview_close {
             // Broad by its words alone, yet it asks for one kind of answer.
             if !read.broad_ask {
                 if let Some(found) = self.asked_alone(read) {
