@@ -397,10 +397,11 @@ fn the_holdout_sets_meet_the_targets() {
         if alarms.ok * 20 > alarms.total {
             failed.push(format!("{name}: too many false alarms"));
         }
-        // A triage-only hold-out (holdout-6) has no search set.
-        let Some((_, search)) = sets::<SearchSet>(&dir, "search").into_iter().next() else {
+        // Most hold-outs are triage only: no search set.
+        if !dir.join("search.toml").exists() {
             continue;
-        };
+        }
+        let (_, search) = sets::<SearchSet>(&dir, "search").remove(0);
         let right = right_first(&engine, &name, &search);
         let none = no_match(&engine, &name, &search);
         right.print("right section first");
