@@ -29,12 +29,7 @@ pub fn canonical(text: &str) -> String {
     if only_ascii_letters(text) {
         return text.to_ascii_lowercase();
     }
-    // Chat is mostly ASCII with emoji or curly quotes: skip what such text does not need.
-    let nfkc: Cow<str> = match is_nfkc_quick(text.chars()) {
-        IsNormalized::Yes => Cow::Borrowed(text),
-        _ => Cow::Owned(text.nfkc().collect()),
-    };
-    let folded = caseless::default_case_fold_str(&nfkc);
+    let folded = caseless::default_case_fold_str(&nfkc(text));
     let accented = |c: char| !c.is_ascii() && (c.is_alphabetic() || is_combining_mark(c));
     if !folded.chars().any(accented) {
         return folded;
@@ -46,16 +41,21 @@ pub fn canonical(text: &str) -> String {
         .collect()
 }
 
+/// `text` in NFKC form. Chat is mostly ASCII with emoji or curly quotes, already in that form:
+/// such text is only checked, not copied.
+fn nfkc(text: &str) -> Cow<'_, str> {
+    match is_nfkc_quick(text.chars()) {
+        IsNormalized::Yes => Cow::Borrowed(text),
+        _ => Cow::Owned(text.nfkc().collect()),
+    }
+}
+
 /// The message as [`canonical`] reads it but with its capitals kept (NFKC, accents
 /// removed), when lower-casing that gives `canonical` byte for byte: then a word's bytes in
 /// one are its bytes in the other, and [`is_name_at`] can look for capitals. `None` where
 /// case folding changes a length ("Straße" folds to "strasse").
 pub fn canonical_keeping_case(text: &str, canonical: &str) -> Option<String> {
-    let nfkc: Cow<str> = match is_nfkc_quick(text.chars()) {
-        IsNormalized::Yes => Cow::Borrowed(text),
-        _ => Cow::Owned(text.nfkc().collect()),
-    };
-    let cased: String = nfkc
+    let cased: String = nfkc(text)
         .nfd()
         .filter(|c| !is_combining_mark(*c))
         .nfc()
