@@ -388,12 +388,10 @@ impl Triage {
         // text is its own bytes lower-cased, or else in the message with its accents removed
         // ("my cousin Siobhán ... the Ballina festival").
         let cased;
-        let typos = if !typos || self.lang != Lang::En {
-            if typos {
-                Typos::On
-            } else {
-                Typos::Off
-            }
+        let typos = if !typos {
+            Typos::Off
+        } else if self.lang != Lang::En {
+            Typos::On
         } else if aligned {
             Typos::ExceptNames(message)
         } else {
